@@ -1,0 +1,1 @@
+"""Datasets the harness trains on and measures against."""

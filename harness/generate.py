@@ -1,0 +1,170 @@
+"""`harness sample`: one seed-range shard of images, plain jump sampling or Morse (Algorithm 2).
+
+As in NVlabs/edm's generate.py, every image has its own seed: its initial noise and every
+stochastic step's noise come from a generator of its own, so an image depends only on its seed,
+not on the batch size or on how seeds are split into shards. The Dash/Dot assignment, the time
+grid and their LSD cost are stored with the images; the shard is written atomically, and all
+input is checked before any model runs, so a bad command leaves nothing behind.
+
+Examples:
+  python -m harness sample --dash digits --sampler ddim --steps 10 --seeds 0-999 --out base10.npz
+  python -m harness sample --dash digits --dot work/dot --sampler ddim --fine-steps 20 --dash-steps 5 \\
+      --seeds 0-999 --out morse_f20_d5.npz
+  python -m harness sample --dash digits --dot work/dot --lsd 6 --N 2.5 --ratio 0.5 --seeds 0-99 --out m.npz
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from harness.errors import HarnessError
+from harness.morse.denoisers import DashDenoiser, DotDenoiser, OracleDot, ZeroResidualDot
+from harness.morse.sampling import TRAJECTORY_SOURCES, morse_sample
+from harness.morse.schedule import MorseSchedule, lsd_cost, plain, plan_from_budget, plan_from_counts
+from harness.samplers import GRIDS, SAMPLERS, make_grid, make_sampler
+from harness.seeds import make_generators, per_image_randn
+from harness.shards import Shard, parse_seeds, write_shard
+
+ORACLE, ZERO = "oracle", "zero"  # --dot values for the ideal Dot and the zero residual
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--dash", required=True, help="Dash source: digits, a hub id, a local dir, or config:<name>")
+    parser.add_argument("--dash-path", default=None, help="local directory holding the Dash weights (offline)")
+    parser.add_argument("--dot", default=None,
+                        help=f"Dot checkpoint directory (from train-dot), '{ORACLE}' (Dash at every point) or '{ZERO}' (reuse z_ts)")
+    parser.add_argument("--sampler", default="ddim", help="one of: " + ", ".join(SAMPLERS))
+    parser.add_argument("--eta", type=float, default=None, help="DDIM's eta (default 0)")
+    parser.add_argument("--grid", default="uniform", help="time grid: " + ", ".join(GRIDS))
+    plan = parser.add_argument_group("schedule: give exactly one of --steps, --fine-steps/--dash-steps, --lsd/--ratio")
+    plan.add_argument("--steps", type=int, help="plain jump sampling with this many Dash steps (the baseline)")
+    plan.add_argument("--fine-steps", type=int, help="Morse: points of the fine grid")
+    plan.add_argument("--dash-steps", type=int, help="Morse: how many of them run Dash")
+    plan.add_argument("--lsd", type=float, help="Morse: latency budget in LSD (Sec. 2.3)")
+    plan.add_argument("--ratio", type=float, help="Morse: exchanged-steps ratio k/n (Fig. 13)")
+    plan.add_argument("--N", type=float, help="Dash/Dot latency ratio: needed with --lsd, recorded otherwise")
+    parser.add_argument("--trajectory-source", default="dash", choices=TRAJECTORY_SOURCES,
+                        help="Eq. 5 (observations at Dash's last point) or Eq. 7 (last step of either model)")
+    parser.add_argument("--seeds", required=True, help="per-image seeds, e.g. 0-999 or 1,2,5-10")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--experiment", default="adhoc")
+    parser.add_argument("--point", default=None, help="name of this latency point (default: from the schedule)")
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--out", required=True, type=Path, help="shard path, ending in .npz")
+
+
+def plan(args, num_train_timesteps: int) -> MorseSchedule:
+    """The schedule the arguments ask for, or a HarnessError naming what is wrong."""
+    given = [args.steps is not None, args.fine_steps is not None or args.dash_steps is not None,
+             args.lsd is not None or args.ratio is not None]
+    if sum(given) != 1:
+        raise HarnessError("give exactly one of --steps, --fine-steps with --dash-steps, or --lsd with --ratio and --N")
+    try:
+        if args.steps is not None:
+            return plain(make_grid(args.grid, args.steps, num_train_timesteps))
+        if given[1]:
+            if args.fine_steps is None or args.dash_steps is None:
+                raise HarnessError("--fine-steps and --dash-steps go together")
+            return plan_from_counts(args.grid, args.fine_steps, args.dash_steps, num_train_timesteps)
+        if args.lsd is None or args.ratio is None or args.N is None:
+            raise HarnessError("--lsd needs --ratio and --N")
+        return plan_from_budget(args.grid, args.lsd, args.N, args.ratio, num_train_timesteps)
+    except ValueError as err:
+        raise HarnessError(str(err)) from None
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """[-1, 1] NCHW floats to uint8 NHWC, as EDM: round(x * 127.5 + 128) clipped to [0, 255]."""
+    return (x * 127.5 + 128).clip(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+def decode(dash, x: torch.Tensor) -> torch.Tensor:
+    if dash.vae is None:
+        return x
+    with torch.no_grad():
+        return dash.vae.decode(x / dash.vae.config.scaling_factor).sample
+
+
+def _dot_for(args, dash, schedule: MorseSchedule, dash_fn):
+    if schedule.dot_steps == 0:
+        return None, None
+    if args.dot is None:
+        raise HarnessError("this schedule has Dot steps: pass --dot DIR (or --dot oracle / --dot zero)")
+    if args.dot == ORACLE:
+        return OracleDot(dash_fn), ORACLE
+    if args.dot == ZERO:
+        return ZeroResidualDot(), ZERO
+    from harness.morse.checkpoint import load_dot
+
+    return DotDenoiser(load_dot(Path(args.dot), dash)), str(args.dot)
+
+
+def run(args) -> int:
+    from harness.models.dash import load_dash
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.out.suffix != ".npz":
+        raise HarnessError(f"--out must end in .npz, got {args.out}")
+    if args.sampler not in SAMPLERS:
+        raise HarnessError(f"unknown sampler {args.sampler!r}; known: {', '.join(SAMPLERS)}")
+    if args.grid not in GRIDS:
+        raise HarnessError(f"unknown time grid {args.grid!r}; known: {', '.join(GRIDS)}")
+    try:
+        seeds = parse_seeds(args.seeds)
+    except ValueError as err:
+        raise HarnessError(str(err)) from None
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dash = load_dash(args.dash, local_path=args.dash_path, device=device)
+    schedule = plan(args, int(dash.noise["num_train_timesteps"]))
+    options = {"eta": args.eta} if args.eta is not None else {}
+    try:
+        sampler = make_sampler(args.sampler, dash.noise, schedule.grid, **options)
+    except (ValueError, TypeError) as err:
+        raise HarnessError(f"sampler {args.sampler!r}: {err}") from None
+    if dash.unet.config.get("cross_attention_dim") is not None or dash.unet.config.get("num_class_embeds"):
+        raise HarnessError(f"{dash.source} is a conditional model: conditional sampling is not wired into `harness sample` yet")
+    dash_fn = DashDenoiser(dash.unet)
+    dot_fn, dot_name = _dot_for(args, dash, schedule, dash_fn)
+
+    images = []
+    for start in tqdm(range(0, len(seeds), args.batch_size), desc=f"sample {args.out.name}", file=sys.stderr):
+        batch_seeds = seeds[start : start + args.batch_size]
+        generators = make_generators(batch_seeds, device)
+        x_T = per_image_randn(dash.sample_shape, generators, device)
+        x0 = morse_sample(x_T, schedule, sampler, dash_fn, dot_fn, generators, args.trajectory_source)
+        images.append(to_uint8(decode(dash, x0)))
+
+    meta = {
+        "experiment": args.experiment,
+        "method": "baseline" if schedule.dot_steps == 0 else "morse",
+        "point": args.point or default_point(schedule),
+        "sampler": args.sampler,
+        "sampler_options": options,
+        "grid_name": args.grid,
+        **schedule.to_meta(),
+        "N": args.N,
+        "lsd_cost": schedule.dash_steps if schedule.dot_steps == 0 else (lsd_cost(schedule.dash_steps, schedule.dot_steps, args.N) if args.N else None),
+        "guidance_scale": None,
+        "dash": dash.source,
+        "dash_fingerprint": dash.fingerprint,
+        "dot": dot_name,
+        "trajectory_source": args.trajectory_source,
+        "seeds": [seeds[0], seeds[-1]],
+        "num_images": len(seeds),
+        "image_size": list(images[0].shape[1:]),
+    }
+    write_shard(args.out, Shard(np.concatenate(images), np.asarray(seeds, dtype=np.int64), meta))
+    return 0
+
+
+def default_point(schedule: MorseSchedule) -> str:
+    if schedule.dot_steps == 0:
+        return f"baseline_s{schedule.dash_steps}"
+    return f"morse_f{len(schedule.grid)}_d{schedule.dash_steps}"

@@ -1,0 +1,62 @@
+"""Dot checkpoints: the trainable weights as safetensors, the config and provenance as JSON.
+
+Only Dot's own layers and LoRA weights are stored; Dash's frozen weights are not copied. A
+checkpoint names the Dash it was trained against (source and weight fingerprint), and loading
+it against another Dash, or into a differently shaped Dot, fails with a clear error.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from safetensors.torch import load_file, save_file
+
+from harness.errors import HarnessError
+from harness.morse.dot import DotConfig, DotModel, build_dot
+from harness.shards import atomic_write
+
+WEIGHTS, META = "dot.safetensors", "dot.json"
+
+
+def save_dot(directory: Path, dot: DotModel, meta: dict) -> None:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().contiguous().cpu() for k, v in dot.trainable_state_dict().items()}
+    tmp = directory / f".{WEIGHTS}.tmp"
+    save_file(state, str(tmp))
+    tmp.replace(directory / WEIGHTS)
+    full = {**meta, "dot_config": dot.config.to_dict()}
+    atomic_write(directory / META, lambda f: f.write(json.dumps(full, indent=1).encode()))
+
+
+def read_meta(directory: Path) -> dict:
+    path = Path(directory) / META
+    if not path.exists():
+        raise HarnessError(f"no Dot checkpoint at {directory} (missing {META}); train one with `harness train-dot --out {directory}`")
+    return json.loads(path.read_text())
+
+
+def load_dot(directory: Path, dash) -> DotModel:
+    """Rebuild the Dot recorded in ``directory`` around ``dash`` and load its trained weights."""
+    meta = read_meta(directory)
+    if meta.get("dash_fingerprint") != dash.fingerprint:
+        raise HarnessError(
+            f"Dot checkpoint {directory} was trained against Dash {meta.get('dash_source')!r} "
+            f"(fingerprint {str(meta.get('dash_fingerprint'))[:12]}), not the loaded {dash.source!r} "
+            f"(fingerprint {dash.fingerprint[:12]}): pass the Dash it was trained with, or retrain Dot"
+        )
+    dot = build_dot(dash.unet, DotConfig.from_dict(meta["dot_config"]))
+    state = load_file(str(Path(directory) / WEIGHTS))
+    expected = dot.trainable_state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
+    if missing or unexpected or wrong:
+        raise HarnessError(
+            f"Dot checkpoint {directory} does not fit its recorded architecture: "
+            f"{len(missing)} missing, {len(unexpected)} unexpected, {len(wrong)} mis-shaped tensors "
+            f"(first: {(missing + unexpected + wrong)[0]})"
+        )
+    dot.load_state_dict(state, strict=False)
+    return dot.eval()

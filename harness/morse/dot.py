@@ -1,0 +1,302 @@
+"""The Dot model eta(x_ts, x_ti, z_ts, t_s, t_i) of Eq. 5, with weight sharing (Sec. 2.2, Fig. 3).
+
+Dot = m light trainable down-sampling blocks (ResNet blocks, no self-attention)
+      -> Dash's frozen pre-trained network at 1/4^m of the pixels, LoRA on its layers,
+         its mismatched input/output convolutions replaced by trainable ones,
+         t_s added to its time embedding through a trainable (zero-initialised) embedding
+      -> m up-sampling blocks with skips -> a zero-initialised head, so an untrained Dot
+         predicts eta = 0, i.e. z_ti = z_ts ("reuse z_ts", the zero residual).
+
+The pre-trained blocks are the very modules of the Dash UNet (one copy in memory). LoRA layers
+are injected into them but switched on only while Dot runs, so Dash's outputs stay bit-exact.
+
+Variants (Tables 6 and 7): ``bilinear`` resampling instead of trainable blocks, ``lora_rank=0``,
+and ``independent``, a small UNet of its own sharing nothing with Dash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from diffusers.models.embeddings import TimestepEmbedding
+from diffusers.models.resnet import Downsample2D, ResnetBlock2D, Upsample2D
+from peft import LoraConfig, inject_adapter_in_model
+from peft.tuners.tuners_utils import BaseTunerLayer
+
+from harness.registry import Registry
+
+TRAJECTORY_INPUTS = ("x_ts", "z_ts", "t_s")  # Table 4: the observations at Dash's last point
+# LoRA targets: the convolutions of the pre-trained ResNet blocks and the attention projections.
+DEFAULT_LORA_TARGETS = r".*(resnets\.\d+\.conv[12]|attentions\.\d+\.(to_q|to_k|to_v|to_out\.0|query|key|value|proj_attn))$"
+
+DOT_VARIANTS: Registry = Registry("Dot variant")
+
+
+@dataclass
+class DotConfig:
+    """Architecture of a Dot model (appendix A.2: m = 2, channels (96, 160) and LoRA rank 64 for SD)."""
+
+    variant: str = "shared"  # "shared" (trainable blocks), "bilinear", "independent"
+    m: int = 2  # extra down/up-sampling blocks: the shared network runs at 1/4^m of the pixels
+    channels: tuple[int, ...] = (32, 64)  # width of each extra block, outermost first
+    lora_rank: int = 8  # 0 switches LoRA off
+    lora_targets: str = DEFAULT_LORA_TARGETS
+    inputs: tuple[str, ...] = TRAJECTORY_INPUTS  # which trajectory observations Dot sees
+    independent_channels: tuple[int, ...] = (32, 64)  # the independent variant's UNet widths
+
+    def __post_init__(self):
+        self.channels = tuple(int(c) for c in self.channels)
+        self.inputs = tuple(self.inputs)
+        self.independent_channels = tuple(int(c) for c in self.independent_channels)
+        unknown = set(self.inputs) - set(TRAJECTORY_INPUTS)
+        if unknown:
+            raise ValueError(f"unknown Dot inputs {sorted(unknown)}; known: {TRAJECTORY_INPUTS}")
+        if self.variant == "shared" and len(self.channels) != self.m:
+            raise ValueError(f"give one channel count per extra block: m={self.m}, channels={self.channels}")
+        if self.m < 0:
+            raise ValueError("m must be >= 0")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DotConfig":
+        return cls(**data)
+
+
+def _groups(channels: int) -> int:
+    return math.gcd(32, channels)
+
+
+def _resnet(c_in: int, c_out: int, temb: int | None) -> ResnetBlock2D:
+    return ResnetBlock2D(in_channels=c_in, out_channels=c_out, temb_channels=temb,
+                         groups=_groups(c_in), groups_out=_groups(c_out))
+
+
+class TrainableResampler(nn.Module):
+    """m light down-sampling blocks before, and m up-sampling blocks after, the shared network."""
+
+    def __init__(self, in_channels: int, out_channels: int, channels: tuple[int, ...], temb: int):
+        super().__init__()
+        self.stem = nn.Conv2d(in_channels, channels[0], 3, padding=1)
+        widths = (channels[0],) + channels
+        self.down = nn.ModuleList(_resnet(widths[k], widths[k + 1], temb) for k in range(len(channels)))
+        self.pool = nn.ModuleList(Downsample2D(c, use_conv=True) for c in channels)
+        self.unpool = nn.ModuleList(Upsample2D(c, use_conv=True) for c in channels)
+        self.up = nn.ModuleList(_resnet(2 * widths[k + 1], widths[k], temb) for k in range(len(channels)))
+        self.norm = nn.GroupNorm(_groups(channels[0]), channels[0])
+        self.head = nn.Conv2d(channels[0], out_channels, 3, padding=1)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        self.inner_channels = channels[-1]
+
+    def encode(self, x, temb):
+        h, skips = self.stem(x), []
+        for block, pool in zip(self.down, self.pool):
+            h = block(h, temb)
+            skips.append(h)
+            h = pool(h)
+        return h, skips
+
+    def decode(self, h, skips, temb):
+        for k in reversed(range(len(self.up))):
+            h = self.up[k](torch.cat([self.unpool[k](h), skips[k]], dim=1), temb)
+        return self.head(F.silu(self.norm(h)))
+
+
+class BilinearResampler(nn.Module):
+    """Table 6's variant: bilinear down/up-sampling by 2^m, nothing trainable."""
+
+    def __init__(self, in_channels: int, out_channels: int, m: int):
+        super().__init__()
+        self.factor = 2**m
+        self.inner_channels = in_channels
+        self.out_channels = out_channels
+
+    def encode(self, x, temb):
+        return F.interpolate(x, scale_factor=1 / self.factor, mode="bilinear", align_corners=False), []
+
+    def decode(self, h, skips, temb):
+        return F.interpolate(h, scale_factor=self.factor, mode="bilinear", align_corners=False)
+
+
+class SourceTimeEmbedding(nn.Module):
+    """Dash's time embedding of t_i plus a trainable embedding of t_s (zero at initialisation)."""
+
+    def __init__(self, pretrained: nn.Module, time_proj: nn.Module, in_dim: int, out_dim: int, use_ts: bool):
+        super().__init__()
+        self.pretrained = pretrained
+        self.time_proj = time_proj
+        self.source = TimestepEmbedding(in_dim, out_dim) if use_ts else None
+        if self.source is not None:
+            nn.init.zeros_(self.source.linear_2.weight)
+            nn.init.zeros_(self.source.linear_2.bias)
+        self.t_s: torch.Tensor | None = None  # set by SharedNetwork.forward for one call
+
+    def forward(self, sample, *args, **kwargs):
+        emb = self.pretrained(sample, *args, **kwargs)
+        if self.source is not None:
+            emb = emb + self.source(self.time_proj(self.t_s).to(sample.dtype))
+        return emb
+
+
+def _set_lora(module: nn.Module, enabled: bool) -> None:
+    for layer in module.modules():
+        if isinstance(layer, BaseTunerLayer):
+            layer._disable_adapters = not enabled  # toggles the forward only; requires_grad stays as set
+
+
+class SharedNetwork(nn.Module):
+    """Dash's pre-trained UNet seen through its own input/output convolutions (the mismatched
+    layers) and time embedding. The blocks are Dash's modules themselves, frozen."""
+
+    def __init__(self, unet: nn.Module, in_channels: int, out_channels: int, config: DotConfig,
+                 init_from_dash: bool = False):
+        super().__init__()
+        if config.lora_rank > 0:
+            lora = LoraConfig(r=config.lora_rank, lora_alpha=config.lora_rank, lora_dropout=0.0,
+                              target_modules=config.lora_targets)
+            inject_adapter_in_model(lora, unet)
+            _set_lora(unet, False)  # Dash runs without LoRA; Dot switches it on for its own calls
+        view = copy.copy(unet)  # a second module over the same blocks and parameters
+        view._modules = dict(unet._modules)
+        view.conv_in = nn.Conv2d(in_channels, unet.conv_in.out_channels, 3, padding=1)
+        view.conv_out = nn.Conv2d(unet.conv_out.in_channels, out_channels, 3, padding=1)
+        if init_from_dash:  # start as Dash at low resolution: x_ti's channels take Dash's conv_in
+            with torch.no_grad():
+                view.conv_in.weight.zero_()
+                view.conv_in.weight[:, : unet.conv_in.in_channels] = unet.conv_in.weight
+                view.conv_in.bias.copy_(unet.conv_in.bias)
+                view.conv_out.load_state_dict(unet.conv_out.state_dict())
+        view.time_embedding = SourceTimeEmbedding(
+            unet.time_embedding, unet.time_proj, unet.time_embedding.linear_1.in_features,
+            unet.time_embedding.linear_2.out_features, "t_s" in config.inputs)
+        self.unet = view
+        self.has_lora = config.lora_rank > 0
+
+    def forward(self, h, t_i, t_s, **cond):
+        self.unet.time_embedding.t_s = t_s
+        if self.has_lora:
+            _set_lora(self.unet, True)
+        try:
+            return self.unet(h, t_i, **cond).sample
+        finally:
+            self.unet.time_embedding.t_s = None
+            if self.has_lora:
+                _set_lora(self.unet, False)
+
+
+class DotModel(nn.Module):
+    """eta(x_ts, x_ti, z_ts, t_s, t_i): the residual that lifts z_ts to z_ti (Eq. 5)."""
+
+    def __init__(self, config: DotConfig, channels: int, resampler: nn.Module, network: nn.Module, temb: nn.Module | None):
+        super().__init__()
+        self.config = config
+        self.channels = channels
+        self.resampler = resampler
+        self.network = network
+        self.temb = temb
+
+    def observations(self, x_ts, x_ti, z_ts):
+        """The image-shaped inputs, concatenated on channels; removed inputs are left out."""
+        parts = [x_ti] + [v for name, v in (("x_ts", x_ts), ("z_ts", z_ts)) if name in self.config.inputs]
+        return torch.cat(parts, dim=1)
+
+    def forward(self, x_ts, x_ti, z_ts, t_s, t_i, **cond):
+        batch = x_ti.shape[0]
+        t_i = _as_batch(t_i, batch, x_ti.device)
+        t_s = _as_batch(t_s, batch, x_ti.device)
+        if "t_s" not in self.config.inputs:
+            t_s = torch.zeros_like(t_s)
+        factor = 2**self.config.m
+        if x_ti.shape[-1] % factor or x_ti.shape[-2] % factor:
+            raise ValueError(f"image size {tuple(x_ti.shape[-2:])} is not divisible by 2^m = {factor}")
+        temb = self.temb(t_i, t_s) if self.temb is not None else None
+        h, skips = self.resampler.encode(self.observations(x_ts, x_ti, z_ts), temb)
+        h = self.network(h, t_i, t_s, **cond)
+        return self.resampler.decode(h, skips, temb)[:, : self.channels]
+
+    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
+        names = {n for n, p in self.named_parameters() if p.requires_grad}
+        return {n: t for n, t in self.state_dict().items() if n in names}
+
+
+class DotTimeEmbedding(nn.Module):
+    """The extra blocks' own embedding of (t_i, t_s), as the pre-trained ResNet blocks have."""
+
+    def __init__(self, time_proj: nn.Module, in_dim: int, dim: int):
+        super().__init__()
+        self.time_proj = time_proj
+        self.t_i = TimestepEmbedding(in_dim, dim)
+        self.t_s = TimestepEmbedding(in_dim, dim)
+
+    def forward(self, t_i, t_s):
+        dtype = self.t_i.linear_1.weight.dtype
+        return self.t_i(self.time_proj(t_i).to(dtype)) + self.t_s(self.time_proj(t_s).to(dtype))
+
+
+def _as_batch(t, batch: int, device) -> torch.Tensor:
+    t = torch.as_tensor(t, device=device)
+    return t.expand(batch) if t.dim() == 0 else t
+
+
+def _num_image_inputs(config: DotConfig) -> int:
+    return 1 + sum(name in config.inputs for name in ("x_ts", "z_ts"))
+
+
+@DOT_VARIANTS.register("shared")
+def _shared(unet, channels: int, config: DotConfig) -> DotModel:
+    temb_dim = 4 * config.channels[0]
+    resampler = TrainableResampler(_num_image_inputs(config) * channels, channels, config.channels, temb_dim)
+    temb = DotTimeEmbedding(unet.time_proj, unet.time_embedding.linear_1.in_features, temb_dim)
+    network = SharedNetwork(unet, resampler.inner_channels, resampler.inner_channels, config)
+    return DotModel(config, channels, resampler, network, temb)
+
+
+@DOT_VARIANTS.register("bilinear")
+def _bilinear(unet, channels: int, config: DotConfig) -> DotModel:
+    resampler = BilinearResampler(_num_image_inputs(config) * channels, channels, config.m)
+    network = SharedNetwork(unet, resampler.inner_channels, unet.conv_out.out_channels, config, init_from_dash=True)
+    return DotModel(config, channels, resampler, network, None)
+
+
+class IndependentNetwork(nn.Module):
+    """Table 7's independent Dot: a small UNet of its own, t_s entering as a timestep class label."""
+
+    def __init__(self, unet, in_channels: int, out_channels: int, config: DotConfig):
+        super().__init__()
+        from diffusers import UNet2DModel
+
+        widths = config.independent_channels
+        self.unet = UNet2DModel(
+            sample_size=unet.config.sample_size, in_channels=in_channels, out_channels=out_channels,
+            block_out_channels=widths, layers_per_block=1, norm_num_groups=_groups(widths[0]),
+            down_block_types=("DownBlock2D",) * len(widths), up_block_types=("UpBlock2D",) * len(widths),
+            class_embed_type="timestep",
+        )
+
+    def forward(self, h, t_i, t_s, **cond):
+        return self.unet(h, t_i, class_labels=t_s).sample
+
+
+@DOT_VARIANTS.register("independent")
+def _independent(unet, channels: int, config: DotConfig) -> DotModel:
+    resampler = BilinearResampler(_num_image_inputs(config) * channels, channels, 0)
+    network = IndependentNetwork(unet, resampler.inner_channels, channels, config)
+    return DotModel(config, channels, resampler, network, None)
+
+
+def build_dot(dash_unet: nn.Module, config: DotConfig) -> DotModel:
+    """Build a Dot around a Dash UNet; only Dot's own layers and its LoRA weights are trainable."""
+    for p in dash_unet.parameters():
+        p.requires_grad_(False)
+    channels = dash_unet.config.out_channels if dash_unet.config.out_channels else dash_unet.config.in_channels
+    channels = min(channels, dash_unet.config.in_channels)  # learned-variance UNets output 2C channels
+    dot = DOT_VARIANTS.get(config.variant)(dash_unet, channels, config)
+    return dot

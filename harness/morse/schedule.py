@@ -1,0 +1,79 @@
+"""Which steps of a fine time grid run Dash (the set S of Eq. 5) and which run Dot, and what it costs.
+
+Sec. 2.3: under a budget of n LSD, Morse runs n - k Dash steps and about N k Dot steps
+(k/n = the exchanged-steps ratio of Fig. 13), costing d + r/N LSD for d Dash and r Dot steps.
+Algorithm 2, line 2: the Dash steps are spread uniformly over the fine grid, the first step
+always Dash (Dot needs Dash's observations).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from harness.samplers.grids import make_grid
+
+
+@dataclass(frozen=True)
+class MorseSchedule:
+    grid: tuple[int, ...]  # the fine grid t_n > ... > t_1, every point visited by Dash or Dot
+    is_dash: tuple[bool, ...]  # True where t_i is in S
+
+    def __post_init__(self):
+        if len(self.grid) != len(self.is_dash):
+            raise ValueError("one Dash/Dot flag per grid point")
+        if not self.is_dash or not self.is_dash[0]:
+            raise ValueError("the first step must run Dash: Dot needs Dash's observations (Eq. 5)")
+
+    @property
+    def dash_steps(self) -> int:
+        return sum(self.is_dash)
+
+    @property
+    def dot_steps(self) -> int:
+        return len(self.grid) - self.dash_steps
+
+    def lsd(self, N: float) -> float:
+        """Latency in LSD: d Dash steps and r Dot steps cost d + r / N."""
+        return lsd_cost(self.dash_steps, self.dot_steps, N)
+
+    def to_meta(self) -> dict:
+        return {"grid": list(self.grid), "is_dash": list(self.is_dash),
+                "fine_steps": len(self.grid), "dash_steps": self.dash_steps, "dot_steps": self.dot_steps}
+
+
+def lsd_cost(dash_steps: int, dot_steps: int, N: float) -> float:
+    if N <= 0:
+        raise ValueError(f"N (Dash/Dot latency ratio) must be positive, got {N}")
+    return dash_steps + dot_steps / N
+
+
+def spread_dash(fine_steps: int, dash_steps: int) -> tuple[bool, ...]:
+    """Algorithm 2, line 2: d Dash points uniformly among the fine steps, starting with the first."""
+    if not 1 <= dash_steps <= fine_steps:
+        raise ValueError(f"need 1 <= Dash steps <= fine steps, got {dash_steps} of {fine_steps}")
+    positions = {(j * fine_steps) // dash_steps for j in range(dash_steps)}
+    return tuple(i in positions for i in range(fine_steps))
+
+
+def plan_from_counts(grid_name: str, fine_steps: int, dash_steps: int, num_train_timesteps: int = 1000) -> MorseSchedule:
+    """A fine grid of ``fine_steps`` points with ``dash_steps`` of them run by Dash."""
+    return MorseSchedule(tuple(make_grid(grid_name, fine_steps, num_train_timesteps)), spread_dash(fine_steps, dash_steps))
+
+
+def plan_from_budget(grid_name: str, lsd: float, N: float, ratio: float, num_train_timesteps: int = 1000) -> MorseSchedule:
+    """Sec. 2.3: a budget of n = ``lsd`` LSD with exchanged-steps ratio k/n = ``ratio``:
+    d = n - k Dash steps (at least one) and r = floor(N k) Dot steps, so that d + r/N <= n."""
+    if lsd < 1:
+        raise ValueError(f"an LSD budget of {lsd} is below one Dash step (1 LSD)")
+    if not 0 <= ratio < 1:
+        raise ValueError(f"the exchanged-steps ratio k/n must lie in [0, 1), got {ratio}")
+    dash = max(1, int(round(lsd * (1 - ratio))))
+    dash = min(dash, int(math.floor(lsd)))
+    dot = int(math.floor(N * (lsd - dash) + 1e-9))
+    return plan_from_counts(grid_name, dash + dot, dash, num_train_timesteps)
+
+
+def plain(grid: list[int]) -> MorseSchedule:
+    """The baseline: every step of the grid runs Dash (S = all points)."""
+    return MorseSchedule(tuple(grid), (True,) * len(grid))

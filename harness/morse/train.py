@@ -1,0 +1,264 @@
+"""Dot training (Algorithm 1): teach eta to lift Dash's estimate at t_s to Dash's estimate at t_o.
+
+Per pair t_s > t_o:  x_ts = alpha x + sigma eps;  z_ts = Dash(x_ts, t_s);
+x_to = phi(x_ts, z_ts, t_s, t_o) (one step of the sampler);  target = Dash(x_to, t_o);
+loss = || z_ts + eta(x_ts, x_to, z_ts, t_s, t_o) - target ||^2, with Dash frozen.
+
+The batch is split into groups that each draw one pair (t_s ~ U[1, T-1], gap ~ U[1, max_gap]),
+so phi runs through the same sampler classes as generation. Runs on one process, or on several
+GPUs under ``torchrun`` (DistributedDataParallel; rank 0 writes). ``--resume`` continues from
+the last checkpoint, with the optimiser and random state restored.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from harness.errors import HarnessError
+from harness.morse.checkpoint import save_dot
+from harness.morse.denoisers import DashDenoiser
+from harness.morse.dot import TRAJECTORY_INPUTS, DotConfig, build_dot
+from harness.samplers import SAMPLERS, make_sampler
+from harness.seeds import make_generators
+
+
+@dataclass
+class PairBatch:
+    """Algorithm 1, lines 2-8, for one batch: inputs of Dot and its target, t per image."""
+
+    x_ts: torch.Tensor
+    x_to: torch.Tensor
+    z_ts: torch.Tensor
+    target: torch.Tensor
+    t_s: torch.Tensor
+    t_o: torch.Tensor
+
+
+@torch.no_grad()
+def make_pairs(dash: DashDenoiser, sampler: str, noise: dict, x0: torch.Tensor, groups: int,
+               max_gap: int, generator: torch.Generator) -> PairBatch:
+    T = int(noise["num_train_timesteps"])
+    parts = []
+    for x in x0.chunk(groups):
+        t_s = int(torch.randint(1, T, (), generator=generator))
+        t_o = t_s - int(torch.randint(1, min(max_gap, t_s) + 1, (), generator=generator))
+        eps = torch.randn(x.shape, generator=generator).to(x)
+        phi = make_sampler(sampler, noise, [t_s, t_o])
+        a = phi.schedule.alpha_bar(t_s)
+        x_ts = math.sqrt(a) * x + math.sqrt(1 - a) * eps
+        z_ts = dash(x_ts, t_s)
+        seeds = torch.randint(0, 2**31 - 1, (len(x),), generator=generator).tolist()
+        x_to = phi.step(0, x_ts, z_ts, make_generators(seeds, x.device) if phi.stochastic else None)
+        target = dash(x_to, t_o)
+        n = len(x)
+        parts.append((x_ts, x_to, z_ts, target, torch.full((n,), t_s), torch.full((n,), t_o)))
+    x_ts, x_to, z_ts, target, t_s, t_o = (torch.cat(p) for p in zip(*parts))
+    return PairBatch(x_ts, x_to, z_ts, target, t_s.to(x0.device), t_o.to(x0.device))
+
+
+def residual_loss(dot, batch: PairBatch) -> torch.Tensor:
+    """Algorithm 1, line 10: || z_ts + eta(...) - Dash(x_to, t_o) ||^2 (mean over elements)."""
+    prediction = batch.z_ts + dot(batch.x_ts, batch.x_to, batch.z_ts, batch.t_s, batch.t_o)
+    return F.mse_loss(prediction, batch.target)
+
+
+@torch.no_grad()
+def heldout_error(dash, dot, sampler: str, noise: dict, data: torch.Tensor, max_gap: int,
+                  batch_size: int = 64, groups: int = 8, seed: int = 1234) -> dict:
+    """Residual MSE of Dot and of the zero residual (Dot := reuse z_ts) on held-out pairs (Table 4's logic)."""
+    generator = torch.Generator().manual_seed(seed)
+    dot_sum = zero_sum = 0.0
+    for x0 in data.split(batch_size):
+        batch = make_pairs(dash, sampler, noise, x0, min(groups, len(x0)), max_gap, generator)
+        dot_sum += residual_loss(dot, batch).item() * len(x0)
+        zero_sum += F.mse_loss(batch.z_ts, batch.target).item() * len(x0)
+    return {"dot_mse": dot_sum / len(data), "zero_residual_mse": zero_sum / len(data), "pairs": len(data)}
+
+
+def _lr_lambda(warmup: int, total: int):
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, total - warmup)
+        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+    return factor
+
+
+def _encode(dash, images: torch.Tensor) -> torch.Tensor:
+    """Pixels to the space Dash samples in (latent models: the VAE's scaled latents)."""
+    if dash.vae is None:
+        return images
+    with torch.no_grad():
+        return dash.vae.encode(images.to(dash.vae.dtype)).latent_dist.sample() * dash.vae.config.scaling_factor
+
+
+def _distributed() -> tuple[int, int, torch.device]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1, torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    local = int(os.environ["LOCAL_RANK"])
+    dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    device = torch.device(f"cuda:{local}") if torch.cuda.is_available() else torch.device("cpu")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    return dist.get_rank(), world, device
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--dash", required=True, help="Dash source: digits, a hub id, a local dir, or config:<name>")
+    parser.add_argument("--dash-path", default=None, help="local directory holding the Dash weights (offline)")
+    parser.add_argument("--data", required=True, help="training images, e.g. digits:16:train, cifar10:ROOT:train, a folder")
+    parser.add_argument("--eval-data", default=None, help="held-out images for the residual-error check, e.g. digits:16:heldout")
+    parser.add_argument("--sampler", default="ddim", help="the sampler whose one step phi makes x_to (Algorithm 1, line 7)")
+    parser.add_argument("--max-gap", type=int, default=400, help="largest t_s - t_o drawn")
+    parser.add_argument("--groups", type=int, default=8, help="(t_s, t_o) pairs drawn per batch")
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--batch-size", type=int, default=64, help="per process")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--variant", default="shared", help="shared | bilinear | independent (Tables 6, 7)")
+    parser.add_argument("--m", type=int, default=1, help="extra down/up-sampling blocks")
+    parser.add_argument("--channels", default="32", help="comma-separated width of each extra block")
+    parser.add_argument("--lora-rank", type=int, default=8, help="0 disables LoRA")
+    parser.add_argument("--inputs", default=",".join(TRAJECTORY_INPUTS), help="trajectory inputs of Dot (Table 4)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--checkpoint-every", type=int, default=250)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/last.pt if present")
+
+
+def _dot_config(args) -> DotConfig:
+    inputs = tuple(s for s in args.inputs.split(",") if s)
+    try:
+        return DotConfig(variant=args.variant, m=args.m, channels=tuple(int(c) for c in args.channels.split(",")),
+                         lora_rank=args.lora_rank, inputs=inputs)
+    except ValueError as err:
+        raise HarnessError(str(err)) from None
+
+
+def run(args) -> int:
+    from harness.models.dash import load_dash
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.sampler not in SAMPLERS:
+        raise HarnessError(f"unknown sampler {args.sampler!r}; known: {', '.join(SAMPLERS)}")
+    config = _dot_config(args)
+    rank, world, device = _distributed()
+    dash = load_dash(args.dash, local_path=args.dash_path, device=device)
+    factor = 2**config.m
+    if dash.sample_shape[1] % factor or dash.sample_shape[2] % factor:
+        raise HarnessError(f"Dash samples {dash.sample_shape[1]}x{dash.sample_shape[2]} are not divisible by 2^m = {factor}; lower --m")
+    data = load_training_tensor_for(dash, args.data)
+    dot = build_dot(dash.unet, config).to(device)
+    denoiser = DashDenoiser(dash.unet)
+    trainable = [p for p in dot.parameters() if p.requires_grad]
+    model = torch.nn.parallel.DistributedDataParallel(dot) if world > 1 else dot
+    optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(args.warmup, args.steps))
+    generator = torch.Generator().manual_seed(args.seed * 1000 + rank)
+    start, elapsed = 0, 0.0
+    resume_path = args.out / "checkpoints" / "last.pt"
+    if args.resume and resume_path.exists():
+        state = torch.load(resume_path, map_location=device, weights_only=False)
+        dot.load_state_dict(state["dot"], strict=False)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        if rank == 0:
+            generator.set_state(state["generator"])
+        else:  # other ranks' streams are not saved: reseed them from the step, still distinct per rank
+            generator.manual_seed(args.seed * 1000 + rank + 7919 * state["step"])
+        start, elapsed = state["step"], state["elapsed"]
+        print(f"resuming from step {start} ({resume_path})", file=sys.stderr)
+    if rank == 0:
+        args.out.mkdir(parents=True, exist_ok=True)
+    log = _LossLog(args.out / "loss.csv", append=start > 0) if rank == 0 else None
+    began = time.perf_counter() - elapsed
+    bar = tqdm(range(start, args.steps), initial=start, total=args.steps, desc="train-dot", disable=rank != 0)
+    for step in bar:
+        x0 = _encode(dash, data[torch.randint(len(data), (args.batch_size,), generator=generator)].to(device))
+        batch = make_pairs(denoiser, args.sampler, dash.noise, x0, args.groups, args.max_gap, generator)
+        loss = residual_loss(model, batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        optimizer.step()
+        scheduler.step()
+        if rank == 0:
+            zero = F.mse_loss(batch.z_ts, batch.target).item()
+            log.write(step + 1, loss.item(), zero, scheduler.get_last_lr()[0], time.perf_counter() - began)
+            bar.set_postfix(loss=f"{loss.item():.4f}", zero=f"{zero:.4f}")
+            if (step + 1) % args.checkpoint_every == 0 and step + 1 < args.steps:
+                _save_resume(resume_path, dot, optimizer, scheduler, generator, step + 1, time.perf_counter() - began)
+    if rank == 0:
+        meta = {
+            "dash_source": dash.source,
+            "dash_fingerprint": dash.fingerprint,
+            "sample_shape": list(dash.sample_shape),
+            "training": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "command": " ".join(["python -m harness train-dot"] + sys.argv[2:]),
+            "steps_done": args.steps,
+            "world_size": world,
+            "wall_time_s": round(time.perf_counter() - began, 1),
+            "trainable_parameters": sum(p.numel() for p in trainable),
+        }
+        if args.eval_data:
+            held = load_training_tensor_for(dash, args.eval_data)
+            meta["heldout"] = heldout_error(denoiser, dot.eval(), args.sampler, dash.noise,
+                                            _encode(dash, held.to(device)), args.max_gap)
+            print(f"held-out residual MSE: Dot {meta['heldout']['dot_mse']:.5f} vs zero residual "
+                  f"{meta['heldout']['zero_residual_mse']:.5f}", file=sys.stderr)
+        save_dot(args.out, dot, meta)
+        log.close()
+    if world > 1:
+        dist.destroy_process_group()
+    return 0
+
+
+def load_training_tensor_for(dash, spec: str) -> torch.Tensor:
+    from harness.data.training import load_training_tensor
+
+    data = load_training_tensor(spec)
+    if dash.vae is None and tuple(data.shape[1:]) != tuple(dash.sample_shape):
+        raise HarnessError(f"images of {spec} are {tuple(data.shape[1:])}, Dash samples {tuple(dash.sample_shape)}")
+    return data
+
+
+def _save_resume(path: Path, dot, optimizer, scheduler, generator, step: int, elapsed: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {"dot": dot.trainable_state_dict(), "optimizer": optimizer.state_dict(),
+             "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
+             "step": step, "elapsed": elapsed}
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+class _LossLog:
+    """The loss log: one CSV row per step, Dot's loss beside the zero residual's."""
+
+    def __init__(self, path: Path, append: bool):
+        self.handle = open(path, "a" if append and path.exists() else "w", newline="")
+        self.writer = csv.writer(self.handle)
+        if self.handle.tell() == 0:
+            self.writer.writerow(["step", "loss", "zero_residual_loss", "lr", "elapsed_s"])
+
+    def write(self, step, loss, zero, lr, elapsed):
+        self.writer.writerow([step, f"{loss:.6g}", f"{zero:.6g}", f"{lr:.3g}", f"{elapsed:.1f}"])
+        self.handle.flush()
+
+    def close(self):
+        self.handle.close()

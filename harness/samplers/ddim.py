@@ -1,0 +1,36 @@
+"""DDIM (Song et al. 2021a, Eq. 12), written out because diffusers' DDIMScheduler derives the
+previous time point from the step count (diffusers issues 11347, 12633) and so jumps to the
+wrong point on a non-uniform grid. Here the previous point is always the grid's next entry."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from harness.samplers.base import SAMPLERS, Sampler
+from harness.seeds import per_image_randn
+
+
+@SAMPLERS.register("ddim")
+class DDIMSampler(Sampler):
+    """Options: eta (0 = deterministic DDIM, 1 = DDPM-like ancestral noise)."""
+
+    def __init__(self, noise, grid, eta: float = 0.0):
+        self.eta = float(eta)
+        self.stochastic = self.eta > 0
+        super().__init__(noise, grid, eta=eta)
+
+    def step(self, i, x, z, generators):
+        t, prev = self.grid[i], self.previous(i)
+        a_t, a_prev = self.schedule.alpha_bar(t), self.schedule.alpha_bar(prev)
+        x0 = (x - math.sqrt(1 - a_t) * z) / math.sqrt(a_t)
+        if self.schedule.clip_sample:
+            x0 = x0.clamp(-1, 1)
+        sigma = self.eta * math.sqrt((1 - a_prev) / (1 - a_t)) * math.sqrt(1 - a_t / a_prev)
+        x_prev = math.sqrt(a_prev) * x0 + math.sqrt(max(1 - a_prev - sigma**2, 0.0)) * z
+        if sigma > 0:
+            if generators is None:
+                raise ValueError("a stochastic DDIM step (eta > 0) needs per-image generators")
+            x_prev = x_prev + sigma * per_image_randn(x.shape[1:], generators, x.device, x.dtype)
+        return x_prev

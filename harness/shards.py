@@ -1,0 +1,75 @@
+"""Sample shards: one seed range of generated images, written atomically.
+
+A shard is ``<name>.npz`` holding ``images`` (uint8, n x H x W x C), ``seeds`` (int64, n) and
+``meta`` (a JSON string: the time grid, the Dash/Dot assignment, its LSD cost, the sampler and
+where the models came from), with the same ``meta`` beside it as ``<name>.json`` for people and
+tools that do not open arrays. Both files are first written under a temporary name and renamed,
+so a shard killed mid-write leaves nothing that looks finished (the ``.npz`` is renamed last).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class Shard:
+    images: np.ndarray  # uint8, (n, H, W, C)
+    seeds: np.ndarray  # int64, (n,)
+    meta: dict
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(file_object)`` on a temporary file beside ``path``, then rename it to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_shard(path: Path, shard: Shard) -> None:
+    path = Path(path)
+    if shard.images.dtype != np.uint8 or shard.images.ndim != 4:
+        raise ValueError(f"shard images must be uint8 (n, H, W, C), got {shard.images.dtype} {shard.images.shape}")
+    if len(shard.seeds) != len(shard.images):
+        raise ValueError("one seed per image")
+    meta_text = json.dumps(shard.meta, indent=1, sort_keys=True)
+    atomic_write(path.with_suffix(".json"), lambda f: f.write(meta_text.encode()))
+    atomic_write(
+        path,
+        lambda f: np.savez(f, images=shard.images, seeds=shard.seeds.astype(np.int64), meta=np.array(meta_text)),
+    )
+
+
+def read_shard(path: Path) -> Shard:
+    with np.load(path) as data:
+        return Shard(images=data["images"], seeds=data["seeds"], meta=json.loads(str(data["meta"])))
+
+
+def parse_seeds(spec: str) -> list[int]:
+    """Seeds as in NVlabs/edm: '0-49999' or '1,2,5-10' (ranges inclusive)."""
+    seeds: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if "-" in part:
+            lo, hi = (int(v) for v in part.split("-", 1))
+            if hi < lo:
+                raise ValueError(f"seed range {part!r} runs backwards")
+            seeds.extend(range(lo, hi + 1))
+        elif part:
+            seeds.append(int(part))
+    if not seeds:
+        raise ValueError(f"no seeds in {spec!r}")
+    return seeds
