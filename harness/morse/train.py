@@ -137,7 +137,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--checkpoint-every", type=int, default=250)
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/last.pt if present")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from OUT/checkpoints/last.pt if present (also extends a finished run to --steps)")
 
 
 def _dot_config(args) -> DotConfig:
@@ -163,6 +164,7 @@ def run(args) -> int:
     if dash.sample_shape[1] % factor or dash.sample_shape[2] % factor:
         raise HarnessError(f"Dash samples {dash.sample_shape[1]}x{dash.sample_shape[2]} are not divisible by 2^m = {factor}; lower --m")
     data = load_training_tensor_for(dash, args.data)
+    dash_fingerprint = dash.fingerprint  # before LoRA is injected into the shared modules
     dot = build_dot(dash.unet, config).to(device)
     denoiser = DashDenoiser(dash.unet)
     trainable = [p for p in dot.parameters() if p.requires_grad]
@@ -201,12 +203,12 @@ def run(args) -> int:
             zero = F.mse_loss(batch.z_ts, batch.target).item()
             log.write(step + 1, loss.item(), zero, scheduler.get_last_lr()[0], time.perf_counter() - began)
             bar.set_postfix(loss=f"{loss.item():.4f}", zero=f"{zero:.4f}")
-            if (step + 1) % args.checkpoint_every == 0 and step + 1 < args.steps:
+            if (step + 1) % args.checkpoint_every == 0 or step + 1 == args.steps:
                 _save_resume(resume_path, dot, optimizer, scheduler, generator, step + 1, time.perf_counter() - began)
     if rank == 0:
         meta = {
             "dash_source": dash.source,
-            "dash_fingerprint": dash.fingerprint,
+            "dash_fingerprint": dash_fingerprint,
             "sample_shape": list(dash.sample_shape),
             "training": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
             "command": " ".join(["python -m harness train-dot"] + sys.argv[2:]),

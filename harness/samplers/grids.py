@@ -16,10 +16,10 @@ GRIDS: Registry = Registry("time grid")
 
 def _from_fractions(fractions: np.ndarray, num_train_timesteps: int) -> list[int]:
     """Map increasing fractions in (0, 1] to distinct integer steps in [0, T - 1], descending."""
-    points = np.round(fractions * num_train_timesteps).astype(np.int64) - 1
+    points = np.maximum(np.round(fractions * num_train_timesteps).astype(np.int64) - 1, 0)
     for i in range(1, len(points)):  # keep points distinct where rounding collides
         points[i] = max(points[i], points[i - 1] + 1)
-    if points[0] < 0 or points[-1] > num_train_timesteps - 1:
+    if points[-1] > num_train_timesteps - 1:
         raise ValueError(f"cannot place {len(points)} distinct steps in {num_train_timesteps} training steps")
     return [int(t) for t in points[::-1]]
 

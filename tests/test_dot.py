@@ -1,0 +1,134 @@
+"""The weight-shared Dot (Sec. 2.2) and its training (Algorithm 1)."""
+
+import csv
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from harness.cli import main
+from harness.errors import HarnessError
+from harness.morse.checkpoint import load_dot
+from harness.morse.denoisers import DashDenoiser
+from harness.morse.dot import DotConfig, build_dot
+
+SHARED_TRAINABLE = ("resampler.", "network.unet.conv_in.", "network.unet.conv_out.",
+                    "network.unet.time_embedding.source.", "temb.")
+
+
+def test_untrained_dot_is_the_zero_residual_and_dash_stays_exact(tiny_dash):
+    x = torch.randn(2, 1, 16, 16)
+    before = DashDenoiser(tiny_dash.unet)(x, 500)
+    dot = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(16,), lora_rank=4))
+    assert torch.equal(dot(x, x, before, 700, 500), torch.zeros_like(x))
+    assert torch.equal(DashDenoiser(tiny_dash.unet)(x, 500), before)  # LoRA is off outside Dot
+
+
+def test_only_extra_blocks_mismatched_layers_and_lora_are_trainable(tiny_dash):
+    dot = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(16,), lora_rank=4))
+    trainable = [n for n, p in dot.named_parameters() if p.requires_grad]
+    assert trainable
+    for name in trainable:
+        assert name.startswith(SHARED_TRAINABLE) or ".lora_" in name, name
+    assert any(".lora_A." in n for n in trainable)
+    assert all(not p.requires_grad for p in tiny_dash.unet.parameters() if not _is_lora(p, tiny_dash.unet))
+
+
+def _is_lora(param, module):
+    return any(param is p for n, p in module.named_parameters() if ".lora_" in n)
+
+
+def test_lora_off_and_variants(tiny_dash):
+    x = torch.randn(2, 1, 16, 16)
+    no_lora = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(16,), lora_rank=0))
+    assert not any(".lora_" in n for n, _ in no_lora.named_parameters())
+    for variant in ("bilinear", "independent"):
+        dot = build_dot(tiny_dash.unet, DotConfig(variant=variant, m=1, channels=(16,), lora_rank=0,
+                                                  independent_channels=(16, 32)))
+        assert dot(x, x, x, 700, 500).shape == x.shape
+
+
+def test_removed_trajectory_inputs_do_not_reach_dot(tiny_dash):
+    """Table 4 ablation: without z_ts, changing z_ts changes nothing."""
+    dot = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(16,), lora_rank=0, inputs=("x_ts", "t_s")))
+    torch.nn.init.normal_(dot.resampler.head.weight)
+    x = torch.randn(2, 1, 16, 16)
+    assert torch.equal(dot(x, x, torch.zeros_like(x), 700, 500), dot(x, x, torch.ones_like(x), 700, 500))
+
+
+def _train(dash_dir, out, *extra):
+    return main(["train-dot", "--dash", str(dash_dir), "--data", "digits:16:train", "--steps", "2",
+                 "--batch-size", "4", "--groups", "2", "--m", "1", "--channels", "16", "--lora-rank", "4",
+                 "--out", str(out), *extra])
+
+
+def test_training_leaves_dash_bit_identical_and_resumes(tiny_dash_dir, tmp_path):
+    dash_weights = load_file(str(tiny_dash_dir / "diffusion_pytorch_model.safetensors"))
+    out = tmp_path / "dot"
+    assert _train(tiny_dash_dir, out) == 0
+    from harness.models.dash import load_dash
+
+    dash = load_dash(str(tiny_dash_dir))
+    before = {k: v.clone() for k, v in dash.unet.state_dict().items()}
+    dot = load_dot(out, dash)
+    assert all(torch.equal(v, dash_weights[k]) for k, v in before.items())  # checkpoint never touched Dash
+    assert any(t.abs().sum() > 0 for n, t in dot.trainable_state_dict().items() if n.startswith("resampler.head"))
+
+    assert _train(tiny_dash_dir, out, "--steps", "4", "--resume") == 0
+    with open(out / "loss.csv") as f:
+        steps = [int(row["step"]) for row in csv.DictReader(f)]
+    assert steps == [1, 2, 3, 4]
+    assert json.loads((out / "dot.json").read_text())["steps_done"] == 4
+    after = load_file(str(tiny_dash_dir / "diffusion_pytorch_model.safetensors"))
+    assert all(torch.equal(after[k], dash_weights[k]) for k in dash_weights)
+
+
+def test_dash_weights_unchanged_in_memory_by_a_training_step(tiny_dash):
+    from harness.morse.train import make_pairs, residual_loss
+
+    before = [(p, p.detach().clone()) for p in tiny_dash.unet.parameters()]  # LoRA wraps, keeps these
+    dot = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(16,), lora_rank=4))
+    optimizer = torch.optim.AdamW([p for p in dot.parameters() if p.requires_grad], lr=1e-2)
+    batch = make_pairs(DashDenoiser(tiny_dash.unet), "ddim", tiny_dash.noise, torch.randn(4, 1, 16, 16), 2, 400,
+                       torch.Generator().manual_seed(0))
+    for _ in range(2):
+        optimizer.zero_grad()
+        residual_loss(dot, batch).backward()
+        assert all(p.grad is None for p, _ in before)
+        optimizer.step()
+    assert all(torch.equal(p, copy) for p, copy in before)
+
+
+def test_image_size_not_divisible_by_2_to_the_m(tiny_dash_dir, tmp_path, capsys):
+    assert _train(tiny_dash_dir, tmp_path / "dot", "--m", "5", "--channels", "8,8,8,8,8") == 1
+    assert "not divisible by 2^m = 32" in capsys.readouterr().err
+    assert not (tmp_path / "dot").exists()
+
+
+def test_checkpoint_for_another_dash_is_refused(tiny_dash_dir, tmp_path, capsys):
+    out = tmp_path / "dot"
+    assert _train(tiny_dash_dir, out) == 0
+    from harness.models.dash import load_dash
+
+    other = load_dash("config:digits")
+    with pytest.raises(HarnessError, match="was trained against Dash"):
+        load_dot(out, other)
+    shard = tmp_path / "s.npz"
+    code = main(["sample", "--dash", "config:digits", "--dot", str(out), "--fine-steps", "4", "--dash-steps", "2",
+                 "--seeds", "0-1", "--out", str(shard)])
+    assert code == 1 and "was trained against Dash" in capsys.readouterr().err
+    assert not shard.exists()
+
+
+@pytest.mark.slow
+def test_trained_dot_beats_the_zero_residual_on_heldout_digits(tmp_path):
+    """Table 4's logic on the shipped digits Dash: a briefly trained Dot lowers the held-out
+    residual error below that of reusing z_ts."""
+    out = tmp_path / "dot"
+    code = main(["train-dot", "--dash", "digits", "--data", "digits:16:train", "--eval-data", "digits:16:heldout",
+                 "--steps", "120", "--batch-size", "32", "--m", "1", "--channels", "32", "--lora-rank", "4",
+                 "--lr", "2e-3", "--out", str(out)])
+    assert code == 0
+    held = json.loads((out / "dot.json").read_text())["heldout"]
+    assert held["dot_mse"] < held["zero_residual_mse"]

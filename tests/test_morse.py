@@ -1,0 +1,115 @@
+"""Morse sampling (Algorithm 2): oracle exactness, per-image seeds, LSD accounting, bad input."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from harness.cli import main
+from harness.morse.denoisers import DashDenoiser, OracleDot, ZeroResidualDot
+from harness.morse.sampling import morse_sample
+from harness.morse.schedule import MorseSchedule, lsd_cost, plain, plan_from_budget, plan_from_counts, spread_dash
+from harness.samplers import make_sampler
+from harness.seeds import make_generators, per_image_randn
+from harness.shards import read_shard
+
+
+def _run(dash, schedule, sampler, dot, seeds, source="dash"):
+    generators = make_generators(seeds)
+    x_T = per_image_randn(dash.sample_shape, generators)
+    return morse_sample(x_T, schedule, make_sampler(sampler, dash.noise, schedule.grid), DashDenoiser(dash.unet),
+                        dot, generators, source)
+
+
+@pytest.mark.parametrize("sampler", ["ddim", "dpm_solver_pp", "ddpm"])
+@pytest.mark.parametrize("source", ["dash", "last"])
+def test_oracle_dot_reproduces_the_plain_sampler_bit_for_bit(tiny_dash, sampler, source):
+    schedule = plan_from_counts("uniform", 8, 3)
+    assert schedule.dot_steps == 5
+    morse = _run(tiny_dash, schedule, sampler, OracleDot(DashDenoiser(tiny_dash.unet)), [3, 4, 5], source)
+    baseline = _run(tiny_dash, plain(list(schedule.grid)), sampler, None, [3, 4, 5])
+    assert torch.equal(morse, baseline)
+
+
+def test_zero_residual_dot_differs_from_the_oracle(tiny_dash):
+    """The oracle test above could pass trivially if Dot were never called: here it matters."""
+    schedule = plan_from_counts("uniform", 8, 3)
+    zero = _run(tiny_dash, schedule, "ddim", ZeroResidualDot(), [3])
+    oracle = _run(tiny_dash, schedule, "ddim", OracleDot(DashDenoiser(tiny_dash.unet)), [3])
+    assert not torch.equal(zero, oracle)
+
+
+def test_dot_sees_the_observations_of_eq5_and_eq7(tiny_dash):
+    calls = []
+
+    def recording_dot(x_ts, x_ti, z_ts, t_s, t_i):
+        calls.append((t_s, t_i))
+        return z_ts
+
+    schedule = MorseSchedule((999, 800, 600, 400, 200), (True, False, False, True, False))
+    _run(tiny_dash, schedule, "ddim", recording_dot, [0])
+    assert calls == [(999, 800), (999, 600), (400, 200)]  # Eq. 5: Dash's last point
+    calls.clear()
+    _run(tiny_dash, schedule, "ddim", recording_dot, [0], source="last")
+    assert calls == [(999, 800), (800, 600), (400, 200)]  # Eq. 7: the last step of either model
+
+
+def test_lsd_accounting():
+    schedule = plan_from_counts("uniform", 20, 5)
+    assert (schedule.dash_steps, schedule.dot_steps) == (5, 15)
+    assert schedule.lsd(6.0) == pytest.approx(5 + 15 / 6)
+    assert lsd_cost(3, 0, 2.0) == 3
+    assert spread_dash(6, 2) == (True, False, False, True, False, False)
+
+
+@pytest.mark.parametrize("lsd,N,ratio", [(10, 6.0, 0.5), (3, 2.06, 0.3), (1.33, 3.1, 0.25), (20, 5.5, 0.0)])
+def test_budget_plans_stay_within_the_budget(lsd, N, ratio):
+    schedule = plan_from_budget("uniform", lsd, N, ratio)
+    assert schedule.is_dash[0]
+    assert schedule.lsd(N) <= lsd + 1e-9
+    assert schedule.lsd(N) > lsd - 1  # spends the budget up to less than one Dash step
+    if ratio == 0:
+        assert schedule.dot_steps == 0
+
+
+def test_budget_below_one_dash_step_is_an_error():
+    with pytest.raises(ValueError, match="below one Dash step"):
+        plan_from_budget("uniform", 0.5, 6.0, 0.5)
+
+
+def _sample(tiny_dash_dir, out, seeds, batch, extra=()):
+    args = ["sample", "--dash", str(tiny_dash_dir), "--sampler", "ddpm", "--fine-steps", "6", "--dash-steps", "2",
+            "--dot", "zero", "--seeds", seeds, "--batch-size", str(batch), "--out", str(out), *extra]
+    assert main(args) == 0
+    return read_shard(out)
+
+
+def test_an_image_depends_on_its_seed_only(tiny_dash_dir, tmp_path):
+    """Stochastic sampler, Morse schedule: batch size and shard layout do not change any image."""
+    whole = _sample(tiny_dash_dir, tmp_path / "all.npz", "0-5", 6)
+    split_a = _sample(tiny_dash_dir, tmp_path / "a.npz", "0-1", 1)
+    split_b = _sample(tiny_dash_dir, tmp_path / "b.npz", "2-5", 3)
+    assert np.array_equal(np.concatenate([split_a.images, split_b.images]), whole.images)
+    assert whole.seeds.tolist() == list(range(6))
+    assert whole.meta["is_dash"] == [True, False, False, True, False, False]
+    assert whole.meta["method"] == "morse" and whole.meta["dot_steps"] == 4
+    assert not np.array_equal(whole.images[0], whole.images[1])
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--sampler", "euler"], "unknown sampler 'euler'"),
+        (["--lsd", "0.5", "--ratio", "0.5", "--N", "4"], "below one Dash step"),
+        (["--steps", "4", "--fine-steps", "8"], "exactly one of"),
+        (["--fine-steps", "8", "--dash-steps", "2"], "pass --dot"),
+    ],
+)
+def test_bad_sample_input_fails_clearly_and_writes_nothing(tiny_dash_dir, tmp_path, capsys, extra, message):
+    base = ["sample", "--dash", str(tiny_dash_dir), "--seeds", "0-3", "--out", str(tmp_path / "x.npz")]
+    if not any(flag in extra for flag in ("--steps", "--fine-steps", "--lsd")):
+        base += ["--steps", "4"]
+    assert main(base + extra) == 1
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
