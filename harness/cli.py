@@ -15,14 +15,17 @@ from harness.errors import HarnessError
 
 # subcommand -> (module, one-line help)
 STAGES: dict[str, tuple[str, str]] = {
+    "check": ("harness.check", "check that an experiment's Dash weights, datasets and prompts are present (offline)"),
     "train-dash": ("harness.models.train_dash", "train the small digits Dash (a DDPM UNet) on CPU"),
     "train-dot": ("harness.morse.train", "train a Dot model against a frozen Dash (Algorithm 1)"),
     "sample": ("harness.generate", "generate a seed-range shard, plain or with Morse (Algorithm 2)"),
+    "bench-morse": ("harness.morse.bench", "benchmark: the sampling loop's overhead beside the model forwards"),
     "latency": ("harness.latency.cli", "time one step of Dash and of Dot on this device; N = Dash/Dot (Table 5)"),
     "curves": ("harness.analysis.curves_cli", "attach latency_lsd = dash_steps + dot_steps / N to results rows"),
     "speedup": ("harness.analysis.speedup_cli", "speedup of Morse over its baseline at equal metric (Sec. 3.1)"),
     "report": ("harness.analysis.report", "the paper's figures and tables, and a report PDF per experiment"),
     "fid": ("harness.metrics.fid", "FID of one point's sample shards against a dataset (torch-fidelity)"),
+    "fid-stats": ("harness.metrics.fid_stats", "mergeable FID feature statistics of some shards (multi-machine FID)"),
     "clip": ("harness.metrics.clip", "CLIP score of one point's sample shards against their prompts (open_clip)"),
     "coco-prompts": ("harness.metrics.prompts", "the fixed-seed MS-COCO caption subset used as prompts"),
     "train-digitsnet": ("harness.metrics.train_digitsnet", "train the digits FID feature network on CPU"),

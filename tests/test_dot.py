@@ -132,3 +132,33 @@ def test_trained_dot_beats_the_zero_residual_on_heldout_digits(tmp_path):
     assert code == 0
     held = json.loads((out / "dot.json").read_text())["heldout"]
     assert held["dot_mse"] < held["zero_residual_mse"]
+
+
+def test_classifier_free_guidance_runs_both_models_with_the_scale():
+    """Dash: eps_u + s (eps_c - eps_u); Dot: z_ts + eta_u + s (eta_c - eta_u), LoRA on cross-attention too."""
+    from diffusers import UNet2DConditionModel
+
+    from harness.morse.denoisers import DotDenoiser, Guidance
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        sample_size=16, in_channels=4, out_channels=4, block_out_channels=(16, 32), layers_per_block=1,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=16, norm_num_groups=8, attention_head_dim=8).eval()
+    cond, uncond = {"encoder_hidden_states": torch.randn(2, 5, 16)}, {"encoder_hidden_states": torch.zeros(2, 5, 16)}
+    guidance = Guidance(cond, uncond, 7.5)
+    x = torch.randn(2, 4, 16, 16)
+    with torch.no_grad():
+        eps_c = unet(x, 500, **cond).sample
+        eps_u = unet(x, 500, **uncond).sample
+    z = DashDenoiser(unet, guidance)(x, 500)
+    torch.testing.assert_close(z, eps_u + 7.5 * (eps_c - eps_u), atol=1e-5, rtol=1e-5)
+
+    dot = build_dot(unet, DotConfig(m=1, channels=(16,), lora_rank=4))
+    assert any("attn2.to_k.lora_A" in n for n, _ in dot.named_parameters())
+    torch.nn.init.normal_(dot.resampler.head.weight, std=0.01)
+    with torch.no_grad():
+        eta_c = dot(x, x, z, 600, 500, **cond)
+        eta_u = dot(x, x, z, 600, 500, **uncond)
+    torch.testing.assert_close(DotDenoiser(dot, guidance)(x, x, z, 600, 500), z + eta_u + 7.5 * (eta_c - eta_u),
+                               atol=1e-5, rtol=1e-5)

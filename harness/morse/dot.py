@@ -33,7 +33,7 @@ from harness.registry import Registry
 
 TRAJECTORY_INPUTS = ("x_ts", "z_ts", "t_s")  # Table 4: the observations at Dash's last point
 # LoRA targets: the convolutions of the pre-trained ResNet blocks and the attention projections.
-DEFAULT_LORA_TARGETS = r".*(resnets\.\d+\.conv[12]|attentions\.\d+\.(to_q|to_k|to_v|to_out\.0|query|key|value|proj_attn))$"
+DEFAULT_LORA_TARGETS = r".*(resnets\.\d+\.conv[12]|\.(to_q|to_k|to_v|to_out\.0))$"
 
 DOT_VARIANTS: Registry = Registry("Dot variant")
 

@@ -1,0 +1,91 @@
+"""`harness bench-morse`: the sampling loop's own cost, outside the model forwards.
+
+Runs plain jump sampling and Morse with the same Dash (and a Dot, trained or untrained: the
+weights do not change the cost) and reports the wall time of the whole loop, the time spent in
+Dash and Dot forwards, and their difference as a fraction of the loop: the overhead of the
+samplers, Morse's bookkeeping and per-image noise. Target: under 3%.
+
+  python -m harness bench-morse --dash digits --batch-size 100 --fine-steps 20 --dash-steps 5
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from harness.morse.denoisers import DashDenoiser, DotDenoiser
+from harness.morse.dot import DotConfig, build_dot
+from harness.morse.sampling import morse_sample
+from harness.morse.schedule import plain, plan_from_counts
+from harness.samplers import make_sampler
+from harness.seeds import make_generators, per_image_randn
+
+
+class _Timed:
+    """Wraps a model callable and accumulates the seconds spent inside it."""
+
+    def __init__(self, fn):
+        self.fn, self.seconds, self.calls = fn, 0.0, 0
+
+    def __call__(self, *args):
+        start = time.perf_counter()
+        out = self.fn(*args)
+        self.seconds += time.perf_counter() - start
+        self.calls += 1
+        return out
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--dash", default="digits")
+    parser.add_argument("--dash-path", default=None)
+    parser.add_argument("--sampler", default="ddim")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--fine-steps", type=int, default=20)
+    parser.add_argument("--dash-steps", type=int, default=5)
+    parser.add_argument("--m", type=int, default=1)
+    parser.add_argument("--channels", default="32")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None)
+
+
+def _measure(schedule, sampler, dash_fn, dot_fn, shape, batch, repeats):
+    dash_t, dot_t = _Timed(dash_fn), (_Timed(dot_fn) if dot_fn else None)
+    total = 0.0
+    for r in range(repeats + 1):  # the first run warms up and is not counted
+        dash_t.seconds = 0.0 if r == 1 else dash_t.seconds
+        if dot_t and r == 1:
+            dot_t.seconds = 0.0
+        generators = make_generators(range(batch))
+        x_T = per_image_randn(shape, generators)
+        start = time.perf_counter()
+        morse_sample(x_T, schedule, sampler, dash_t, dot_t, generators)
+        if r:
+            total += time.perf_counter() - start
+    model = dash_t.seconds + (dot_t.seconds if dot_t else 0.0)
+    return total / repeats, model / repeats
+
+
+def run(args) -> int:
+    from harness.models.dash import load_dash
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dash = load_dash(args.dash, local_path=args.dash_path)
+    dash_fn = DashDenoiser(dash.unet)
+    morse = plan_from_counts("uniform", args.fine_steps, args.dash_steps)
+    dot = build_dot(dash.unet, DotConfig(m=args.m, channels=tuple(int(c) for c in args.channels.split(","))))
+    rows = []
+    for label, schedule, dot_fn in (
+        (f"plain, {args.dash_steps} Dash steps", plain(list(plan_from_counts("uniform", args.dash_steps, args.dash_steps).grid)), None),
+        (f"Morse, {args.fine_steps} fine / {args.dash_steps} Dash steps", morse, DotDenoiser(dot.eval())),
+    ):
+        sampler = make_sampler(args.sampler, dash.noise, schedule.grid)
+        total, model = _measure(schedule, sampler, dash_fn, dot_fn, dash.sample_shape, args.batch_size, args.repeats)
+        rows.append((label, total, model))
+    print(f"sampling-loop overhead, {dash.source}, {args.sampler}, batch {args.batch_size}, "
+          f"{torch.get_num_threads()} threads, mean of {args.repeats} runs")
+    print(f"{'run':<40} {'loop s':>9} {'models s':>9} {'overhead':>9}")
+    for label, total, model in rows:
+        print(f"{label:<40} {total:9.3f} {model:9.3f} {100 * (total - model) / total:8.2f}%")
+    return 0
