@@ -25,7 +25,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from diffusers.models.embeddings import TimestepEmbedding
-from diffusers.models.resnet import Downsample2D, ResnetBlock2D, Upsample2D
+from diffusers.models.resnet import ResnetBlock2D
 from peft import LoraConfig, inject_adapter_in_model
 from peft.tuners.tuners_utils import BaseTunerLayer
 
@@ -80,33 +80,39 @@ def _resnet(c_in: int, c_out: int, temb: int | None) -> ResnetBlock2D:
 
 
 class TrainableResampler(nn.Module):
-    """m light down-sampling blocks before, and m up-sampling blocks after, the shared network."""
+    """m light down-sampling blocks before, and m up-sampling blocks after, the shared network.
+
+    Each down block is a strided convolution followed by a time-conditioned ResNet block at the
+    lower resolution; each up block is a ResNet block, then a 1x1 convolution and pixel shuffle
+    back up, added to the skip of the same resolution. Only the stem and the head convolutions
+    touch full resolution, so the blocks stay cheap beside the pre-trained network.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, channels: tuple[int, ...], temb: int):
         super().__init__()
-        self.stem = nn.Conv2d(in_channels, channels[0], 3, padding=1)
         widths = (channels[0],) + channels
-        self.down = nn.ModuleList(_resnet(widths[k], widths[k + 1], temb) for k in range(len(channels)))
-        self.pool = nn.ModuleList(Downsample2D(c, use_conv=True) for c in channels)
-        self.unpool = nn.ModuleList(Upsample2D(c, use_conv=True) for c in channels)
-        self.up = nn.ModuleList(_resnet(2 * widths[k + 1], widths[k], temb) for k in range(len(channels)))
-        self.norm = nn.GroupNorm(_groups(channels[0]), channels[0])
-        self.head = nn.Conv2d(channels[0], out_channels, 3, padding=1)
+        self.stem = nn.Conv2d(in_channels, widths[0], 3, padding=1)
+        self.pool = nn.ModuleList(nn.Conv2d(widths[k], widths[k + 1], 3, stride=2, padding=1) for k in range(len(channels)))
+        self.down = nn.ModuleList(_resnet(c, c, temb) for c in channels)
+        self.up = nn.ModuleList(_resnet(c, c, temb) for c in channels)
+        self.unpool = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(widths[k + 1], 4 * widths[k], 1), nn.PixelShuffle(2)) for k in range(len(channels)))
+        self.norm = nn.GroupNorm(_groups(widths[0]), widths[0])
+        self.head = nn.Conv2d(widths[0], out_channels, 3, padding=1)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
         self.inner_channels = channels[-1]
 
     def encode(self, x, temb):
         h, skips = self.stem(x), []
-        for block, pool in zip(self.down, self.pool):
-            h = block(h, temb)
+        for pool, block in zip(self.pool, self.down):
             skips.append(h)
-            h = pool(h)
+            h = block(pool(h), temb)
         return h, skips
 
     def decode(self, h, skips, temb):
         for k in reversed(range(len(self.up))):
-            h = self.up[k](torch.cat([self.unpool[k](h), skips[k]], dim=1), temb)
+            h = self.unpool[k](self.up[k](h, temb)) + skips[k]
         return self.head(F.silu(self.norm(h)))
 
 
