@@ -1,0 +1,94 @@
+"""Latency-metric curves from results rows: LSD cost, filters and reductions before Sec. 3.1's math.
+
+* ``attach_latency``: ``latency_lsd = dash_steps + dot_steps / N`` (Sec. 3.1, "LSD"), with N the
+  measured Dash/Dot per-step latency ratio of the row's experiment (Table 5).
+  Also ``exchanged_ratio`` = (dot_steps / N) / latency_lsd, the share of the budget spent on Dot
+  (the paper's k / n, Appendix "Effect of Exchanged Steps Ratio", Fig. 13), rounded to 0.01.
+* ``where``: keep rows whose column equals a value (e.g. ``guidance_scale=7.5``, Table 1 row 1).
+* ``best_over``: for each latency, the best metric over a column's values (Table 1's "best scale":
+  the best FID over guidance scales, Sec. 4.2), computed per seed-range replicate.
+* ``replicates``: metric values grouped by latency, for the bootstrap.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from harness.analysis.speedup import Curve, make_curve
+from harness.errors import HarnessError
+
+REPLICATE_COLUMN = "seeds"
+
+
+def require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
+    """Fail with the missing column names."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise HarnessError(f"{what} lacks column(s) {', '.join(missing)}; has {', '.join(frame.columns)}")
+
+
+def attach_latency(rows: pd.DataFrame, n_for: Callable[[str], tuple[float, str]]) -> pd.DataFrame:
+    """Add ``N``, ``N_device``, ``latency_lsd`` and ``exchanged_ratio``; ``n_for(experiment)`` gives (N, device).
+
+    Rows without Dot steps (baselines) cost ``dash_steps`` LSD whatever N is, so N is looked up
+    only for experiments that have Morse rows.
+    """
+    require(rows, ["experiment", "dash_steps", "dot_steps"], "results")
+    out = rows.copy()
+    dot = out["dot_steps"].fillna(0).astype(float)
+    out["N"], out["N_device"] = np.nan, None
+    for experiment in out.loc[dot > 0, "experiment"].unique():
+        n, device = n_for(experiment)
+        if not n > 0:
+            raise HarnessError(f"N for {experiment!r} must be positive, got {n}")
+        mask = out["experiment"] == experiment
+        out.loc[mask, "N"], out.loc[mask, "N_device"] = n, device
+    dot_lsd = np.where(dot > 0, dot / out["N"], 0.0)
+    out["latency_lsd"] = out["dash_steps"].astype(float) + dot_lsd
+    out["exchanged_ratio"] = np.round(dot_lsd / out["latency_lsd"], 2)
+    return out
+
+
+def parse_where(spec: str) -> tuple[str, str]:
+    """``COLUMN=VALUE`` -> (column, value)."""
+    column, sep, value = spec.partition("=")
+    if not sep or not column:
+        raise HarnessError(f"--where takes COLUMN=VALUE, got {spec!r}")
+    return column, value
+
+
+def where(rows: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
+    """Rows whose ``column`` equals ``value`` (compared as numbers when both parse as numbers)."""
+    require(rows, [column], "results")
+    numeric = pd.to_numeric(rows[column], errors="coerce")
+    try:
+        mask = np.isclose(numeric, float(value))
+    except ValueError:
+        mask = rows[column].astype(str) == value
+    return rows[mask]
+
+
+def best_over(rows: pd.DataFrame, column: str, metric: str, higher_is_better: bool) -> pd.DataFrame:
+    """Per latency (and replicate, and every other identity column), the row with the best metric."""
+    require(rows, [column, metric, "latency_lsd"], "results")
+    keys = ["latency_lsd"] + [c for c in (REPLICATE_COLUMN, "method", "experiment", "sampler") if c in rows.columns]
+    ordered = rows.dropna(subset=[metric]).sort_values(metric, ascending=not higher_is_better, kind="stable")
+    return ordered.groupby(keys, dropna=False, sort=True).head(1).sort_values("latency_lsd")
+
+
+def curve(rows: pd.DataFrame, metric: str) -> Curve:
+    """The latency-metric curve of ``rows`` (replicates at one latency averaged)."""
+    require(rows, ["latency_lsd", metric], "results")
+    rows = rows.dropna(subset=[metric])
+    if rows.empty:
+        raise HarnessError(f"no rows with a {metric} value")
+    return make_curve(rows["latency_lsd"], rows[metric])
+
+
+def replicates(rows: pd.DataFrame, metric: str) -> dict[float, np.ndarray]:
+    """Metric values per latency, one per seed-range replicate row."""
+    rows = rows.dropna(subset=[metric])
+    return {float(l): g[metric].to_numpy(float) for l, g in rows.groupby("latency_lsd")}

@@ -1,0 +1,40 @@
+"""`python -m harness curves`: results rows + measured N -> rows with ``latency_lsd`` (Sec. 3.1)."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+from pathlib import Path
+
+import pandas as pd
+
+from harness.analysis.curves import attach_latency
+from harness.errors import HarnessError
+from harness.latency import results as latency_results
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("csv", nargs="+", type=Path, metavar="RESULTS.csv", help="results rows (concatenated)")
+    parser.add_argument("-o", "--out", type=Path, required=True, help="output CSV")
+    parser.add_argument("--latency-dir", type=Path, default=Path("results"),
+                        help="where latency_<device>.csv files are (all are merged)")
+    parser.add_argument("--device", help="device slug whose N to use when several devices measured one experiment")
+    parser.add_argument("--N", type=float, dest="n", help="use this N for every experiment instead of measuring")
+    parser.add_argument("--N-device", dest="n_device", default="given",
+                        help="label recorded in N_device with --N (e.g. 'paper RTX 3090')")
+
+
+def run(args: argparse.Namespace) -> int:
+    missing = [str(p) for p in args.csv if not p.exists()]
+    if missing:
+        raise HarnessError(f"missing results file(s): {', '.join(missing)}")
+    rows = pd.concat([pd.read_csv(p) for p in args.csv], ignore_index=True)
+    if args.n is not None:
+        out = attach_latency(rows, lambda experiment: (args.n, args.n_device))
+    else:
+        table = functools.cache(lambda: latency_results.load_all(args.latency_dir))  # read only if needed
+        out = attach_latency(rows, lambda experiment: latency_results.lookup_n(table(), experiment, args.device))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(args.out, index=False)
+    print(f"{len(out)} rows with latency_lsd -> {args.out}")
+    return 0

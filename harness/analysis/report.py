@@ -1,0 +1,202 @@
+"""`python -m harness report`: the figure, tables and report PDF of one experiment.
+
+The PDF (``<out-dir>/speedup_<experiment>.pdf``) has one page per entry of ``SECTIONS``: the
+latency-metric curves with their speedup panels (Sec. 3.1), the speedup table, N and the device,
+sample grids of baseline vs Morse at equal LSD, the paper's reported numbers beside ours, and how
+every number was computed. The figure also goes to ``<out-dir>/<experiment>/<figure>.pdf|png`` and
+the tables to ``<out-dir>/<experiment>/<table>.md|tex``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import textwrap
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+
+from harness.analysis import figures, paper_reference, speedup, tables
+from harness.analysis.compare import compare
+from harness.analysis.speedup_cli import add_analysis_arguments, format_speedup, overall_average, select
+from harness.errors import HarnessError
+from harness.latency import results as latency_results
+
+SECTIONS = ("curves and speedups", "speedup table", "N and device", "samples at equal LSD",
+            "paper (reported) beside ours", "how every number was computed")
+TABLES = ("table1", "table3", "table4", "table5", "table6", "table7")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("csv", type=Path, metavar="RESULTS.csv", help="rows with latency_lsd (from `harness curves`)")
+    parser.add_argument("--experiment", required=True, help="rows of this experiment (column `experiment`)")
+    parser.add_argument("--metric", default="fid")
+    parser.add_argument("--higher-is-better", action="store_true")
+    add_analysis_arguments(parser)
+    parser.add_argument("--figure", default="curves", help=f"figure form: {', '.join(figures.FIGURES)}")
+    parser.add_argument("--tradeoff", action="store_true", help="also Fig. 8 (fid against clip_score over scales)")
+    parser.add_argument("--table", action="append", default=[], choices=TABLES, help="paper table to write (repeatable)")
+    parser.add_argument("--table-index", action="append", default=[], metavar="COL",
+                        help="row column(s) of tables 3, 4, 6 besides `method`; the variant column of table 7")
+    parser.add_argument("--paper-ref", help=f"paper numbers to show beside ours, e.g. table1 (see {paper_reference.PATH.name})")
+    parser.add_argument("--latency-dir", type=Path, default=Path("results"), help="latency_<device>.csv files")
+    parser.add_argument("--shards", type=Path, help="folder of sample shards for the grids")
+    parser.add_argument("--out-dir", type=Path, default=Path("reports"))
+
+
+def _text_page(title: str, text: str) -> plt.Figure:
+    fig = plt.figure(figsize=(8.27, 11.69))
+    fig.text(0.06, 0.96, title, fontsize=14, weight="bold", va="top")
+    wrapped = "\n".join(textwrap.fill(line, 110, subsequent_indent="    ") if len(line) > 110 else line
+                        for line in text.splitlines())
+    fig.text(0.06, 0.92, wrapped, fontsize=7, family="monospace", va="top")
+    return fig
+
+
+def _sample_pairs(shards: Path | None, experiment: str) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """(lsd, baseline images, Morse images) for every LSD that has a shard of each method."""
+    if shards is None:
+        return []
+    found: dict[tuple[str, float], Path] = {}
+    for meta_path in sorted(shards.glob("*.json")):
+        meta = json.loads(meta_path.read_text())
+        if meta.get("experiment") == experiment and meta.get("lsd_cost") is not None:
+            found.setdefault((meta["method"], round(float(meta["lsd_cost"]), 2)), meta_path.with_suffix(".npz"))
+    lsds = sorted({lsd for method, lsd in found if method == "baseline"} & {lsd for method, lsd in found if method == "morse"})
+    return [(lsd, np.load(found["baseline", lsd])["images"], np.load(found["morse", lsd])["images"]) for lsd in lsds[:4]]
+
+
+def _latency_rows(latency_dir: Path, experiment: str) -> pd.DataFrame:
+    """This experiment's rows of every latency_<device>.csv in ``latency_dir`` (empty if none)."""
+    try:
+        table = latency_results.load_all(latency_dir)
+    except HarnessError:
+        return pd.DataFrame()
+    return table[table["experiment"] == experiment]
+
+
+def _write_table(table: pd.DataFrame, folder: Path, name: str) -> str:
+    for fmt in tables.FORMATS:
+        (folder / f"{name}.{fmt}").write_text(tables.render(table, fmt) + "\n")
+    return tables.render(table, "md")
+
+
+def _paper_tables(args, rows, baseline, morse) -> dict[str, pd.DataFrame]:
+    built = {}
+    for name in args.table:
+        if name == "table1":
+            built[name] = tables.table1(rows, args.metric)
+        elif name == "table5":  # every experiment and device found, as in the paper
+            built[name] = tables.latency_table(latency_results.load_all(args.latency_dir))
+        elif name == "table7":
+            if not args.table_index:
+                raise HarnessError("table7 needs --table-index VARIANT_COLUMN (e.g. dot)")
+            built[name] = tables.speedup_table(baseline, morse, args.metric, args.table_index[0], args.higher_is_better)
+        else:
+            built[name] = tables.metric_table(rows, args.metric, ["method", *args.table_index])
+    return built
+
+
+def _provenance(args, rows: pd.DataFrame, spec: figures.FigureSpec) -> str:
+    metric_prefix = args.metric.split("_")[0] + "_"
+    described = [c for c in rows.columns if c.startswith(metric_prefix) and c != args.metric]
+    described += [c for c in ("num_samples", "seeds", "sampler", "N", "N_device", "fine_steps") if c in rows.columns]
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    lines = [f"harness report options: {json.dumps(options)}",
+             f"results: {args.csv} ({len(rows)} rows of experiment {args.experiment!r})",
+             f"metric: {args.metric} ({'higher' if args.higher_is_better else 'lower'} is better)",
+             f"row filters: {args.where or 'none'}; best over: {args.best_over or 'none'}",
+             f"figure form: {spec.title}; panels by {spec.panel_by}; Morse curves by {spec.line_by}", ""]
+    for column in described:
+        values = ", ".join(map(str, pd.unique(rows[column].dropna())))
+        lines.append(f"{column}: {values or 'n/a'}")
+    lines += ["", "latency_lsd = dash_steps + dot_steps / N (N = Dash / Dot seconds per step, `harness latency`).",
+              "Speedup (Sec. 3.1), as implemented in harness/analysis/speedup.py:"]
+    lines += ["  " + line.strip() for line in speedup.__doc__.strip().splitlines()[2:] if line.strip()]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.csv.exists():
+        raise HarnessError(f"{args.csv} does not exist")
+    try:
+        spec = figures.FIGURES.get(args.figure)
+    except ValueError as err:
+        raise HarnessError(str(err)) from None
+    rows = pd.read_csv(args.csv)
+    if "experiment" in rows.columns:
+        rows = rows[rows["experiment"] == args.experiment]
+    if rows.empty:
+        raise HarnessError(f"no rows of experiment {args.experiment!r} in {args.csv}")
+    selected = select(rows, args, args.metric, args.higher_is_better)
+    baseline, morse = selected[selected["method"] == "baseline"], selected[selected["method"] == "morse"]
+    group_by = tuple(c for c in (spec.panel_by, spec.line_by) if c)
+    result = compare(baseline, morse, args.metric, higher_is_better=args.higher_is_better, group_by=group_by,
+                     baseline_by=tuple(c for c in (spec.panel_by,) if c),
+                     n_boot=args.bootstrap, confidence=args.confidence)
+    latency = _latency_rows(args.latency_dir, args.experiment)
+
+    folder = args.out_dir / args.experiment
+    folder.mkdir(parents=True, exist_ok=True)
+    curves_fig = figures.curve_figure(baseline, morse, args.metric, spec, higher_is_better=args.higher_is_better)
+    for ext in ("pdf", "png"):
+        curves_fig.savefig(folder / f"{args.figure}.{ext}", dpi=150)
+    if args.tradeoff:
+        figures.tradeoff_figure(rows).savefig(folder / "fig8.pdf")
+    speedup_md = _write_table(result.points, folder, "speedup")
+    summary_md = _write_table(result.summary, folder, "speedup_summary")
+    written = {name: _write_table(t, folder, name) for name, t in
+               _paper_tables(args, rows, baseline, morse).items()}
+
+    pdf_path = args.out_dir / f"speedup_{args.experiment}.pdf"
+    pairs = _sample_pairs(args.shards, args.experiment)
+    n_text = tables.render(latency.drop(columns=["dot"], errors="ignore").T.reset_index(), "md") if not latency.empty else \
+        f"no latency_<device>.csv row for {args.experiment!r} under {args.latency_dir}"
+    n_used = rows[["N", "N_device"]].drop_duplicates().to_string(index=False) if {"N", "N_device"} <= set(rows.columns) else "n/a"
+    average_line = f"average speedup: {format_speedup(overall_average(result))}"
+    no_samples = "no baseline/Morse shards at equal LSD" + (f" in {args.shards}" if args.shards else " (give --shards)")
+    pages = {  # one builder per entry of SECTIONS, in order
+        "curves and speedups": lambda: curves_fig,
+        "speedup table": lambda: _text_page("speedup table", "\n".join(
+            [speedup_md, "", summary_md, "", average_line] + [f"\n{name}\n{text}" for name, text in written.items()])),
+        "N and device": lambda: _text_page("N and device", f"N used in latency_lsd (column N, N_device):\n{n_used}\n\n"
+                                                           f"measurements (harness latency):\n{n_text}\n\n"
+                                                           f"N, {paper_reference.LABEL} (Table 5):\n{_paper_n()}"),
+        "samples at equal LSD": lambda: figures.sample_grid_figure(pairs) if pairs else _text_page(
+            "samples at equal LSD", no_samples),
+        "paper (reported) beside ours": lambda: _paper_page(args, selected),
+        "how every number was computed": lambda: _text_page("how every number was computed",
+                                                            _provenance(args, rows, spec)),
+    }
+    with PdfPages(pdf_path) as pdf:
+        for section in SECTIONS:
+            fig = pages[section]()
+            pdf.savefig(fig)
+            plt.close(fig)
+    print(f"{pdf_path} ({len(SECTIONS)} pages), figures and tables in {folder}")
+    print(average_line)
+    return 0
+
+
+def _paper_n() -> str:
+    """The paper's Table 5 N per model and GPU, as Markdown."""
+    reported = paper_reference.rows("table5", "N").pivot_table(index="variant", columns="device", values="value")
+    return tables.render(reported.reset_index(), "md")
+
+
+def _paper_page(args, ours: pd.DataFrame) -> plt.Figure:
+    if not args.paper_ref:
+        return _text_page("paper (reported) beside ours", "no --paper-ref given: the paper reports no numbers "
+                                                          "transcribed for this experiment")
+    reference = paper_reference.rows(args.paper_ref, args.metric)
+    if reference["latency_lsd"].notna().any():
+        fig = figures.reference_figure(args.paper_ref, args.metric, ours)
+    else:
+        fig = _text_page("paper (reported) beside ours", "")
+    averages = paper_reference.reported_average(args.paper_ref)
+    text = "; ".join(f"{v}: {x:.2f}x" for v, x in zip(averages["variant"], averages["value"]))
+    fig.text(0.02, 0.005, f"{paper_reference.LABEL} average speedup: {text or 'none quoted'}", fontsize=7)
+    return fig

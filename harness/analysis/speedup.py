@@ -1,0 +1,145 @@
+"""Speedup of Morse over its baseline at equal metric value (paper, Section 3.1).
+
+Latencies are in LSD (latency per step of Dash): a run with d Dash and r Dot steps costs
+d + r / N LSD. The baseline's latency-metric curve is the piecewise-linear interpolation of its
+evaluated points. For a Morse point at latency l with metric value v, n is the latency at which the
+baseline curve reaches v, and the speedup at l is n / l.
+
+Conventions (documented in docs/analysis.md, checked by tests/test_speedup.py):
+
+* n is the *earliest* latency at which the baseline curve reaches v (first crossing). A baseline
+  that gets worse again later (Stable Diffusion at guidance 7.5, Table 1) keeps that first crossing.
+* No extrapolation. If the baseline never reaches v within its evaluated range the speedup is N/A
+  (``not reached``); if the baseline is already strictly better than v at its lowest evaluated
+  latency, n lies below the evaluated range and the speedup is N/A too (``below range``).
+  N/A points are left out of the averages, as the paper does (Sec. 4.1, DPM-Solver at 100 LSD).
+  This reading reproduces the paper's 2.29x for Table 1 (best guidance scale): the 50-LSD Morse FID
+  8.15 is below the baseline's best 8.22, so that point is N/A.
+* Duplicate latencies (repeated seed ranges) are averaged before interpolation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+OK = "ok"
+NOT_REACHED = "not reached"
+BELOW_RANGE = "below range"
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A latency-metric curve: strictly increasing latencies (LSD) and their metric values."""
+
+    latency: np.ndarray
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class SpeedupPoint:
+    """One Morse point: its latency l, metric value, the baseline's latency n, n / l, and status."""
+
+    latency: float
+    value: float
+    baseline_latency: float
+    speedup: float
+    status: str
+
+
+def make_curve(latency, value) -> Curve:
+    """Sort by latency and average values that share a latency (repeated seed ranges)."""
+    lat = np.asarray(latency, dtype=float)
+    val = np.asarray(value, dtype=float)
+    if lat.shape != val.shape or lat.ndim != 1 or lat.size == 0:
+        raise ValueError("a curve needs one metric value per latency, at least one point")
+    if not (np.all(np.isfinite(lat)) and np.all(np.isfinite(val))):
+        raise ValueError("a curve's latencies and metric values must be finite")
+    if np.any(lat <= 0):
+        raise ValueError("latencies must be positive (LSD)")
+    unique, inverse = np.unique(lat, return_inverse=True)
+    means = np.bincount(inverse, weights=val) / np.bincount(inverse)
+    return Curve(latency=unique, value=means)
+
+
+def baseline_latency_at(curve: Curve, target: float, higher_is_better: bool) -> tuple[float, str]:
+    """The earliest latency at which the interpolated baseline curve reaches ``target``."""
+    sign = -1.0 if higher_is_better else 1.0  # work in lower-is-better terms
+    y, goal, lat = sign * curve.value, sign * target, curve.latency
+    if y[0] <= goal:
+        return (float(lat[0]), OK) if y[0] == goal else (float("nan"), BELOW_RANGE)
+    for i in range(1, lat.size):
+        if y[i] <= goal:
+            fraction = (y[i - 1] - goal) / (y[i - 1] - y[i])
+            return float(lat[i - 1] + fraction * (lat[i] - lat[i - 1])), OK
+    return float("nan"), NOT_REACHED
+
+
+def speedups(baseline: Curve, morse: Curve, higher_is_better: bool) -> list[SpeedupPoint]:
+    """n / l at every Morse point (Sec. 3.1), N/A (nan) where the baseline does not reach it."""
+    points = []
+    for l, v in zip(morse.latency.tolist(), morse.value.tolist()):
+        n, status = baseline_latency_at(baseline, v, higher_is_better)
+        points.append(SpeedupPoint(l, v, n, n / l if status == OK else float("nan"), status))
+    return points
+
+
+def average_speedup(points: list[SpeedupPoint]) -> float:
+    """Mean speedup over the evaluated latencies, N/A points left out (nan if none is defined)."""
+    values = [p.speedup for p in points if p.status == OK]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def curve_average(points: list[SpeedupPoint]) -> float:
+    """Mean of the piecewise-linear latency-speedup curve over its latency range.
+
+    The paper "fit[s] a curve between a set of latencies and speedups to approximate speedups
+    across all the latencies" (Sec. 3.1); this is that curve's average, i.e. its integral over
+    [first, last] defined latency divided by the range (linear in LSD, N/A points skipped).
+    """
+    ok = [p for p in points if p.status == OK]
+    if not ok:
+        return float("nan")
+    if len(ok) == 1:
+        return ok[0].speedup
+    lat = np.array([p.latency for p in ok])
+    spd = np.array([p.speedup for p in ok])
+    area = np.sum((spd[1:] + spd[:-1]) / 2 * np.diff(lat))
+    return float(area / (lat[-1] - lat[0]))
+
+
+def bootstrap_average(
+    baseline_reps: dict[float, np.ndarray],
+    morse_reps: dict[float, np.ndarray],
+    higher_is_better: bool,
+    *,
+    n_boot: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the average speedup from repeated seed ranges.
+
+    Each dict maps a latency to the metric values of its seed-range replicates. A bootstrap draw
+    resamples the replicates of every latency independently (with replacement), averages them,
+    and recomputes the average speedup; draws where every point is N/A are skipped. Returns
+    (nan, nan) when no latency has two replicates, since then there is nothing to resample.
+    """
+    if all(len(v) < 2 for v in (*baseline_reps.values(), *morse_reps.values())):
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+
+    def draw(reps: dict[float, np.ndarray]) -> Curve:
+        lat = list(reps)
+        val = [np.mean(rng.choice(np.asarray(reps[k], dtype=float), size=len(reps[k]))) for k in lat]
+        return make_curve(lat, val)
+
+    averages = np.array(
+        [average_speedup(speedups(draw(baseline_reps), draw(morse_reps), higher_is_better)) for _ in range(n_boot)]
+    )
+    averages = averages[np.isfinite(averages)]
+    if averages.size == 0:
+        return float("nan"), float("nan")
+    tail = (1 - confidence) / 2 * 100
+    lo, hi = np.percentile(averages, [tail, 100 - tail])
+    return float(lo), float(hi)

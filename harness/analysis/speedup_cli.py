@@ -1,0 +1,92 @@
+"""`python -m harness speedup`: the speedup table of Morse over its baseline (Sec. 3.1) from CSVs."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import pandas as pd
+from tabulate import tabulate
+
+from harness.analysis import curves
+from harness.analysis.compare import Comparison, compare
+from harness.errors import HarnessError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("csv", nargs="+", type=Path, metavar="CSV",
+                        help="BASELINE.csv MORSE.csv, or one results CSV split by its `method` column")
+    parser.add_argument("--metric", required=True, help="metric column, e.g. fid or clip_score")
+    parser.add_argument("--higher-is-better", action="store_true", help="for CLIP score and other scores")
+    add_analysis_arguments(parser)
+    parser.add_argument("--group-by", action="append", default=[], metavar="COL",
+                        help="one comparison per value of COL (repeatable), baseline rows matched on COL, e.g. sampler")
+    parser.add_argument("--line-by", action="append", default=[], metavar="COL",
+                        help="one Morse curve per value of COL against the same baseline, e.g. exchanged_ratio")
+    parser.add_argument("--out", type=Path, help="write the per-point table here (CSV)")
+    parser.add_argument("--summary-out", type=Path, help="write the per-group averages here (CSV)")
+
+
+def add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared with `harness report`: row filters, the reduction, and the bootstrap CI."""
+    parser.add_argument("--where", action="append", default=[], metavar="COL=VALUE",
+                        help="keep rows with COL == VALUE (repeatable), e.g. guidance_scale=7.5")
+    parser.add_argument("--best-over", metavar="COL",
+                        help="per latency, keep the best metric over COL (Table 1: guidance_scale)")
+    parser.add_argument("--bootstrap", type=int, default=0, metavar="B",
+                        help="bootstrap draws over repeated seed ranges (column `seeds`) for a CI; 0: none")
+    parser.add_argument("--confidence", type=float, default=0.95)
+
+
+def read_rows(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(baseline rows, Morse rows) from two CSVs, or one CSV split by its `method` column."""
+    for path in paths:
+        if not path.exists():
+            raise HarnessError(f"{path} does not exist")
+    if len(paths) == 2:
+        return pd.read_csv(paths[0]), pd.read_csv(paths[1])
+    if len(paths) == 1:
+        rows = pd.read_csv(paths[0])
+        curves.require(rows, ["method"], str(paths[0]))
+        return rows[rows["method"] == "baseline"], rows[rows["method"] == "morse"]
+    raise HarnessError("give BASELINE.csv MORSE.csv, or one results CSV with a `method` column")
+
+
+def select(rows: pd.DataFrame, args: argparse.Namespace, metric: str, higher_is_better: bool) -> pd.DataFrame:
+    """Apply --where filters and the --best-over reduction."""
+    if "latency_lsd" not in rows.columns:
+        raise HarnessError("rows lack `latency_lsd`; add it with `python -m harness curves` (N from `harness latency`)")
+    for spec in args.where:
+        rows = curves.where(rows, *curves.parse_where(spec))
+    if args.best_over:
+        rows = curves.best_over(rows, args.best_over, metric, higher_is_better)
+    return rows
+
+
+def overall_average(result: Comparison) -> float:
+    """Mean of every defined speedup, all groups pooled (N/A left out)."""
+    defined = result.points["speedup"].dropna()
+    return float(defined.mean()) if len(defined) else float("nan")
+
+
+def format_speedup(value: float) -> str:
+    return "N/A" if math.isnan(value) else f"{value:.2f}x"
+
+
+def run(args: argparse.Namespace) -> int:
+    baseline, morse = read_rows(args.csv)
+    baseline = select(baseline, args, args.metric, args.higher_is_better)
+    morse = select(morse, args, args.metric, args.higher_is_better)
+    result = compare(baseline, morse, args.metric, higher_is_better=args.higher_is_better,
+                     group_by=tuple(args.group_by + args.line_by), baseline_by=tuple(args.group_by), n_boot=args.bootstrap, confidence=args.confidence)
+    shown = result.points.assign(speedup=result.points["speedup"].map(format_speedup))
+    print(tabulate(shown, headers="keys", tablefmt="github", showindex=False, floatfmt=".4g"))
+    print()
+    print(tabulate(result.summary, headers="keys", tablefmt="github", showindex=False, floatfmt=".3f"))
+    if args.out:
+        result.points.to_csv(args.out, index=False)
+    if args.summary_out:
+        result.summary.to_csv(args.summary_out, index=False)
+    print(f"average speedup: {format_speedup(overall_average(result))}")
+    return 0

@@ -1,0 +1,56 @@
+"""The paper's Tables 1, 3, 4, 5, 6 and 7 from our rows, as Markdown and LaTeX (tabulate).
+
+* Tables 1, 3, 4, 6: the metric with methods/variants as rows and latencies (LSD) as columns
+  (``metric_table``); Table 1 stacks the guidance-7.5 rows over the best-scale rows (``table1``).
+* Table 5: per-step latency of Dash and Dot and N per experiment and device (``latency_table``).
+* Table 7: average speedup (Sec. 3.1) per Dot variant (``speedup_table``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from tabulate import tabulate
+
+from harness.analysis import curves
+from harness.analysis.compare import compare
+
+FORMATS = {"md": "github", "tex": "latex_booktabs"}
+
+
+def metric_table(rows: pd.DataFrame, metric: str, index: list[str]) -> pd.DataFrame:
+    """Mean metric per ``index`` row and latency column ("10 LSD", ...)."""
+    curves.require(rows, [*index, "latency_lsd", metric], "results")
+    table = rows.pivot_table(index=index, columns="latency_lsd", values=metric, aggfunc="mean")
+    table.columns = [f"{c:g} LSD" for c in table.columns]
+    return table.reset_index()
+
+
+def table1(rows: pd.DataFrame, metric: str = "fid", scale: float = 7.5) -> pd.DataFrame:
+    """Table 1: the metric at guidance ``scale`` and at the best scale per latency, per method."""
+    fixed = curves.where(rows, "guidance_scale", str(scale)).assign(guidance=f"scale {scale:g}")
+    best = curves.best_over(rows, "guidance_scale", metric, higher_is_better=False).assign(guidance="best scale")
+    return metric_table(pd.concat([fixed, best]), metric, ["method", "guidance"])
+
+
+def latency_table(latency: pd.DataFrame) -> pd.DataFrame:
+    """Table 5: Dash and Dot seconds per step and N, one row per experiment, columns per device."""
+    table = latency.pivot_table(index=["experiment", "batch_size"], columns="device",
+                                values=["dash_median_s", "dot_median_s", "N"], aggfunc="first")
+    table = table.swaplevel(0, 1, axis=1).sort_index(axis=1, level=0, sort_remaining=False)
+    order = {"dash_median_s": 0, "dot_median_s": 1, "N": 2}
+    table = table[sorted(table.columns, key=lambda c: (c[0], order[c[1]]))]
+    table.columns = [f"{device} {name.replace('_median_s', ' (s)')}" for device, name in table.columns]
+    return table.reset_index()
+
+
+def speedup_table(baseline: pd.DataFrame, morse: pd.DataFrame, metric: str, by: str,
+                  higher_is_better: bool = False) -> pd.DataFrame:
+    """Table 7: the average speedup of each Morse variant (column ``by``) over one baseline."""
+    summary = compare(baseline, morse, metric, higher_is_better=higher_is_better, group_by=(by,)).summary
+    return summary[[by, "average_speedup", "curve_average_speedup", "n_a"]]
+
+
+def render(table: pd.DataFrame, fmt: str) -> str:
+    """Markdown (``md``) or LaTeX (``tex``) text of ``table``; missing cells print as "-"."""
+    table = table.astype(object).where(table.notna(), None)
+    return tabulate(table, headers="keys", tablefmt=FORMATS[fmt], showindex=False, floatfmt=".3g", missingval="-")

@@ -1,0 +1,95 @@
+"""`python -m harness latency`: per-step latency of Dash and Dot on this device, and N (Table 5).
+
+Dash comes from ``harness.models.dash.load_dash`` (``config:<name>`` gives a random-weight
+architecture, so any card can regenerate Table 5); Dot from ``harness.morse.dot.build_dot`` with a
+``DotConfig`` given as JSON. The row goes to ``<results-dir>/latency_<device>.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+from pathlib import Path
+
+import torch
+
+from harness.errors import HarnessError
+from harness.latency import device as device_info
+from harness.latency import results, steps
+from harness.latency.timing import Timing, time_callable
+
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dash", required=True, help="Dash source for load_dash, e.g. config:ddpm-cifar10-32")
+    parser.add_argument("--experiment", required=True, help="experiment name the row (and its N) belongs to")
+    parser.add_argument("--dot-config", default="{}", metavar="JSON", help="DotConfig fields, e.g. '{\"m\": 2}'")
+    parser.add_argument("--batch-size", type=int, default=100, help="paper: 100; 20 for CelebA-HQ and MS-COCO")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--pipeline-steps", type=int, default=0,
+                        help="also time a whole run of this many Dash steps (+ VAE decode) per image; 0: skip")
+    parser.add_argument("--pipeline-repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, help="CPU threads for torch (recorded as cpu_threads); default: torch's")
+    parser.add_argument("--results-dir", type=Path, default=Path("results"))
+
+
+def dot_config(config_json: str):
+    """The ``DotConfig`` of ``harness.morse.dot`` from JSON (a missing Dot module is an error)."""
+    try:
+        from harness.morse.dot import DotConfig
+    except ImportError as err:
+        raise HarnessError(f"the Dot model is not available ({err}); harness.morse.dot provides build_dot") from err
+    try:
+        return DotConfig(**json.loads(config_json))
+    except (TypeError, ValueError) as err:
+        fields = ", ".join(f.name for f in dataclasses.fields(DotConfig))
+        raise HarnessError(f"bad --dot-config {config_json!r} ({err}); DotConfig fields: {fields}") from err
+
+
+def _columns(prefix: str, timing: Timing) -> dict:
+    return {f"{prefix}_median_s": timing.median_s, f"{prefix}_q1_s": timing.q1_s,
+            f"{prefix}_q3_s": timing.q3_s, f"{prefix}_iqr_s": timing.iqr_s}
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.models.dash import load_dash
+
+    config = dot_config(args.dot_config)  # fails early: before minutes of timing
+    from harness.morse.dot import build_dot
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device, dtype = torch.device(args.device), DTYPES[args.dtype]
+    dash = load_dash(args.dash, device=str(device), dtype=dtype)
+    batch = args.batch_size
+    row = {
+        "experiment": args.experiment, "dash": args.dash, "dtype": args.dtype, "batch_size": batch,
+        "dot": json.dumps(dataclasses.asdict(config), sort_keys=True),
+        **device_info.identify(device), **device_info.backend_flags(),
+        "warmup": args.warmup, "repeats": args.repeats, "pipeline_steps": args.pipeline_steps,
+    }
+    # Dash is timed before Dot is built around it: building injects (disabled) LoRA layers into it
+    dash_timing = time_callable(steps.dash_step(dash, batch), device,
+                                warmup=args.warmup, repeats=args.repeats)
+    if args.pipeline_steps > 0:
+        pipeline, row["pipeline_includes"] = steps.pipeline_run(dash, batch, args.pipeline_steps)
+        row["pipeline_s_per_image"] = time_callable(pipeline, device, warmup=1,
+                                                    repeats=args.pipeline_repeats).median_s / batch
+    dot = build_dot(dash.unet, config).to(device=device, dtype=dtype).eval()
+    dot_timing = time_callable(steps.dot_step(dot, dash, batch), device,
+                               warmup=args.warmup, repeats=args.repeats)
+    row.update(**_columns("dash", dash_timing), **_columns("dot", dot_timing),
+               N=dash_timing.median_s / dot_timing.median_s,
+               measured_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+    path = results.write(row, args.results_dir)
+    print(f"device {row['device_name']} ({row['device']}), batch {batch}, {args.dtype}")
+    print(f"Dash {dash_timing.median_s:.4g} s/step (IQR {dash_timing.iqr_s:.2g}), "
+          f"Dot {dot_timing.median_s:.4g} s/step (IQR {dot_timing.iqr_s:.2g})")
+    print(f"N = {row['N']:.2f}  -> {path}")
+    return 0

@@ -1,0 +1,69 @@
+"""The latency CSVs, ``results/latency_<device>.csv``: one file per device, merged on reading.
+
+One row per (experiment, dash, dot, dtype, batch_size) measured on that device. Columns are listed
+in ``COLUMNS`` and described in docs/analysis.md; ``N`` = ``dash_median_s / dot_median_s``
+(the paper's Table 5).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from harness.errors import HarnessError
+
+KEY = ["experiment", "dash", "dot", "dtype", "batch_size"]
+COLUMNS = [
+    *KEY,
+    "device", "device_kind", "device_name", "driver", "memory_total_mib", "sm_clock_max_mhz",
+    "mem_clock_max_mhz", "cpu_model", "cpu_threads", "torch_version", "tf32_matmul", "tf32_cudnn",
+    "cudnn_benchmark", "cudnn_deterministic",
+    "warmup", "repeats",
+    "dash_median_s", "dash_q1_s", "dash_q3_s", "dash_iqr_s",
+    "dot_median_s", "dot_q1_s", "dot_q3_s", "dot_iqr_s",
+    "N", "pipeline_steps", "pipeline_s_per_image", "pipeline_includes", "measured_at",
+]
+
+
+def path_for(results_dir: Path, device: str) -> Path:
+    """Where the rows of one device live."""
+    return Path(results_dir) / f"latency_{device}.csv"
+
+
+def write(row: dict, results_dir: Path) -> Path:
+    """Add ``row`` to its device's CSV, replacing an earlier measurement with the same key."""
+    path = path_for(results_dir, row["device"])
+    new = pd.DataFrame([row], columns=COLUMNS)
+    if path.exists():
+        old = pd.read_csv(path)
+        same = (old[KEY].astype(str) == new[KEY].astype(str).iloc[0]).all(axis=1)
+        new = pd.concat([old[~same], new], ignore_index=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".csv.tmp")
+    new.to_csv(tmp, index=False)
+    tmp.replace(path)
+    return path
+
+
+def load_all(results_dir: Path) -> pd.DataFrame:
+    """Every device's latency rows found under ``results_dir``, concatenated."""
+    paths = sorted(Path(results_dir).glob("latency_*.csv"))
+    if not paths:
+        raise HarnessError(f"no latency_<device>.csv under {results_dir}; run `python -m harness latency` first")
+    return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+
+
+def lookup_n(table: pd.DataFrame, experiment: str, device: str | None = None) -> tuple[float, str]:
+    """N and the device it was measured on for ``experiment``; ambiguous or missing rows are errors."""
+    rows = table[table["experiment"] == experiment]
+    if device is not None:
+        rows = rows[rows["device"] == device]
+    if rows.empty:
+        where = f" on device {device!r}" if device else ""
+        raise HarnessError(f"no latency row for experiment {experiment!r}{where}; measure it with `harness latency`")
+    if len(rows) > 1:
+        found = ", ".join(f"{d} ({b})" for d, b in zip(rows["device"], rows["dash"]))
+        raise HarnessError(f"several latency rows for {experiment!r}: {found}; choose one with --device")
+    row = rows.iloc[0]
+    return float(row["N"]), str(row["device"])

@@ -1,0 +1,101 @@
+"""The latency timer and step callables on CPU, with a tiny UNet and Dot built inline."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+import torch
+from diffusers import UNet2DModel
+
+from harness.models.dash import Dash
+
+from harness.cli import main
+from harness.latency import device as device_info
+from harness.latency import results, steps
+from harness.latency.timing import time_callable
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def tiny_dash():
+    torch.manual_seed(0)
+    unet = UNet2DModel(sample_size=16, in_channels=1, out_channels=1, block_out_channels=(16, 32),
+                       down_block_types=("DownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "UpBlock2D"),
+                       norm_num_groups=8, layers_per_block=1).eval()
+    return Dash(unet=unet, noise={}, sample_shape=(1, 16, 16), vae=None, source="tiny")
+
+
+@pytest.fixture()
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # a shared CPU: one thread keeps the spread small
+    yield
+    torch.set_num_threads(before)
+
+
+def test_timer_measures_a_known_duration():
+    timing = time_callable(lambda: time.sleep(0.01), CPU, warmup=1, repeats=5)
+    assert 0.01 <= timing.q1_s <= timing.median_s <= timing.q3_s < 0.5
+    assert timing.iqr_s == pytest.approx(timing.q3_s - timing.q1_s) and timing.repeats == 5
+    with pytest.raises(ValueError):
+        time_callable(lambda: None, CPU, repeats=0)
+
+
+def test_repeated_runs_of_a_tiny_unet_agree_within_their_iqr(tiny_dash, one_thread):
+    step = steps.dash_step(tiny_dash, 4)
+    first, second = (time_callable(step, CPU, warmup=3, repeats=25) for _ in range(2))
+    assert first.median_s > 0 and second.median_s > 0
+    # the two interquartile ranges overlap: |median difference| within the reported spreads
+    assert abs(first.median_s - second.median_s) <= first.iqr_s + second.iqr_s + 0.1 * min(first.median_s, second.median_s)
+
+
+def test_dot_step_runs_the_dot_signature(tiny_dash, one_thread):
+    calls = []
+
+    def dot(x_ts, x_ti, z_ts, t_s, t_i, **cond):
+        calls.append((x_ts.shape, x_ti.shape, z_ts.shape, t_s.tolist(), t_i.tolist(), cond))
+        return x_ti
+
+    time_callable(steps.dot_step(dot, tiny_dash, 3), CPU, warmup=0, repeats=1)
+    assert calls == [((3, 1, 16, 16),) * 3 + ([600] * 3, [500] * 3, {})]
+
+
+def test_real_dot_runs_through_the_dot_step(tiny_dash, one_thread):
+    from harness.morse.dot import DotConfig, build_dot
+
+    dot = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(8,), lora_rank=0)).eval()
+    outputs = []
+    step = steps.dot_step(lambda *a, **k: outputs.append(dot(*a, **k)), tiny_dash, 2)
+    assert time_callable(step, CPU, warmup=0, repeats=2).median_s > 0
+    assert [o.shape for o in outputs] == [(2, 1, 16, 16)] * 2
+
+
+def test_latency_stage_writes_a_row_for_the_digits_pair(tmp_path, capsys):
+    argv = ["latency", "--dash", "config:digits", "--experiment", "digits", "--batch-size", "2", "--device", "cpu",
+            "--warmup", "1", "--repeats", "3", "--threads", "1", "--pipeline-steps", "2", "--pipeline-repeats", "1",
+            "--results-dir", str(tmp_path)]
+    assert main(argv) == 0
+    assert "N = " in capsys.readouterr().out
+    row = results.load_all(tmp_path).iloc[0]
+    assert row["N"] == pytest.approx(row["dash_median_s"] / row["dot_median_s"])
+    assert row["cpu_threads"] == 1 and row["batch_size"] == 2 and row["pipeline_s_per_image"] > 0
+    assert row["torch_version"] == torch.__version__ and '"m": 2' in row["dot"]
+    assert main([*argv[:-2], "--dot-config", '{"nonsense": 1}', "--results-dir", str(tmp_path)]) == 1
+    assert "DotConfig fields" in capsys.readouterr().err
+
+
+def test_device_identity_and_merged_csvs(tmp_path):
+    info = device_info.identify(CPU)
+    assert info["device"].startswith("cpu-") and info["device_kind"] == "cpu"
+    assert device_info.slug("NVIDIA GeForce RTX 3090") == "nvidia-geforce-rtx-3090"
+    key = {"experiment": "e", "dash": "config:x", "dot": "{}", "dtype": "float32", "batch_size": 4}
+    results.write({**key, "device": "a", "N": 5.0}, tmp_path)
+    results.write({**key, "device": "a", "N": 6.0}, tmp_path)  # same key: replaces
+    results.write({**key, "device": "b", "N": 7.0}, tmp_path)
+    merged = results.load_all(tmp_path)
+    assert sorted(merged["N"]) == [6.0, 7.0]
+    assert results.lookup_n(merged, "e", "a") == (6.0, "a")
+    assert list(pd.read_csv(tmp_path / "latency_a.csv").columns) == results.COLUMNS

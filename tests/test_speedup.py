@@ -1,0 +1,179 @@
+"""Speedup math of Sec. 3.1, its N/A conventions, the reductions, and the `speedup`/`curves` stages."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.analysis import curves, paper_reference
+from harness.analysis.compare import compare
+from harness.analysis.speedup import (BELOW_RANGE, NOT_REACHED, OK, average_speedup, baseline_latency_at,
+                                      bootstrap_average, curve_average, make_curve, speedups)
+from harness.cli import main
+
+GRID = np.arange(1.0, 201.0)
+
+
+def test_inverse_latency_curves_give_two_everywhere():
+    baseline = make_curve(GRID, 1.0 / GRID)
+    morse_lat = np.array([2.0, 5.0, 10.0, 40.0, 100.0])
+    points = speedups(baseline, make_curve(morse_lat, 1.0 / (2 * morse_lat)), higher_is_better=False)
+    assert [p.status for p in points] == [OK] * 5
+    assert [p.speedup for p in points] == pytest.approx([2.0] * 5)
+    assert average_speedup(points) == pytest.approx(2.0)
+    assert curve_average(points) == pytest.approx(2.0)
+
+
+def test_higher_is_better_metric():
+    baseline = make_curve(GRID, 30.0 - 10.0 / GRID)
+    morse_lat = np.array([3.0, 10.0, 50.0])
+    points = speedups(baseline, make_curve(morse_lat, 30.0 - 10.0 / (3 * morse_lat)), higher_is_better=True)
+    assert [p.speedup for p in points] == pytest.approx([3.0, 3.0, 3.0])
+    # read as lower-is-better the same curves are nonsense: Morse is "worse" than the first baseline point
+    assert all(p.status == BELOW_RANGE for p in speedups(baseline, make_curve(morse_lat, 30.0 - 10.0 / (3 * morse_lat)), False))
+
+
+def test_linear_interpolation_between_baseline_points():
+    baseline = make_curve([10.0, 50.0], [20.0, 10.0])
+    n, status = baseline_latency_at(baseline, 17.5, higher_is_better=False)
+    assert (n, status) == (pytest.approx(20.0), OK)
+
+
+def test_not_reached_and_below_range_are_na_and_left_out_of_the_average():
+    baseline = make_curve([10.0, 20.0, 40.0], [30.0, 20.0, 15.0])
+    morse = make_curve([5.0, 10.0, 20.0], [40.0, 20.0, 10.0])
+    points = speedups(baseline, morse, higher_is_better=False)
+    assert [p.status for p in points] == [BELOW_RANGE, OK, NOT_REACHED]
+    assert math.isnan(points[0].speedup) and math.isnan(points[2].speedup)
+    assert average_speedup(points) == pytest.approx(2.0)
+    assert math.isnan(average_speedup([p for p in points if p.status != OK]))
+
+
+def test_non_monotone_baseline_uses_the_first_crossing():
+    baseline = make_curve([10.0, 20.0, 30.0, 40.0], [12.0, 8.0, 10.0, 6.0])
+    assert baseline_latency_at(baseline, 9.0, False) == (pytest.approx(17.5), OK)
+    assert baseline_latency_at(baseline, 7.0, False) == (pytest.approx(37.5), OK)
+    assert baseline_latency_at(baseline, 12.0, False) == (pytest.approx(10.0), OK)
+
+
+def test_table1_scale_7_5_is_all_na_because_the_baseline_only_gets_worse():
+    base = paper_reference.curve("table1", "baseline", "scale 7.5", "fid")
+    morse = paper_reference.curve("table1", "morse", "scale 7.5", "fid")
+    points = speedups(make_curve(base.latency_lsd, base.fid), make_curve(morse.latency_lsd, morse.fid), False)
+    assert [p.status for p in points] == [NOT_REACHED, NOT_REACHED, NOT_REACHED, BELOW_RANGE]
+
+
+def test_table1_best_scale_reproduces_the_papers_2_29x():
+    base = paper_reference.curve("table1", "baseline", "best scale", "fid")
+    morse = paper_reference.curve("table1", "morse", "best scale", "fid")
+    points = speedups(make_curve(base.latency_lsd, base.fid), make_curve(morse.latency_lsd, morse.fid), False)
+    assert [p.status for p in points] == [OK, OK, OK, NOT_REACHED]  # 8.15 < the baseline's best 8.22
+    assert [p.baseline_latency for p in points[:3]] == pytest.approx([26.25, 29.375, 45.625])
+    reported = paper_reference.reported_average("table1")["value"].iloc[0]
+    assert round(average_speedup(points), 2) == reported == 2.29
+
+
+def test_curve_average_integrates_the_speedup_curve():
+    baseline = make_curve(GRID, 1.0 / GRID)
+    morse = make_curve([10.0, 20.0, 30.0], [1 / 10.0, 1 / 40.0, 1 / 90.0])  # speedups 1, 2, 3
+    points = speedups(baseline, morse, False)
+    assert [p.speedup for p in points] == pytest.approx([1.0, 2.0, 3.0])
+    assert curve_average(points) == pytest.approx(2.0)
+    morse = make_curve([10.0, 20.0, 50.0], [1 / 10.0, 1 / 40.0, 1 / 150.0])  # uneven spacing: weights differ
+    assert curve_average(speedups(baseline, morse, False)) == pytest.approx((1.5 * 10 + 2.5 * 30) / 40)
+
+
+def test_make_curve_sorts_and_averages_replicates():
+    c = make_curve([20.0, 10.0, 20.0], [4.0, 1.0, 6.0])
+    assert c.latency.tolist() == [10.0, 20.0] and c.value.tolist() == [1.0, 5.0]
+    with pytest.raises(ValueError):
+        make_curve([0.0], [1.0])
+
+
+def test_bootstrap_interval_brackets_the_estimate_and_needs_replicates():
+    rng = np.random.default_rng(1)
+    base = {l: 1.0 / l + rng.normal(0, 0.002, 4) for l in (5.0, 10.0, 20.0, 40.0, 80.0)}
+    morse = {l: 1.0 / (2 * l) + rng.normal(0, 0.002, 4) for l in (5.0, 10.0, 20.0)}
+    lo, hi = bootstrap_average(base, morse, False, n_boot=300)
+    estimate = average_speedup(speedups(make_curve(list(base), [v.mean() for v in base.values()]),
+                                        make_curve(list(morse), [v.mean() for v in morse.values()]), False))
+    assert lo < estimate < hi and 1.5 < lo and hi < 2.5
+    single = {k: v[:1] for k, v in base.items()}
+    assert all(math.isnan(x) for x in bootstrap_average(single, {5.0: [0.1]}, False))
+
+
+def test_attach_latency_uses_n_only_for_morse_rows():
+    rows = pd.DataFrame({"experiment": ["e", "e"], "method": ["baseline", "morse"],
+                         "dash_steps": [10, 5], "dot_steps": [0, 30]})
+    out = curves.attach_latency(rows, lambda experiment: (6.0, "dev"))
+    assert out["latency_lsd"].tolist() == [10.0, 10.0]
+    baseline_only = curves.attach_latency(rows.iloc[:1], lambda experiment: pytest.fail("N not needed"))
+    assert baseline_only["latency_lsd"].tolist() == [10.0]
+
+
+def test_best_over_guidance_scale_then_groups():
+    rows = pd.DataFrame({"method": ["morse"] * 4, "sampler": ["ddim", "ddim", "ddpm", "ddpm"],
+                         "latency_lsd": [10.0] * 4, "guidance_scale": [2.0, 7.5, 2.0, 7.5], "fid": [9.0, 8.0, 7.0, 7.5]})
+    best = curves.best_over(rows, "guidance_scale", "fid", higher_is_better=False)
+    assert sorted(best["fid"]) == [7.0, 8.0]
+    baseline = pd.DataFrame({"sampler": ["ddim", "ddim", "ddpm", "ddpm"], "latency_lsd": [10.0, 30.0] * 2,
+                             "fid": [10.0, 6.0, 9.0, 5.0]})
+    result = compare(baseline, best, "fid", group_by=("sampler",))
+    assert result.summary.set_index("sampler")["average_speedup"].to_dict() == pytest.approx({"ddim": 2.0, "ddpm": 2.0})
+
+
+def _write(tmp_path, name, frame):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def test_speedup_stage_prints_table1_average(tmp_path, capsys):
+    base = _write(tmp_path, "b.csv", paper_reference.curve("table1", "baseline", "best scale", "fid"))
+    morse = _write(tmp_path, "m.csv", paper_reference.curve("table1", "morse", "best scale", "fid"))
+    assert main(["speedup", base, morse, "--metric", "fid"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1] == "average speedup: 2.29x"
+    assert any("N/A" in line and "not reached" in line for line in out)
+
+
+def test_speedup_stage_one_file_with_best_over_and_clip(tmp_path, capsys):
+    rows = pd.DataFrame({
+        "method": ["baseline"] * 4 + ["morse"] * 2,
+        "latency_lsd": [1, 2, 4, 4, 1, 2], "guidance_scale": [7.5, 7.5, 7.5, 3.0, 7.5, 3.0],
+        "clip_score": [20.0, 25.0, 28.0, 30.0, 25.0, 29.0],
+    })
+    path = _write(tmp_path, "r.csv", rows)
+    assert main(["speedup", path, "--metric", "clip_score", "--higher-is-better", "--best-over", "guidance_scale"]) == 0
+    # baseline best: 1:20, 2:25, 4:30; Morse 25 at 1 -> n=2 (2x), 29 at 2 -> n=3.6 (1.8x)
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "average speedup: 1.90x"
+    assert main(["speedup", path, "--metric", "clip_score", "--higher-is-better", "--where", "guidance_scale=7.5"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "average speedup: 2.00x"
+
+
+def test_speedup_stage_all_na_and_missing_latency(tmp_path, capsys):
+    base = _write(tmp_path, "b.csv", pd.DataFrame({"latency_lsd": [10, 20], "fid": [10.0, 9.0]}))
+    morse = _write(tmp_path, "m.csv", pd.DataFrame({"latency_lsd": [10], "fid": [5.0]}))
+    assert main(["speedup", base, morse, "--metric", "fid"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "average speedup: N/A"
+    bare = _write(tmp_path, "x.csv", pd.DataFrame({"dash_steps": [10], "fid": [5.0]}))
+    assert main(["speedup", base, bare, "--metric", "fid"]) == 1
+    assert "harness curves" in capsys.readouterr().err
+
+
+def test_curves_stage_reads_n_from_latency_csvs(tmp_path):
+    from harness.latency import results as latency_results
+
+    for device, n in (("gpu-a", 6.0), ("gpu-b", 5.0)):
+        latency_results.write({"experiment": "cifar", "dash": "config:x", "dot": "{}", "dtype": "float32",
+                               "batch_size": 100, "device": device, "N": n}, tmp_path)
+    rows = _write(tmp_path, "rows.csv", pd.DataFrame({"experiment": ["cifar"] * 2, "method": ["baseline", "morse"],
+                                                      "dash_steps": [10, 4], "dot_steps": [0, 12]}))
+    out = tmp_path / "out.csv"
+    assert main(["curves", rows, "-o", str(out), "--latency-dir", str(tmp_path)]) == 1  # two devices: ambiguous
+    assert main(["curves", rows, "-o", str(out), "--latency-dir", str(tmp_path), "--device", "gpu-a"]) == 0
+    frame = pd.read_csv(out)
+    assert frame["latency_lsd"].tolist() == [10.0, 6.0] and frame["N_device"].tolist()[1] == "gpu-a"
