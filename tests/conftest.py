@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+torch.set_num_threads(1)  # tiny models: one thread is fastest and never oversubscribes a shared CPU
+
 TINY_UNET = dict(
     sample_size=16, in_channels=1, out_channels=1, block_out_channels=(16, 32), layers_per_block=1,
     norm_num_groups=8, down_block_types=("DownBlock2D", "AttnDownBlock2D"), up_block_types=("AttnUpBlock2D", "UpBlock2D"),

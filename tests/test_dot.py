@@ -59,7 +59,7 @@ def test_removed_trajectory_inputs_do_not_reach_dot(tiny_dash):
 
 def _train(dash_dir, out, *extra):
     return main(["train-dot", "--dash", str(dash_dir), "--data", "digits:16:train", "--steps", "2",
-                 "--batch-size", "4", "--groups", "2", "--m", "1", "--channels", "16", "--lora-rank", "4",
+                 "--batch-size", "4", "--groups", "2", "--extra-blocks", "1", "--channels", "16", "--lora-rank", "4",
                  "--out", str(out), *extra])
 
 
@@ -101,7 +101,7 @@ def test_dash_weights_unchanged_in_memory_by_a_training_step(tiny_dash):
 
 
 def test_image_size_not_divisible_by_2_to_the_m(tiny_dash_dir, tmp_path, capsys):
-    assert _train(tiny_dash_dir, tmp_path / "dot", "--m", "5", "--channels", "8,8,8,8,8") == 1
+    assert _train(tiny_dash_dir, tmp_path / "dot", "--extra-blocks", "5", "--channels", "8,8,8,8,8") == 1
     assert "not divisible by 2^m = 32" in capsys.readouterr().err
     assert not (tmp_path / "dot").exists()
 
@@ -127,7 +127,7 @@ def test_trained_dot_beats_the_zero_residual_on_heldout_digits(tmp_path):
     residual error below that of reusing z_ts."""
     out = tmp_path / "dot"
     code = main(["train-dot", "--dash", "digits", "--data", "digits:16:train", "--eval-data", "digits:16:heldout",
-                 "--steps", "120", "--batch-size", "32", "--m", "1", "--channels", "32", "--lora-rank", "4",
+                 "--steps", "120", "--batch-size", "32", "--extra-blocks", "1", "--channels", "32", "--lora-rank", "4",
                  "--lr", "2e-3", "--out", str(out)])
     assert code == 0
     held = json.loads((out / "dot.json").read_text())["heldout"]
@@ -162,3 +162,21 @@ def test_classifier_free_guidance_runs_both_models_with_the_scale():
         eta_u = dot(x, x, z, 600, 500, **uncond)
     torch.testing.assert_close(DotDenoiser(dot, guidance)(x, x, z, 600, 500), z + eta_u + 7.5 * (eta_c - eta_u),
                                atol=1e-5, rtol=1e-5)
+
+
+def test_two_process_training_under_torchrun(tiny_dash_dir, tmp_path):
+    """DistributedDataParallel on CPU (gloo): rank 0 writes one checkpoint and one loss log."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "dot"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "harness", "train-dot",
+           "--dash", str(tiny_dash_dir), "--data", "digits:16:train", "--steps", "2", "--batch-size", "4",
+           "--groups", "2", "--extra-blocks", "1", "--channels", "16", "--lora-rank", "4", "--threads", "1",
+           "--out", str(out)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    meta = json.loads((out / "dot.json").read_text())
+    assert meta["world_size"] == 2 and meta["steps_done"] == 2
+    with open(out / "loss.csv") as f:
+        assert [int(row["step"]) for row in csv.DictReader(f)] == [1, 2]

@@ -43,7 +43,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--fine-steps", type=int, default=20)
     parser.add_argument("--dash-steps", type=int, default=5)
-    parser.add_argument("--m", type=int, default=1)
+    parser.add_argument("--extra-blocks", dest="m", type=int, default=1, help="m: extra down/up-sampling blocks")
     parser.add_argument("--channels", default="32")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)

@@ -130,7 +130,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variant", default="shared", help="shared | bilinear | independent (Tables 6, 7)")
-    parser.add_argument("--m", type=int, default=1, help="extra down/up-sampling blocks")
+    parser.add_argument("--extra-blocks", dest="m", type=int, default=1, help="m: extra down/up-sampling blocks (Sec. 2.2)")
     parser.add_argument("--channels", default="32", help="comma-separated width of each extra block")
     parser.add_argument("--lora-rank", type=int, default=8, help="0 disables LoRA")
     parser.add_argument("--inputs", default=",".join(TRAJECTORY_INPUTS), help="trajectory inputs of Dot (Table 4)")
