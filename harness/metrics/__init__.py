@@ -1,0 +1,1 @@
+"""Sample-quality metrics: FID through torch-fidelity, CLIP score through open_clip."""

@@ -1,0 +1,101 @@
+"""`harness bench-metrics`: feature-extraction throughput and FID peak memory on this machine.
+
+Prints, never asserts (timings belong to a benchmark, not a test):
+
+- images/s of each named extractor on uint8 batches (32x32 RGB, the extractor resizes them);
+  Inception is torch-fidelity's architecture at random initialisation (``inception-v3-untrained``),
+  which costs the same as the trained network and needs no download;
+- peak resident memory (VmHWM) of a whole ``harness fid`` run (a fresh process each) over synthetic
+  32x32 sample shards, at several sample counts, to show it is flat in the count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from harness.metrics.extractors import make_extractor
+from harness.shards import Shard, write_shard
+
+# VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over exec from the parent process
+CHILD = (
+    "import sys\n"
+    "from harness.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print(next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')))\n"
+    "sys.exit(code)\n"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--extractors", nargs="+", default=["digitsnet", "inception-v3-untrained"])
+    parser.add_argument("--images", type=int, nargs="+", default=[8192, 64], help="images timed, per extractor")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--memory-counts", type=int, nargs="*", default=[10000, 50000], help="FID sample counts")
+    parser.add_argument("--memory-extractor", default="digitsnet")
+    parser.add_argument("--shard-size", type=int, default=1000)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (shared machines: 1)")
+
+
+def throughput(name: str, num_images: int, batch_size: int, device: str) -> float:
+    """Images per second through the extractor, after one warm-up batch."""
+    extractor = make_extractor(name, device=device)
+    generator = torch.Generator().manual_seed(0)
+    batch = torch.randint(0, 256, (batch_size, 3, 32, 32), dtype=torch.uint8, generator=generator)
+    extractor.features(batch)
+    done, start = 0, time.perf_counter()
+    while done < num_images:
+        extractor.features(batch[: min(batch_size, num_images - done)])
+        done += min(batch_size, num_images - done)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return done / (time.perf_counter() - start)
+
+
+def write_synthetic_shards(directory: Path, count: int, shard_size: int) -> None:
+    """``count`` random 32x32 RGB images as shards, generated shard by shard."""
+    rng = np.random.default_rng(0)
+    for start in range(0, count, shard_size):
+        seeds = np.arange(start, min(start + shard_size, count), dtype=np.int64)
+        images = rng.integers(0, 256, (len(seeds), 32, 32, 3), dtype=np.uint8)
+        meta = {"experiment": "bench", "method": "baseline", "point": "synthetic"}
+        meta["seeds"] = [int(seeds[0]), int(seeds[-1])]
+        write_shard(directory / f"shard-{start:06d}.npz", Shard(images, seeds, meta))
+
+
+def fid_peak_memory(count: int, args: argparse.Namespace, work: Path) -> tuple[float, float]:
+    """(peak RSS in MiB, seconds) of one `harness fid` process over ``count`` synthetic images."""
+    shards = work / f"shards-{count}"
+    write_synthetic_shards(shards, count, args.shard_size)
+    command = [sys.executable, "-c", CHILD, "fid", str(shards), "--ref", "digits:16:all", "--num-samples", str(count)]
+    command += ["--out", str(work / f"fid-{count}.csv"), "--extractor", args.memory_extractor]
+    command += ["--refstats-dir", str(work / "refstats"), "--device", args.device]
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
+    start = time.perf_counter()
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+    seconds = time.perf_counter() - start
+    kib = int(next(line.split()[1] for line in out.splitlines() if line.startswith("VmHWM:")))
+    return kib / 1024, seconds
+
+
+def run(args: argparse.Namespace) -> int:
+    torch.set_num_threads(args.threads)
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"torch {torch.__version__}, {args.threads} threads on {os.cpu_count()} cores (load {load}), {args.device}")
+    for name, num_images in zip(args.extractors, args.images):
+        rate = throughput(name, num_images, args.batch_size, args.device)
+        print(f"throughput {name}: {rate:.1f} images/s ({num_images} images, batch {args.batch_size}, 32x32 RGB in)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for count in args.memory_counts:
+            mib, seconds = fid_peak_memory(count, args, Path(tmp))
+            print(f"fid peak RSS ({args.memory_extractor}, {count} images 32x32): {mib:.0f} MiB, {seconds:.1f} s")
+    return 0

@@ -1,0 +1,59 @@
+"""`harness fid`: FID of one point's sample shards against a reference dataset.
+
+Follows NVlabs/edm's fid.py: the reference statistics are computed once and cached
+(:mod:`harness.metrics.reference`), the samples are the first ``--num-samples`` seeds and the
+run refuses fewer, features are streamed into float64 sums (:mod:`harness.metrics.stats`).
+Feature networks come from torch-fidelity's registry (:mod:`harness.metrics.extractors`).
+Instead of shards, the ``.fidstats`` files of :mod:`harness.metrics.fid_stats` (statistics
+computed on several machines) may be given; they are merged. Writes a one-row CSV: identity
+columns from the shard meta, ``fid`` and its provenance.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.images import open_images
+from harness.metrics.extractors import make_extractor
+from harness.metrics.features import feature_stats
+from harness.metrics.fid_stats import SUFFIX, add_feature_arguments, merge_partials
+from harness.metrics.reference import reference_stats
+from harness.metrics.rows import identity_columns, sample_meta, write_row
+from harness.metrics.stats import frechet_distance
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("samples", nargs="+", help=f"the point's .npz shards, a directory of them, or {SUFFIX} files")
+    parser.add_argument("--ref", required=True, help="reference images: digits:16:all, cifar10:ROOT:train, a directory")
+    parser.add_argument(
+        "--num-samples", type=int, required=True, help="images to evaluate (the first seeds); fewer is an error"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="one-row CSV to write")
+    parser.add_argument("--refstats-dir", type=Path, default=Path("work/refstats"), help="reference statistics cache")
+    add_feature_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    partials = all(Path(p).suffix == SUFFIX for p in args.samples)
+    samples = None if partials else open_images(args.samples).first(args.num_samples)  # refuse early
+    extractor = make_extractor(args.extractor, args.extractor_weights, args.offline, args.device)
+    provenance = extractor.provenance(args.image_size)
+    if partials:
+        stats, meta, seeds = merge_partials([Path(p) for p in args.samples], provenance, args.num_samples)
+    else:
+        stats = feature_stats(samples, extractor, args.batch_size, args.image_size)
+        meta, seeds = sample_meta(samples), samples.ids
+    ref = reference_stats(open_images(args.ref), extractor, args.refstats_dir, args.batch_size, args.image_size)
+    fid = frechet_distance(*stats.mean_cov(), ref.mu, ref.sigma)
+    row = {
+        **identity_columns(meta, seeds),
+        "fid": fid,
+        **provenance,
+        "fid_reference": args.ref,
+        "fid_reference_count": ref.count,
+        "fid_reference_sha256": ref.key,
+    }
+    write_row(args.out, row)
+    print(f"fid_{extractor.name} = {fid:.4f} ({len(seeds)} samples vs {args.ref}, {ref.count} images) -> {args.out}")
+    return 0
