@@ -1,0 +1,186 @@
+"""Load Dash, the pre-trained diffusion model that Morse accelerates (see docs/CONTRACTS.md).
+
+Sources:
+- `digits`: the checkpoint shipped in `harness/assets/dash-digits/` (made by `harness train-dash`);
+- a local directory: a diffusers model folder (`config.json` + weights) or a pipeline folder
+  (`unet/`, `scheduler/`, optionally `vae/`);
+- a hub id such as `google/ddpm-cifar10-32`, read from the local Hugging Face cache only: the
+  harness never downloads; `local_path` (the `--dash-path DIR` option) points at a copy instead;
+- `config:<name>`: a packaged architecture (`harness/models/configs/<name>.json`) with seeded
+  random weights, for latency timing only.
+
+The noise schedule comes from the folder's scheduler config when it has one, else from the
+packaged config whose `source` is the hub id.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import torch
+
+from harness.errors import HarnessError
+from harness.models import architectures
+from harness.models.fingerprint import state_dict_sha256
+
+CONFIG_PREFIX = "config:"
+DIGITS_SOURCE = "digits"
+DIGITS_DIR = Path(__file__).resolve().parents[1] / "assets" / "dash-digits"
+RANDOM_WEIGHTS_SEED = 0
+PROMPT_TOKENS = 77  # CLIP's text length: the number of cross-attention states per prompt
+SDXL_VAE_SCALE = 8  # pixels per latent cell, for SDXL's size conditioning
+
+
+@dataclass
+class Dash:
+    """A frozen diffusion UNet with the noise schedule it was trained with."""
+
+    unet: torch.nn.Module
+    noise: dict
+    sample_shape: tuple[int, int, int]
+    vae: torch.nn.Module | None
+    source: str
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """sha256 over the UNet's weights (computed on first use: SD-size models take seconds)."""
+        return state_dict_sha256(self.unet)
+
+    def predict(self, x: torch.Tensor, t: torch.Tensor | int, **conditioning) -> torch.Tensor:
+        """One UNet evaluation: the model output (epsilon, v, ...) at noisy sample x and timestep t."""
+        return self.unet(x, t, **conditioning).sample
+
+    def placeholder_conditioning(self, batch: int) -> dict:
+        """Zero conditioning of the right shapes (text states, SDXL's added embeddings) for a batch.
+
+        For timing and smoke tests of conditional UNets; an unconditional UNet takes none ({}).
+        """
+        config = self.unet.config
+        if "cross_attention_dim" not in config:
+            return {}
+        like = next(self.unet.parameters())
+
+        def zeros(*shape: int) -> torch.Tensor:
+            return torch.zeros(*shape, device=like.device, dtype=like.dtype)
+
+        conditioning = {"encoder_hidden_states": zeros(batch, PROMPT_TOKENS, config.cross_attention_dim)}
+        if config.addition_embed_type == "text_time":
+            num_time_ids = 6  # original size, crop top-left, target size
+            text_dim = config.projection_class_embeddings_input_dim - num_time_ids * config.addition_time_embed_dim
+            _, height, width = self.sample_shape
+            pixels = [height * SDXL_VAE_SCALE, width * SDXL_VAE_SCALE]
+            time_ids = torch.tensor(pixels + [0, 0] + pixels, device=like.device, dtype=like.dtype)
+            conditioning["added_cond_kwargs"] = {"text_embeds": zeros(batch, text_dim), "time_ids": time_ids.expand(batch, -1)}
+        if config.time_cond_proj_dim is not None:
+            conditioning["timestep_cond"] = zeros(batch, config.time_cond_proj_dim)
+        return conditioning
+
+
+def load_dash(
+    source: str,
+    *,
+    local_path: str | Path | None = None,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> Dash:
+    """Load Dash from `source` (see the module docstring); `local_path` overrides where weights are read."""
+    if source.startswith(CONFIG_PREFIX):
+        config = architectures.load_architecture(source[len(CONFIG_PREFIX) :])
+        unet = architectures.build_unet(config["unet"], seed=RANDOM_WEIGHTS_SEED, device=device, dtype=dtype)
+        noise, vae = architectures.noise_schedule(config["scheduler"]), None
+    else:
+        directory = Path(local_path) if local_path is not None else _resolve_directory(source)
+        unet, scheduler_config, vae = _read_model_directory(directory, dtype)
+        if scheduler_config is None:
+            scheduler_config = _packaged_scheduler(source, directory)
+        noise = architectures.noise_schedule(scheduler_config)
+    unet = _frozen(unet, device)
+    vae = _frozen(vae, device) if vae is not None else None
+    return Dash(unet=unet, noise=noise, sample_shape=architectures.sample_shape(unet), vae=vae, source=source)
+
+
+def _frozen(module: torch.nn.Module, device) -> torch.nn.Module:
+    """The module on device, in eval mode, without gradients."""
+    return module.to(device).eval().requires_grad_(False)
+
+
+def _resolve_directory(source: str) -> Path:
+    """The local folder holding `source`: the shipped digits model, a path, or a cached hub snapshot."""
+    if source == DIGITS_SOURCE:
+        if not DIGITS_DIR.is_dir():
+            raise HarnessError(
+                f"the shipped digits Dash is missing from {DIGITS_DIR}; rebuild it (train-dash's defaults are "
+                f"the shipped recipe): `python -m harness train-dash --out {DIGITS_DIR}`"
+            )
+        return DIGITS_DIR
+    if Path(source).is_dir():
+        return Path(source)
+    if source.count("/") != 1 or Path(source).exists():
+        raise HarnessError(
+            f"unknown Dash source {source!r}: expected `{DIGITS_SOURCE}`, a local model directory, "
+            f"a Hugging Face hub id (owner/name) or `{CONFIG_PREFIX}<name>` with a packaged name "
+            f"({', '.join(architectures.architecture_names())})"
+        )
+    return _cached_snapshot(source)
+
+
+def _cached_snapshot(repo_id: str) -> Path:
+    """The locally cached snapshot of a hub repo; never touches the network."""
+    from huggingface_hub import constants, snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(repo_id, local_files_only=True))
+    except LocalEntryNotFoundError:
+        raise HarnessError(
+            f"Dash {repo_id!r} is not in the local Hugging Face cache ({constants.HF_HUB_CACHE}) and the "
+            "harness never downloads at run time. Either pass a local copy with `--dash-path DIR` "
+            "(config key `dash.path`): a diffusers model folder (config.json + weights) or a pipeline "
+            f"folder (unet/, scheduler/, vae/); or pre-download it on a machine with network, "
+            f"`huggingface-cli download {repo_id}` (huggingface_hub >= 1.0: `hf download {repo_id}`), "
+            "and copy the cache (HF_HOME) here."
+        ) from None
+
+
+def _read_model_directory(directory: Path, dtype: torch.dtype):
+    """(unet, scheduler config or None, vae or None) from a diffusers model or pipeline folder."""
+    if (directory / "unet" / "config.json").is_file():
+        unet_dir, vae_dir = directory / "unet", directory / "vae"
+        scheduler_file = directory / "scheduler" / "scheduler_config.json"
+    elif (directory / "config.json").is_file():
+        unet_dir, scheduler_file, vae_dir = directory, directory / "scheduler_config.json", None
+    else:
+        raise HarnessError(
+            f"no diffusers model in {directory}: expected config.json + weights, or a pipeline folder with unet/"
+        )
+    unet_config = json.loads((unet_dir / "config.json").read_text())
+    try:
+        unet_cls = architectures.unet_class(unet_config)
+        unet = unet_cls.from_pretrained(unet_dir, torch_dtype=dtype, local_files_only=True)
+        has_vae = vae_dir is not None and (vae_dir / "config.json").is_file()
+        vae = _read_vae(vae_dir, dtype) if has_vae else None
+    except (OSError, ValueError) as err:
+        raise HarnessError(f"cannot load the diffusers model in {directory}: {err}") from err
+    scheduler_config = json.loads(scheduler_file.read_text()) if scheduler_file.is_file() else None
+    return unet, scheduler_config, vae
+
+
+def _read_vae(vae_dir: Path, dtype: torch.dtype) -> torch.nn.Module:
+    """The pipeline's AutoencoderKL, which maps latents to pixels."""
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL.from_pretrained(vae_dir, torch_dtype=dtype, local_files_only=True)
+
+
+def _packaged_scheduler(source: str, directory: Path) -> dict:
+    """The noise schedule of the packaged config for `source`, for folders that ship none."""
+    config = architectures.architecture_for_source(source)
+    if config is None:
+        raise HarnessError(
+            f"{directory} has no scheduler_config.json and {source!r} matches no packaged config: add the "
+            "scheduler config to the folder, or pass the hub id as the source with `--dash-path` for the folder"
+        )
+    return config["scheduler"]

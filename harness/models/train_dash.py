@@ -1,0 +1,265 @@
+"""`harness train-dash`: train the small digits Dash, a pixel-space DDPM UNet, on CPU.
+
+Standard DDPM training (Ho et al. 2020): noise a training digit to a uniform random timestep with
+diffusers' `DDPMScheduler.add_noise` and regress the added noise (epsilon prediction, MSE), with
+AdamW, a warm-up + cosine learning rate and an EMA of the weights. The defaults are the recipe of
+the shipped model (`harness/assets/dash-digits/`). The output folder gets:
+
+- `config.json` + `diffusion_pytorch_model.safetensors`: the EMA weights (`save_pretrained`),
+- `scheduler_config.json`: the noise schedule, so `load_dash(OUT)` needs nothing else,
+- `loss.csv`: the loss log; `train_config.json`: the commands, hyper-parameters and wall time,
+- `checkpoints/last.pt`: the resumable state (written every `--checkpoint-every` steps).
+
+`--resume` restores model, optimizer, learning-rate schedule, EMA and random state from that
+checkpoint and trains on up to `--steps` (which may be raised to extend a finished run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import json
+import os
+import shlex
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from harness.errors import HarnessError
+
+CHECKPOINT = Path("checkpoints") / "last.pt"
+LOSS_LOG = "loss.csv"
+TRAIN_CONFIG = "train_config.json"
+LOSS_COLUMNS = ("step", "loss", "lr", "elapsed_s")
+WEIGHT_DECAY = 0.0
+GRAD_CLIP_NORM = 1.0
+EMA_POWER = 2 / 3  # EMA warm-up: decay = 1 - (1 + step) ** -power, capped at --ema-decay
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default="digits",
+                        help="packaged architecture name or a JSON file of that layout (default: digits)")
+    parser.add_argument("--out", required=True, type=Path,
+                        help="output folder (the shipped model is harness/assets/dash-digits)")
+    parser.add_argument("--steps", type=int, default=2000, help="total optimizer steps (default: 2000)")
+    parser.add_argument("--batch-size", type=int, default=64, help="images per step (default: 64)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak AdamW learning rate (default: 1e-3)")
+    parser.add_argument("--warmup-steps", type=int, default=100, help="linear learning-rate warm-up (default: 100)")
+    parser.add_argument("--ema-decay", type=float, default=0.999, help="largest EMA decay (default: 0.999)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of weights, batches, noise and timesteps (default: 0)")
+    parser.add_argument("--image-size", type=int, default=16, help="digit size in pixels, a multiple of 8 (default: 16)")
+    parser.add_argument("--checkpoint-every", type=int, default=250,
+                        help="steps between checkpoints (default: 250)")
+    parser.add_argument("--log-every", type=int, default=25, help="steps per loss-log row (default: 25)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--resume", action="store_true", help=f"continue from OUT/{CHECKPOINT}")
+
+
+@dataclass
+class _Training:
+    """Everything a training run carries from step to step, and all that a checkpoint restores."""
+
+    config: dict
+    noise_scheduler: object
+    unet: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    lr_schedule: torch.optim.lr_scheduler.LRScheduler
+    ema: object
+    generator: torch.Generator
+    step: int = 0
+    elapsed_s: float = 0.0
+    commands: list = field(default_factory=list)
+
+    def checkpoint(self) -> dict:
+        return {
+            "config": self.config, "step": self.step, "elapsed_s": self.elapsed_s, "commands": self.commands,
+            "unet": self.unet.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "lr_schedule": self.lr_schedule.state_dict(), "ema": self.ema.state_dict(),
+            "generator": self.generator.get_state(),
+        }
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.data.digits import load_digits_tensor
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    training = _start(args)
+    images = load_digits_tensor(training.config["unet"]["sample_size"], "train")
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = _LossLog(args.out / LOSS_LOG, resume_step=training.step)
+    _train(training, images, log, args)
+    _save_model(training, log, len(images), args)
+    print(f"train-dash: {training.step} steps in {training.elapsed_s / 60:.1f} min, "
+          f"final loss {log.last_loss:.4f}; model in {args.out}")
+    return 0
+
+
+def _start(args: argparse.Namespace) -> _Training:
+    """A fresh run, or with --resume the state of OUT's checkpoint."""
+    from diffusers import DDPMScheduler
+    from diffusers.optimization import get_cosine_schedule_with_warmup
+    from diffusers.training_utils import EMAModel
+
+    from harness.models import architectures
+
+    state = _load_checkpoint(args.out) if args.resume else None
+    config = state["config"] if state else _training_config(args)
+    noise_scheduler = DDPMScheduler.from_config(config["scheduler"])
+    if noise_scheduler.config.prediction_type != "epsilon":
+        raise HarnessError(f"train-dash trains epsilon prediction, not {noise_scheduler.config.prediction_type!r}")
+    unet = architectures.build_unet(config["unet"], seed=args.seed).train()
+    optimizer = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=WEIGHT_DECAY)
+    training = _Training(
+        config=config,
+        noise_scheduler=noise_scheduler,
+        unet=unet,
+        optimizer=optimizer,
+        lr_schedule=get_cosine_schedule_with_warmup(optimizer, args.warmup_steps, args.steps),
+        ema=EMAModel(unet.parameters(), decay=args.ema_decay, use_ema_warmup=True, power=EMA_POWER),
+        generator=torch.Generator().manual_seed(args.seed),
+    )
+    if state:
+        unet.load_state_dict(state["unet"])
+        optimizer.load_state_dict(state["optimizer"])
+        training.lr_schedule.load_state_dict(state["lr_schedule"])
+        training.ema.load_state_dict(state["ema"])
+        training.generator.set_state(state["generator"])
+        training.step, training.elapsed_s, training.commands = state["step"], state["elapsed_s"], state["commands"]
+    training.commands = training.commands + [_command_line(args)]
+    return training
+
+
+def _train(training: _Training, images: torch.Tensor, log: "_LossLog", args: argparse.Namespace) -> None:
+    """Optimizer steps up to --steps: noise, predict the noise, MSE, AdamW, EMA; log and checkpoint."""
+    from tqdm import tqdm
+
+    unet, generator = training.unet, training.generator
+    num_timesteps = training.noise_scheduler.config.num_train_timesteps
+    started, running = time.perf_counter() - training.elapsed_s, []
+    with tqdm(total=args.steps, initial=training.step, desc="train-dash", unit="step") as progress:
+        while training.step < args.steps:
+            clean = images[torch.randint(len(images), (args.batch_size,), generator=generator)]
+            noise = torch.randn(clean.shape, generator=generator)
+            timesteps = torch.randint(num_timesteps, (args.batch_size,), generator=generator)
+            noisy = training.noise_scheduler.add_noise(clean, noise, timesteps)
+            loss = F.mse_loss(unet(noisy, timesteps).sample, noise)
+            training.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(unet.parameters(), GRAD_CLIP_NORM)
+            training.optimizer.step()
+            training.lr_schedule.step()
+            training.ema.step(unet.parameters())
+            training.step += 1
+            training.elapsed_s = time.perf_counter() - started
+            running.append(loss.item())
+            progress.update(1)
+            if training.step % args.log_every == 0 or training.step == args.steps:
+                mean_loss = sum(running) / len(running)
+                log.write(training.step, mean_loss, training.lr_schedule.get_last_lr()[0], training.elapsed_s)
+                progress.set_postfix(loss=f"{mean_loss:.4f}")
+                running = []
+            if training.step % args.checkpoint_every == 0 or training.step == args.steps:
+                _save_checkpoint(args.out, training.checkpoint())
+
+
+def _save_model(training: _Training, log: "_LossLog", num_images: int, args: argparse.Namespace) -> None:
+    """The EMA weights (save_pretrained, safetensors), the noise schedule and train_config.json."""
+    final = copy.deepcopy(training.unet).eval()
+    training.ema.copy_to(final.parameters())
+    final.save_pretrained(args.out, safe_serialization=True)
+    training.noise_scheduler.save_pretrained(args.out)
+    _write_json(args.out / TRAIN_CONFIG, {
+        "commands": training.commands,
+        "hyperparameters": {
+            "config": args.config, "steps": training.step, "batch_size": args.batch_size, "lr": args.lr,
+            "lr_schedule": "cosine with linear warm-up", "warmup_steps": args.warmup_steps,
+            "optimizer": "AdamW", "weight_decay": WEIGHT_DECAY, "grad_clip_norm": GRAD_CLIP_NORM,
+            "ema_decay": args.ema_decay, "ema_power": EMA_POWER, "seed": args.seed,
+            "image_size": training.config["unet"]["sample_size"], "loss": "MSE on epsilon",
+            "threads": torch.get_num_threads(),
+        },
+        "dataset": {"name": "scikit-learn digits, train split", "images": num_images},
+        "parameters": sum(p.numel() for p in final.parameters()),
+        "final_loss": log.last_loss,
+        "wall_time_s": round(training.elapsed_s, 1),
+        "versions": {"torch": torch.__version__, "diffusers": _version("diffusers")},
+        "architecture": training.config,
+    })
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """This invocation as a shell command with every option spelled out."""
+    words = ["python", "-m", "harness", "train-dash"]
+    for key, value in vars(args).items():
+        option = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            words += [option] if value else []
+        elif value is not None:
+            words += [option, str(value)]
+    return shlex.join(words)
+
+
+def _training_config(args: argparse.Namespace) -> dict:
+    """The architecture config to train, its sample size set to --image-size."""
+    from harness.models import architectures
+
+    if args.image_size % 8 != 0:
+        raise HarnessError(f"--image-size must be a multiple of 8, got {args.image_size}")
+    config = architectures.load_architecture(args.config)
+    config["unet"]["sample_size"] = args.image_size
+    config["sample_shape"] = [config["unet"]["in_channels"], args.image_size, args.image_size]
+    return config
+
+
+def _load_checkpoint(out: Path) -> dict:
+    path = out / CHECKPOINT
+    if not path.is_file():
+        raise HarnessError(f"--resume: no checkpoint at {path}; start without --resume")
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def _save_checkpoint(out: Path, state: dict) -> None:
+    """Write the resumable state atomically (a crash mid-write leaves the previous checkpoint)."""
+    path = out / CHECKPOINT
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    torch.save(state, partial)
+    os.replace(partial, path)
+
+
+class _LossLog:
+    """`loss.csv`, appended to; on resume, rows past the checkpoint's step are dropped first."""
+
+    def __init__(self, path: Path, resume_step: int):
+        self.path, self.last_loss = path, float("nan")
+        rows = []
+        if resume_step and path.is_file():
+            with path.open() as handle:
+                rows = [row for row in csv.DictReader(handle) if int(row["step"]) <= resume_step]
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, LOSS_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        if rows:
+            self.last_loss = float(rows[-1]["loss"])
+
+    def write(self, step: int, loss: float, lr: float, elapsed: float) -> None:
+        self.last_loss = loss
+        with self.path.open("a", newline="") as handle:
+            csv.writer(handle).writerow([step, f"{loss:.6f}", f"{lr:.3e}", f"{elapsed:.1f}"])
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
