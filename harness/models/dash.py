@@ -73,7 +73,10 @@ class Dash:
             _, height, width = self.sample_shape
             pixels = [height * SDXL_VAE_SCALE, width * SDXL_VAE_SCALE]
             time_ids = torch.tensor(pixels + [0, 0] + pixels, device=like.device, dtype=like.dtype)
-            conditioning["added_cond_kwargs"] = {"text_embeds": zeros(batch, text_dim), "time_ids": time_ids.expand(batch, -1)}
+            conditioning["added_cond_kwargs"] = {
+                "text_embeds": zeros(batch, text_dim),
+                "time_ids": time_ids.expand(batch, -1),
+            }
         if config.time_cond_proj_dim is not None:
             conditioning["timestep_cond"] = zeros(batch, config.time_cond_proj_dim)
         return conditioning
