@@ -95,7 +95,7 @@ def load_dash(
         unet = architectures.build_unet(config["unet"], seed=RANDOM_WEIGHTS_SEED, device=device, dtype=dtype)
         noise, vae = architectures.noise_schedule(config["scheduler"]), None
     else:
-        directory = Path(local_path) if local_path is not None else _resolve_directory(source)
+        directory = Path(local_path) if local_path is not None else resolve_directory(source)
         unet, scheduler_config, vae = _read_model_directory(directory, dtype)
         if scheduler_config is None:
             scheduler_config = _packaged_scheduler(source, directory)
@@ -110,7 +110,7 @@ def _frozen(module: torch.nn.Module, device) -> torch.nn.Module:
     return module.to(device).eval().requires_grad_(False)
 
 
-def _resolve_directory(source: str) -> Path:
+def resolve_directory(source: str) -> Path:
     """The local folder holding `source`: the shipped digits model, a path, or a cached hub snapshot."""
     if source == DIGITS_SOURCE:
         if not DIGITS_DIR.is_dir():
