@@ -150,14 +150,14 @@ def reference_figure(ref: str, metric: str, ours: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def sample_grid_figure(pairs: list[tuple[float, np.ndarray, np.ndarray]], per_side: int = 8) -> plt.Figure:
-    """Baseline vs Morse samples at equal LSD: one row per LSD, ``per_side`` images each side."""
+def sample_grid_figure(pairs: list[tuple[float, float, np.ndarray, np.ndarray]], per_side: int = 8) -> plt.Figure:
+    """Baseline vs Morse samples at (nearly) equal LSD: one row per Morse point, same seeds each side."""
     fig, axes = plt.subplots(len(pairs), 2, figsize=(8.5, 1.6 * len(pairs) + 0.8), squeeze=False)
-    for row, (lsd, base, morse) in enumerate(pairs):
-        for col, (name, images) in enumerate((("baseline", base), ("Morse", morse))):
+    for row, (base_lsd, morse_lsd, base, morse) in enumerate(pairs):
+        for col, (name, lsd, images) in enumerate((("baseline", base_lsd, base), ("Morse", morse_lsd, morse))):
             strip = np.concatenate(list(images[:per_side]), axis=1)
             axes[row, col].imshow(strip.squeeze(), cmap="gray" if strip.shape[-1] == 1 or strip.ndim == 2 else None)
-            axes[row, col].set_title(f"{name}, {lsd:g} LSD", fontsize=9)
+            axes[row, col].set_title(f"{name}, {lsd:.2f} LSD", fontsize=9)
             axes[row, col].axis("off")
     fig.tight_layout()
     return fig

@@ -45,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency-dir", type=Path, default=Path("results"), help="latency_<device>.csv files")
     parser.add_argument("--shards", type=Path, help="folder of sample shards for the grids")
     parser.add_argument("--out-dir", type=Path, default=Path("reports"))
+    parser.add_argument("--note", default=None,
+                        help="what the reader must know first, e.g. that sample counts are scaled down")
 
 
 def _text_page(title: str, text: str) -> plt.Figure:
@@ -56,17 +58,26 @@ def _text_page(title: str, text: str) -> plt.Figure:
     return fig
 
 
-def _sample_pairs(shards: Path | None, experiment: str) -> list[tuple[float, np.ndarray, np.ndarray]]:
-    """(lsd, baseline images, Morse images) for every LSD that has a shard of each method."""
-    if shards is None:
+def _sample_pairs(shards: Path | None, experiment: str, rows: pd.DataFrame) -> list[tuple[float, float, np.ndarray, np.ndarray]]:
+    """(baseline LSD, Morse LSD, baseline images, Morse images): each Morse point beside the
+    baseline point nearest to it in latency (rows' ``latency_lsd``), first shard of each."""
+    if shards is None or "latency_lsd" not in rows or "point" not in rows:
         return []
-    found: dict[tuple[str, float], Path] = {}
+    first_shard: dict[str, Path] = {}
     for meta_path in sorted(shards.glob("*.json")):
         meta = json.loads(meta_path.read_text())
-        if meta.get("experiment") == experiment and meta.get("lsd_cost") is not None:
-            found.setdefault((meta["method"], round(float(meta["lsd_cost"]), 2)), meta_path.with_suffix(".npz"))
-    lsds = sorted({lsd for method, lsd in found if method == "baseline"} & {lsd for method, lsd in found if method == "morse"})
-    return [(lsd, np.load(found["baseline", lsd])["images"], np.load(found["morse", lsd])["images"]) for lsd in lsds[:4]]
+        if meta.get("experiment") == experiment and meta_path.with_suffix(".npz").exists():
+            first_shard.setdefault(meta["point"], meta_path.with_suffix(".npz"))
+    have = rows[rows["point"].isin(first_shard)].dropna(subset=["latency_lsd"])
+    base, morse = have[have["method"] == "baseline"], have[have["method"] == "morse"]
+    pairs = []
+    for _, m in morse.sort_values("latency_lsd").head(4).iterrows():
+        if base.empty:
+            break
+        b = base.loc[(base["latency_lsd"] - m["latency_lsd"]).abs().idxmin()]
+        pairs.append((float(b["latency_lsd"]), float(m["latency_lsd"]),
+                      np.load(first_shard[b["point"]])["images"], np.load(first_shard[m["point"]])["images"]))
+    return pairs
 
 
 def _latency_rows(latency_dir: Path, experiment: str) -> pd.DataFrame:
@@ -105,7 +116,8 @@ def _provenance(args, rows: pd.DataFrame, spec: figures.FigureSpec) -> str:
     described = [c for c in rows.columns if c.startswith(metric_prefix) and c != args.metric]
     described += [c for c in ("num_samples", "seeds", "sampler", "N", "N_device", "fine_steps") if c in rows.columns]
     options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
-    lines = [f"harness report options: {json.dumps(options)}",
+    lines = ([f"NOTE: {args.note}", ""] if args.note else []) + [
+             f"harness report options: {json.dumps(options)}",
              f"results: {args.csv} ({len(rows)} rows of experiment {args.experiment!r})",
              f"metric: {args.metric} ({'higher' if args.higher_is_better else 'lower'} is better)",
              f"row filters: {args.where or 'none'}; best over: {args.best_over or 'none'}",
@@ -142,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
     folder = args.out_dir / args.experiment
     folder.mkdir(parents=True, exist_ok=True)
     curves_fig = figures.curve_figure(baseline, morse, args.metric, spec, higher_is_better=args.higher_is_better)
+    if args.note:
+        curves_fig.text(0.01, 0.005, textwrap.fill(f"Note: {args.note}", 150), fontsize=6, va="bottom")
     for ext in ("pdf", "png"):
         curves_fig.savefig(folder / f"{args.figure}.{ext}", dpi=150)
     if args.tradeoff:
@@ -152,12 +166,12 @@ def run(args: argparse.Namespace) -> int:
                _paper_tables(args, rows, baseline, morse).items()}
 
     pdf_path = args.out_dir / f"speedup_{args.experiment}.pdf"
-    pairs = _sample_pairs(args.shards, args.experiment)
+    pairs = _sample_pairs(args.shards, args.experiment, rows)
     n_text = tables.render(latency.drop(columns=["dot"], errors="ignore").T.reset_index(), "md") if not latency.empty else \
         f"no latency_<device>.csv row for {args.experiment!r} under {args.latency_dir}"
     n_used = rows[["N", "N_device"]].drop_duplicates().to_string(index=False) if {"N", "N_device"} <= set(rows.columns) else "n/a"
     average_line = f"average speedup: {format_speedup(overall_average(result))}"
-    no_samples = "no baseline/Morse shards at equal LSD" + (f" in {args.shards}" if args.shards else " (give --shards)")
+    no_samples = "no baseline and Morse shards" + (f" in {args.shards}" if args.shards else " (give --shards)")
     pages = {  # one builder per entry of SECTIONS, in order
         "curves and speedups": lambda: curves_fig,
         "speedup table": lambda: _text_page("speedup table", "\n".join(
