@@ -12,7 +12,8 @@ from harness.images import ImageSet, ShardImages
 from harness.shards import atomic_write
 
 IDENTITY_COLUMNS = (
-    "experiment", "method", "point", "sampler", "fine_steps", "dash_steps", "dot_steps", "guidance_scale"
+    "experiment", "method", "point", "sampler", "grid_name", "fine_steps", "dash_steps", "dot_steps",
+    "guidance_scale", "dash", "dot", "trajectory_source",
 )
 
 

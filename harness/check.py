@@ -1,0 +1,126 @@
+"""`harness check`: are an experiment's inputs here? The first rule of every workflow run.
+
+Checks, offline and without running any model, that the Dash weights can be found (the shipped
+digits model, a local diffusers folder, or a hub id in the local Hugging Face cache), that every
+dataset spec opens with at least one image, and that the named files (offline weights,
+captions) exist. Whatever is missing is
+listed together, each with how to supply it, and the command fails. With ``--download cifar10``
+(the workflow's ``allow_download: true``) a missing CIFAR-10 is fetched with torchvision first.
+On success it writes a small JSON record of what was found (``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from harness.errors import HarnessError
+
+DOWNLOADS = ("cifar10",)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--experiment", required=True)
+    parser.add_argument("--dash", required=True, help="the experiment's Dash source (as `harness sample --dash`)")
+    parser.add_argument("--dash-path", default=None, help="local folder holding that Dash's weights")
+    parser.add_argument("--also-dash", action="append", default=[], metavar="SOURCE[=PATH]",
+                        help="further Dash sources some series use (repeatable)")
+    parser.add_argument("--data", action="append", default=[], metavar="SPEC",
+                        help="dataset spec that must open (repeatable): digits:16:train, cifar10:ROOT:train, a folder")
+    parser.add_argument("--file", action="append", default=[], metavar="PATH",
+                        help="a file that must exist, e.g. feature-network weights for offline metrics (repeatable)")
+    parser.add_argument("--download", choices=DOWNLOADS, help="fetch this dataset with torchvision when it is missing")
+    parser.add_argument("--how-to", default=None, help="the experiment's own hint on obtaining its data")
+    parser.add_argument("--out", type=Path, required=True, help="JSON record of the inputs found")
+    parser.add_argument("--log", type=Path, default=None, help="also write the outcome here (the message still goes to stderr)")
+
+
+def _dash_problem(source: str, path: str | None) -> tuple[str | None, str | None]:
+    """(where the weights are, None) or (None, what is missing and how to supply it)."""
+    from harness.models import dash as dash_module
+
+    if source.startswith(dash_module.CONFIG_PREFIX):
+        return source, None
+    try:
+        directory = Path(path) if path else dash_module.resolve_directory(source)
+    except HarnessError as err:
+        return None, str(err)
+    if not directory.is_dir():
+        return None, (f"Dash {source!r}: --dash-path {directory} does not exist; point config key `dash.path` at a "
+                      "diffusers model folder (config.json + weights) or a pipeline folder (unet/, scheduler/, vae/)")
+    if not ((directory / "config.json").is_file() or (directory / "unet" / "config.json").is_file()):
+        return None, (f"Dash {source!r}: {directory} holds no diffusers model (config.json + weights, or unet/); "
+                      "copy the model folder there")
+    return str(directory), None
+
+
+def _download(name: str, spec: str) -> None:
+    if name == "cifar10":
+        parts = spec.split(":")
+        if len(parts) < 2 or parts[0] != "cifar10":
+            raise HarnessError(f"--download cifar10 needs a cifar10:ROOT:split spec, got {spec!r}")
+        import torchvision
+
+        for train in (True, False):
+            torchvision.datasets.CIFAR10(parts[1], train=train, download=True)
+
+
+def _data_problem(spec: str, download: str | None, how_to: str | None) -> tuple[int | None, str | None]:
+    from harness.images import open_images
+
+    try:
+        return len(open_images(spec)), None
+    except HarnessError as first:
+        if download and spec.startswith(f"{download}:"):
+            try:
+                _download(download, spec)
+                return len(open_images(spec)), None
+            except Exception as err:  # noqa: BLE001 - any failure is reported with the hint below
+                first = HarnessError(f"{first}; the download failed too ({err})")
+        hint = how_to or (
+            "put the images there (a folder of PNG/JPG, or cifar-10-batches-py under the cifar10 root); "
+            "for CIFAR-10 on a machine with network, run the workflow once with `--config allow_download=true`"
+        )
+        return None, f"dataset {spec!r}: {first}. How to supply it: {hint}"
+
+
+def run(args: argparse.Namespace) -> int:
+    problems: list[str] = []
+    found: dict = {"experiment": args.experiment, "dash": {}, "data": {}, "files": []}
+    dashes = [(args.dash, args.dash_path)] + [tuple(s.split("=", 1)) if "=" in s else (s, None) for s in args.also_dash]
+    for source, path in dashes:
+        where, problem = _dash_problem(source, path)
+        if problem:
+            problems.append(problem)
+        else:
+            found["dash"][source] = where
+    for spec in dict.fromkeys(args.data):
+        count, problem = _data_problem(spec, args.download, args.how_to)
+        if problem:
+            problems.append(problem)
+        else:
+            found["data"][spec] = count
+    for path in dict.fromkeys(args.file):
+        if Path(path).is_file():
+            found["files"].append(path)
+        else:
+            problems.append(f"file {path} is missing (feature-network weights or MS-COCO captions, read offline): "
+                            "download it once on a machine with network and copy it there (docs/metrics.md says "
+                            "from where), or change the config key that names it")
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        message = f"experiment {args.experiment!r} cannot run, inputs are missing:\n{lines}"
+        _log(args.log, f"harness check: error: {message}")
+        raise HarnessError(message)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(found, indent=1) + "\n")
+    _log(args.log, json.dumps(found, indent=1))
+    print(f"experiment {args.experiment!r}: inputs present -> {args.out}")
+    return 0
+
+
+def _log(path: Path | None, text: str) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")

@@ -1,0 +1,165 @@
+"""The Snakemake workflow: every paper target plans offline in seconds, the schema names a wrong
+key, and a tiny digits experiment runs end to end (a few images, two LSD points per method)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEFILE = ROOT / "Snakefile"
+SNAKEMAKE = shutil.which("snakemake")
+
+pytestmark = pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed (pip install -e '.[test]')")
+
+
+def offline_env() -> dict:
+    env = dict(os.environ)
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HARNESS_OFFLINE="1",
+               PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    # a proxy that refuses every connection: anything that tried the network would fail loudly
+    env.update(http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9",
+               HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9")
+    return env
+
+
+def snakemake(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    command = [SNAKEMAKE, "-s", str(SNAKEFILE), "--directory", str(cwd), *args]
+    return subprocess.run(command, cwd=cwd, env=offline_env(), capture_output=True, text=True, timeout=timeout)
+
+
+def paper_experiments() -> list[str]:
+    names = []
+    for path in sorted((ROOT / "config" / "experiments").glob("*.yaml")):
+        names += list(yaml.safe_load(path.read_text())["experiments"])
+    return names
+
+
+def test_every_paper_experiment_has_a_config():
+    names = set(paper_experiments())
+    assert {"cifar", "sd", "lcm_sdxl", "imagenet64_cond", "table4_inputs", "fig9_steps", "fig12_trajectory",
+            "fig13_ratio", "table6_dot_variants", "table7_dot_arch"} <= names
+    assert {"ddim_cifar10", "ddim_celeba64", "ddim_imagenet64", "ddim_celebahq256", "ddim_church256"} <= names
+
+
+def test_dry_run_plans_every_paper_target_offline_in_seconds(tmp_path):
+    targets = [f"reports/speedup_{name}.pdf" for name in paper_experiments()]
+    start = time.monotonic()
+    result = snakemake(*targets, "-n", "--quiet", "rules", cwd=tmp_path, timeout=300)
+    elapsed = time.monotonic() - start
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for rule in ("check_inputs", "train_dot", "sample", "fid", "clip", "latency", "curves", "speedup", "report"):
+        assert rule in result.stdout, f"rule {rule} missing from the plan:\n{result.stdout[-2000:]}"
+    assert elapsed < 120, f"planning all paper targets took {elapsed:.0f} s"
+    assert not (tmp_path / "samples").exists(), "a dry run must not create outputs"
+
+
+def test_default_target_is_the_digits_report(tmp_path):
+    result = snakemake("-n", cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "reports/speedup_digits.pdf" in result.stdout
+    assert "train_dot" in result.stdout and "latency" in result.stdout
+
+
+def _write(path: Path, data: dict) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_schema_names_a_wrong_key(tmp_path):
+    digits = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["experiments"]["digits"]
+    digits["samples"]["shard_sise"] = 10  # typo
+    bad = _write(tmp_path / "bad.yaml", {"experiments": {"digits": digits}})
+    result = snakemake("-n", "--configfile", str(bad), cwd=tmp_path, timeout=120)
+    assert result.returncode != 0
+    assert "shard_sise" in result.stdout + result.stderr
+
+
+def test_schema_names_a_wrong_value(tmp_path):
+    digits = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["experiments"]["digits"]
+    digits["series"][0]["sampler"] = "ddim2"
+    bad = _write(tmp_path / "bad.yaml", {"experiments": {"digits": digits}})
+    result = snakemake("-n", "--configfile", str(bad), cwd=tmp_path, timeout=120)
+    assert result.returncode != 0
+    assert "ddim2" in result.stdout + result.stderr
+
+
+def test_missing_weights_stop_the_first_rule_with_a_hint(tmp_path):
+    """A paper experiment without its Dash weights fails in check_inputs, saying what to supply."""
+    (tmp_path / "hf").mkdir()
+    env_home = {"HF_HOME": str(tmp_path / "hf"), "HF_HUB_CACHE": str(tmp_path / "hf" / "hub")}
+    command = [SNAKEMAKE, "-s", str(SNAKEFILE), "--directory", str(tmp_path), "-j1", "work/ddim_celebahq256/inputs.json"]
+    result = subprocess.run(command, cwd=tmp_path, env={**offline_env(), **env_home}, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode != 0
+    log = (tmp_path / "logs" / "ddim_celebahq256" / "check_inputs.log").read_text()
+    output = result.stdout + result.stderr + log
+    assert "google/ddpm-celebahq-256" in output and "--dash-path" in output
+    assert "data/celebahq256" in output
+    assert not (tmp_path / "work" / "ddim_celebahq256" / "inputs.json").exists()
+
+
+TINY = {
+    "experiment_files": [],
+    "default_experiments": ["tiny"],
+    "experiments": {
+        "tiny": {
+            "title": "tiny workflow test",
+            "note": "a test: 32 images per point",
+            "dataset": {"spec": "digits:16:train"},
+            "dash": {"source": "config:digits"},  # random weights of the digits architecture: fast, no asset needed
+            "samples": {"num": 32, "shard_size": 16, "first_seed": 0, "batch_size": 16, "repeats": 1},
+            "metrics": {"fid": {"reference": "digits:16:heldout", "extractor": "digitsnet"}},
+            "dots": {"tiny": {"sampler": "ddim", "variant": "shared", "m": 1, "channels": [8], "lora_rank": 2,
+                              "gpus": 1, "train": {"steps": 3, "batch_size": 8, "max_gap": 400, "warmup": 1,
+                                                   "checkpoint_every": 10}}},
+            "series": [{"name": "ddim", "sampler": "ddim", "grid": "uniform", "dot": "tiny",
+                        "baseline_steps": [2, 4],
+                        "morse": [{"fine_steps": 4, "dash_steps": 1}, {"fine_steps": 6, "dash_steps": 2}]}],
+            "latency": {"batch_size": 8, "warmup": 1, "repeats": 3},
+            "analysis": {"metric": "fid", "figure": "curves"},
+        }
+    },
+}
+
+
+@pytest.mark.slow
+def test_tiny_digits_workflow_runs_end_to_end(tmp_path):
+    config = _write(tmp_path / "tiny.yaml", TINY)
+    result = snakemake("-j2", "--configfile", str(config), "--show-failed-logs", cwd=tmp_path, timeout=900)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    for name in ("reports/speedup_tiny.pdf", "results/tiny.csv", "results/tiny_speedup.csv",
+                 "results/tiny_speedup_summary.csv"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    shards = sorted((tmp_path / "samples" / "tiny").glob("*.npz"))
+    assert len(shards) == 4 * 2  # 4 points x 2 seed-range shards
+    assert all(shard.with_suffix(".json").exists() for shard in shards)
+    import pandas as pd
+
+    rows = pd.read_csv(tmp_path / "results" / "tiny.csv")
+    assert set(rows["method"]) == {"baseline", "morse"} and len(rows) == 4
+    assert rows["latency_lsd"].notna().all() and rows["fid"].notna().all()
+
+    # resume: the state a run killed while writing one shard leaves behind (that shard absent, as
+    # harness writes under a temporary name; nothing downstream of it) -> only that shard is redone
+    lost = shards[-1]
+    point = lost.name.split(".")[0]
+    lost.unlink()
+    (tmp_path / "work" / "tiny" / "fidstats" / lost.with_suffix(".fidstats").name).unlink()
+    (tmp_path / "work" / "tiny" / "metrics" / f"{point}.r0.fid.csv").unlink()
+    (lost.parent / f".{lost.name}.deadbeef.tmp").write_bytes(b"half a shard")  # a stray temporary file
+    for name in ("results/tiny.csv", "results/tiny_speedup.csv", "results/tiny_speedup_summary.csv",
+                 "reports/speedup_tiny.pdf"):
+        (tmp_path / name).unlink()
+    plan = snakemake("-n", "--configfile", str(config), cwd=tmp_path, timeout=120)
+    assert plan.returncode == 0, plan.stderr[-2000:]
+    assert plan.stdout.count("rule sample:") == 1, plan.stdout[-3000:]
+    assert lost.name in plan.stdout
+    assert plan.stdout.count("rule fid_stats:") == 1 and "rule train_dot:" not in plan.stdout

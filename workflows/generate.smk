@@ -1,0 +1,22 @@
+# Generation: one job per seed-range shard, so GPUs or cluster nodes run shards in parallel.
+# `harness sample` writes the shard (.npz) and its meta (.json: grid, Dash/Dot assignment) under
+# temporary names and renames them, so a killed job leaves nothing that looks finished; a rerun
+# recomputes only the missing shards.
+
+
+rule sample:
+    input:
+        sample_inputs,
+    output:
+        npz="samples/{exp}/{point}.r{rep}.s{shard}.npz",
+        meta="samples/{exp}/{point}.r{rep}.s{shard}.json",
+    log:
+        "logs/{exp}/sample/{point}.r{rep}.s{shard}.log",
+    params:
+        args=sample_args,
+        launch=f"{LAUNCH} --gpus 1 --",
+    threads: 1
+    resources:
+        gpu=1,
+    shell:
+        "{params.launch} -m harness sample {params.args} --threads {threads} --out {output.npz} > {log} 2>&1"
