@@ -50,6 +50,8 @@ def add_arguments(parser) -> None:
     plan.add_argument("--N", type=float, help="Dash/Dot latency ratio: needed with --lsd, recorded otherwise")
     parser.add_argument("--trajectory-source", default="dash", choices=TRAJECTORY_SOURCES,
                         help="Eq. 5 (observations at Dash's last point) or Eq. 7 (last step of either model)")
+    parser.add_argument("--guidance-scale", type=float, default=None,
+                        help="classifier-free guidance scale for conditional Dash models (not wired yet: see docs/morse.md)")
     parser.add_argument("--seeds", required=True, help="per-image seeds, e.g. 0-999 or 1,2,5-10")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--experiment", default="adhoc")
@@ -128,8 +130,10 @@ def run(args) -> int:
         sampler = make_sampler(args.sampler, dash.noise, schedule.grid, **options)
     except (ValueError, TypeError) as err:
         raise HarnessError(f"sampler {args.sampler!r}: {err}") from None
-    if dash.unet.config.get("cross_attention_dim") is not None or dash.unet.config.get("num_class_embeds"):
-        raise HarnessError(f"{dash.source} is a conditional model: conditional sampling is not wired into `harness sample` yet")
+    conditional = dash.unet.config.get("cross_attention_dim") is not None or dash.unet.config.get("num_class_embeds")
+    if conditional or args.guidance_scale is not None:
+        raise HarnessError(f"{dash.source}: conditional sampling (prompts, class labels, --guidance-scale) is not wired "
+                           "into `harness sample` yet; guidance itself is in harness/morse/denoisers.py")
     dash_fn = DashDenoiser(dash.unet)
     dot_fn, dot_name = _dot_for(args, dash, schedule, dash_fn)
 
