@@ -155,8 +155,9 @@ def run(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     curves_fig = figures.curve_figure(baseline, morse, args.metric, spec, higher_is_better=args.higher_is_better)
     if args.note:
-        curves_fig.subplots_adjust(bottom=0.16)
-        curves_fig.text(0.01, 0.005, textwrap.fill(f"Note: {args.note}", 110), fontsize=6, va="bottom")
+        curves_fig.subplots_adjust(bottom=0.18)
+        width = int(curves_fig.get_figwidth() * 17)  # characters of 6-point text per line
+        curves_fig.text(0.01, 0.005, textwrap.fill(f"Note: {args.note}", width), fontsize=6, va="bottom")
     for ext in ("pdf", "png"):
         curves_fig.savefig(folder / f"{args.figure}.{ext}", dpi=150)
     if args.tradeoff:
