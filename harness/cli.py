@@ -51,8 +51,14 @@ def main(argv: list[str] | None = None) -> int:
     module_name, help_text = STAGES[name]
     module = importlib.import_module(module_name)
     parser = argparse.ArgumentParser(prog=f"harness {name}", description=help_text)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's choice; 1 on a shared CPU, where more thrash)")
     module.add_arguments(parser)
     args = parser.parse_args(rest)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         return int(module.run(args) or 0)
     except HarnessError as err:

@@ -57,7 +57,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--experiment", default="adhoc")
     parser.add_argument("--point", default=None, help="name of this latency point (default: from the schedule)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--out", required=True, type=Path, help="shard path, ending in .npz")
 
 
@@ -110,8 +109,6 @@ def _dot_for(args, dash, schedule: MorseSchedule, dash_fn):
 def run(args) -> int:
     from harness.models.dash import load_dash
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.out.suffix != ".npz":
         raise HarnessError(f"--out must end in .npz, got {args.out}")
     if args.sampler not in SAMPLERS:

@@ -35,7 +35,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pipeline-steps", type=int, default=0,
                         help="also time a whole run of this many Dash steps (+ VAE decode) per image; 0: skip")
     parser.add_argument("--pipeline-repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, help="CPU threads for torch (recorded as cpu_threads); default: torch's")
     parser.add_argument("--results-dir", type=Path, default=Path("results"))
 
 
@@ -63,8 +62,6 @@ def run(args: argparse.Namespace) -> int:
     config = dot_config(args.dot_config)  # fails early: before minutes of timing
     from harness.morse.dot import build_dot
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     device, dtype = torch.device(args.device), DTYPES[args.dtype]
     dash = load_dash(args.dash, device=str(device), dtype=dtype)
     batch = args.batch_size

@@ -43,7 +43,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--memory-extractor", default="digitsnet")
     parser.add_argument("--shard-size", type=int, default=1000)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (shared machines: 1)")
 
 
 def throughput(name: str, num_images: int, batch_size: int, device: str) -> float:
@@ -79,7 +78,8 @@ def fid_peak_memory(count: int, args: argparse.Namespace, work: Path) -> tuple[f
     command = [sys.executable, "-c", CHILD, "fid", str(shards), "--ref", "digits:16:all", "--num-samples", str(count)]
     command += ["--out", str(work / f"fid-{count}.csv"), "--extractor", args.memory_extractor]
     command += ["--refstats-dir", str(work / "refstats"), "--device", args.device]
-    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
+    threads = args.threads or 1  # one thread unless asked: shared machines oversubscribe
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     start = time.perf_counter()
     out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
     seconds = time.perf_counter() - start
@@ -88,9 +88,9 @@ def fid_peak_memory(count: int, args: argparse.Namespace, work: Path) -> tuple[f
 
 
 def run(args: argparse.Namespace) -> int:
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(threads)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    print(f"torch {torch.__version__}, {args.threads} threads on {os.cpu_count()} cores (load {load}), {args.device}")
+    print(f"torch {torch.__version__}, {threads} threads on {os.cpu_count()} cores (load {load}), {args.device}")
     for name, num_images in zip(args.extractors, args.images):
         rate = throughput(name, num_images, args.batch_size, args.device)
         print(f"throughput {name}: {rate:.1f} images/s ({num_images} images, batch {args.batch_size}, 32x32 RGB in)")

@@ -56,7 +56,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint-every", type=int, default=250,
                         help="steps between checkpoints (default: 250)")
     parser.add_argument("--log-every", type=int, default=25, help="steps per loss-log row (default: 25)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--resume", action="store_true", help=f"continue from OUT/{CHECKPOINT}")
 
 
@@ -87,8 +86,6 @@ class _Training:
 def run(args: argparse.Namespace) -> int:
     from harness.data.digits import load_digits_tensor
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     training = _start(args)
     images = load_digits_tensor(training.config["unet"]["sample_size"], "train")
     args.out.mkdir(parents=True, exist_ok=True)

@@ -46,7 +46,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--extra-blocks", dest="m", type=int, default=1, help="m: extra down/up-sampling blocks")
     parser.add_argument("--channels", default="32")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=None)
 
 
 def _measure(schedule, sampler, dash_fn, dot_fn, shape, batch, repeats):
@@ -69,8 +68,6 @@ def _measure(schedule, sampler, dash_fn, dot_fn, shape, batch, repeats):
 def run(args) -> int:
     from harness.models.dash import load_dash
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     dash = load_dash(args.dash, local_path=args.dash_path)
     dash_fn = DashDenoiser(dash.unet)
     morse = plan_from_counts("uniform", args.fine_steps, args.dash_steps)

@@ -134,7 +134,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--channels", default="32", help="comma-separated width of each extra block")
     parser.add_argument("--lora-rank", type=int, default=8, help="0 disables LoRA")
     parser.add_argument("--inputs", default=",".join(TRAJECTORY_INPUTS), help="trajectory inputs of Dot (Table 4)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--checkpoint-every", type=int, default=250)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--resume", action="store_true",
@@ -153,8 +152,6 @@ def _dot_config(args) -> DotConfig:
 def run(args) -> int:
     from harness.models.dash import load_dash
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.sampler not in SAMPLERS:
         raise HarnessError(f"unknown sampler {args.sampler!r}; known: {', '.join(SAMPLERS)}")
     config = _dot_config(args)
