@@ -52,7 +52,8 @@ def test_tiny_model_scores_are_deterministic_and_batch_independent(tiny_clip):
     two = load_scorer(TINY, "none", tiny_clip, offline=True, device="cpu")
     whole = one.scores(images, prompts)
     halves = torch.cat([two.scores(images[:2], prompts[:2]), two.scores(images[2:], prompts[2:])])
-    torch.testing.assert_close(whole, halves, rtol=1e-6, atol=1e-6)
+    # float32: batches of 6 and of 2 + 4 take different matmul kernels (summation orders) on CPU
+    torch.testing.assert_close(whole, halves, rtol=2e-5, atol=2e-5)
     assert (whole >= 0).all() and (whole > 0).any() and (whole <= 100).all()
     assert one.weights_sha256 != "none" and one.preprocess_label == "bicubic-shortest-32-centercrop-openai-mean-std"
     random_a, random_b = (load_scorer(TINY, "none", None, offline=True, device="cpu") for _ in range(2))
@@ -73,7 +74,10 @@ def test_clip_stage_pairs_seed_with_prompt_line_and_writes_a_row(tmp_path, tiny_
     order = np.array([1, 3, 4, 2, 0])  # rows of `images` holding seeds 0..4
     resized = np.stack([resize_image(img, 32) for img in images[order]])
     expected = scorer.scores(resized, [f"caption number {i}" for i in range(5)]).mean()
-    assert float(row["clip_score"]) == pytest.approx(float(expected), rel=1e-6)
+    # float32 on CPU: the stage scores in batches of another shape than this direct call, and oneDNN
+    # picks its matmul kernel (and summation order) by shape, so the two means agree to a few float32
+    # ulps per reduction (4e-6 relative seen with torch 2.14), not bit for bit
+    assert float(row["clip_score"]) == pytest.approx(float(expected), rel=2e-5)
     assert row["clip_model"] == TINY and row["clip_pretrained"] == "checkpoint"
     assert row["clip_resize"] == "square-crop+pil-bicubic-32"
     assert row["clip_prompts_sha256"] == read_prompts(tmp_path / "prompts.txt")[1] and row["num_samples"] == "5"
