@@ -4,7 +4,9 @@ key, and a tiny digits experiment runs end to end (a few images, two LSD points 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -130,11 +132,53 @@ TINY = {
 }
 
 
+def project_copy(directory: Path, config: dict) -> Path:
+    """The workflow's files with ``config`` as its config/config.yaml, so commands run as a user types them."""
+    for name in ("workflows", "profiles"):
+        shutil.copytree(ROOT / name, directory / name)
+    shutil.copy(SNAKEFILE, directory / "Snakefile")
+    (directory / "config").mkdir()
+    shutil.copy(ROOT / "config" / "schema.json", directory / "config" / "schema.json")
+    _write(directory / "config" / "config.yaml", config)
+    return directory
+
+
+def job_total(output: str) -> int:
+    """The `total` line of Snakemake's job-stats table."""
+    return int(re.search(r"^total\s+(\d+)", output, re.MULTILINE).group(1))
+
+
+def kill_when(condition, command: list[str], cwd: Path, timeout: float = 600) -> None:
+    """Start ``command``; once ``condition()`` holds, kill -9 it and every job it started."""
+    process = subprocess.Popen(command, cwd=cwd, env=offline_env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while not condition():
+            assert process.poll() is None, "the run ended before the kill"
+            assert time.monotonic() < deadline, "the run never reached the kill point"
+            time.sleep(0.2)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 @pytest.mark.slow
 def test_tiny_digits_workflow_runs_end_to_end(tmp_path):
-    config = _write(tmp_path / "tiny.yaml", TINY)
-    result = snakemake("-j2", "--configfile", str(config), "--show-failed-logs", cwd=tmp_path, timeout=900)
+    project_copy(tmp_path, TINY)
+    run = lambda *args, timeout=900: subprocess.run([SNAKEMAKE, *args], cwd=tmp_path, env=offline_env(),
+                                                      capture_output=True, text=True, timeout=timeout)
+    dry = run("-n", timeout=120)
+    planned = job_total(dry.stdout + dry.stderr)
+
+    # kill -9 mid-run (Dot trained, some shards written), then recover with the README's two commands
+    kill_when(lambda: len(list((tmp_path / "samples" / "tiny").glob("*.npz"))) >= 2, [SNAKEMAKE, "-j2"], tmp_path)
+    assert (tmp_path / ".snakemake" / "locks").exists() and any((tmp_path / ".snakemake" / "locks").iterdir())
+    unlock = run("--unlock", timeout=120)
+    assert unlock.returncode == 0, unlock.stdout[-2000:] + unlock.stderr[-2000:]
+    result = run("-j2")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert job_total(result.stdout + result.stderr) < planned  # the finished jobs were not redone
     for name in ("reports/speedup_tiny.pdf", "results/tiny.csv", "results/tiny_speedup.csv",
                  "results/tiny_speedup_summary.csv"):
         assert (tmp_path / name).stat().st_size > 0, name
@@ -158,7 +202,7 @@ def test_tiny_digits_workflow_runs_end_to_end(tmp_path):
     for name in ("results/tiny.csv", "results/tiny_speedup.csv", "results/tiny_speedup_summary.csv",
                  "reports/speedup_tiny.pdf"):
         (tmp_path / name).unlink()
-    plan = snakemake("-n", "--configfile", str(config), cwd=tmp_path, timeout=120)
+    plan = run("-n", timeout=120)
     assert plan.returncode == 0, plan.stderr[-2000:]
     assert plan.stdout.count("rule sample:") == 1, plan.stdout[-3000:]
     assert lost.name in plan.stdout

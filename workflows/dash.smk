@@ -14,7 +14,7 @@ rule train_dash:
         steps=lambda wc: experiment(wc.exp)["dash"].get("train_steps", DASH_DIGITS["train_steps"]),
         batch=DASH_DIGITS["batch_size"],
         out=lambda wc: trained_dash_dir(wc.exp),
-    threads: workflow.cores
+    threads: lambda wildcards: workflow.cores  # a callable: read when jobs are made, so --unlock needs no core count
     resources:
         gpu=1,
     shell:

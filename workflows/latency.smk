@@ -17,7 +17,7 @@ rule latency:
         options=lambda wc: latency_options(wc.exp),
         launch=f"{LAUNCH} --gpus 1 --exclusive --",
         threads=lambda wc, threads: latency_settings(wc.exp).get("threads", threads),
-    threads: workflow.cores
+    threads: lambda wildcards: workflow.cores  # all of them: nothing runs beside a timing (read when jobs are made)
     resources:
         gpu=1,
     shell:
