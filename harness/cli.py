@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="torch CPU threads (default: torch's choice; 1 on a shared CPU, where more thrash)")
     module.add_arguments(parser)
     args = parser.parse_args(rest)
+    args.command_line = argv  # hashed into the rows' provenance when no workflow config names them
     if args.threads:
         import torch
 

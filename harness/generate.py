@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from harness import provenance
 from harness.errors import HarnessError
 from harness.morse.denoisers import DashDenoiser, DotDenoiser, OracleDot, ZeroResidualDot
 from harness.morse.sampling import TRAJECTORY_SOURCES, morse_sample
@@ -160,6 +161,7 @@ def run(args) -> int:
         "seeds": [seeds[0], seeds[-1]],
         "num_images": len(seeds),
         "image_size": list(images[0].shape[1:]),
+        **provenance.columns(args, args.experiment, device),
     }
     write_shard(args.out, Shard(np.concatenate(images), np.asarray(seeds, dtype=np.int64), meta))
     return 0

@@ -3,6 +3,7 @@ key, and a tiny digits experiment runs end to end (a few images, two LSD points 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -182,6 +183,19 @@ def test_tiny_digits_workflow_runs_end_to_end(tmp_path):
     for name in ("reports/speedup_tiny.pdf", "results/tiny.csv", "results/tiny_speedup.csv",
                  "results/tiny_speedup_summary.csv"):
         assert (tmp_path / name).stat().st_size > 0, name
+    # every row of every results CSV, and every shard, names its commit, versions, device, time and config
+    import pandas as pd
+
+    from harness import provenance
+
+    made = [*(tmp_path / "results").glob("*.csv"), *(tmp_path / "work" / "tiny" / "latency").glob("*.csv")]
+    assert len(made) == 4
+    for path in made:
+        rows = pd.read_csv(path, dtype=str)
+        assert set(provenance.COLUMNS) <= set(rows.columns) and rows[list(provenance.COLUMNS)].notna().all().all(), path
+        assert set(rows["config_sha256"]) == {provenance.config_sha256(TINY["experiments"]["tiny"])}, path
+    meta = json.loads(next((tmp_path / "samples" / "tiny").glob("*.json")).read_text())
+    assert meta["config_sha256"] == provenance.config_sha256(TINY["experiments"]["tiny"]) and meta["git_commit"]
     shards = sorted((tmp_path / "samples" / "tiny").glob("*.npz"))
     assert len(shards) == 4 * 2  # 4 points x 2 seed-range shards
     assert all(shard.with_suffix(".json").exists() for shard in shards)

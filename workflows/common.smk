@@ -12,6 +12,8 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from harness.provenance import CONFIG_ENV, config_sha256
+
 BASE = workflow.basedir
 SCHEMA = os.path.join(BASE, "config", "schema.json")
 LAUNCH = f"python {shlex.quote(os.path.join(BASE, 'workflows', 'scripts', 'launch.py'))}"
@@ -71,6 +73,11 @@ for _name in config.get("default_experiments", []):
 
 wildcard_constraints:
     exp="|".join(sorted(EXPERIMENTS, key=len, reverse=True)) or "(?!)",  # only configured experiments
+
+# Every row a job writes records the sha256 of its experiment's merged config (harness/provenance.py).
+# Exported, not passed as a parameter: editing one setting must not rerun jobs it does not touch.
+# (Cluster jobs parse this file again, so they export it too.)
+os.environ[CONFIG_ENV] = json.dumps({name: config_sha256(experiment) for name, experiment in EXPERIMENTS.items()})
 
 
 def experiment(name):

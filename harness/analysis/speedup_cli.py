@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
+from harness import provenance
 from harness.analysis import curves
 from harness.analysis.compare import Comparison, compare
 from harness.errors import HarnessError
@@ -70,6 +71,12 @@ def overall_average(result: Comparison) -> float:
     return float(defined.mean()) if len(defined) else float("nan")
 
 
+def only_experiment(*frames: pd.DataFrame) -> str | None:
+    """The one experiment the rows belong to, or None (rows of several, or none named)."""
+    names = {name for frame in frames if "experiment" in frame for name in frame["experiment"].dropna().unique()}
+    return names.pop() if len(names) == 1 else None
+
+
 def format_speedup(value: float) -> str:
     return "N/A" if math.isnan(value) else f"{value:.2f}x"
 
@@ -84,9 +91,10 @@ def run(args: argparse.Namespace) -> int:
     print(tabulate(shown, headers="keys", tablefmt="github", showindex=False, floatfmt=".4g"))
     print()
     print(tabulate(result.summary, headers="keys", tablefmt="github", showindex=False, floatfmt=".3f"))
+    made_by = provenance.columns(args, only_experiment(baseline, morse))
     if args.out:
-        result.points.to_csv(args.out, index=False)
+        result.points.assign(**made_by).to_csv(args.out, index=False)
     if args.summary_out:
-        result.summary.to_csv(args.summary_out, index=False)
+        result.summary.assign(**made_by).to_csv(args.summary_out, index=False)
     print(f"average speedup: {format_speedup(overall_average(result))}")
     return 0

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
 from pathlib import Path
 
 import torch
 
+from harness import provenance
 from harness.errors import HarnessError
 from harness.latency import device as device_info
 from harness.latency import results, steps
@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     dash = load_dash(args.dash, device=str(device), dtype=dtype)
     batch = args.batch_size
     row = {
+        **provenance.columns(args, args.experiment, device),  # device_name: replaced by NVML's below
         "experiment": args.experiment, "dash": args.dash, "dtype": args.dtype, "batch_size": batch,
         "dot": json.dumps(dataclasses.asdict(config), sort_keys=True),
         **device_info.identify(device), **device_info.backend_flags(),
@@ -82,8 +83,7 @@ def run(args: argparse.Namespace) -> int:
     dot_timing = time_callable(steps.dot_step(dot, dash, batch), device,
                                warmup=args.warmup, repeats=args.repeats)
     row.update(**_columns("dash", dash_timing), **_columns("dot", dot_timing),
-               N=dash_timing.median_s / dot_timing.median_s,
-               measured_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+               N=dash_timing.median_s / dot_timing.median_s)
     path = results.write(row, args.results_dir)
     print(f"device {row['device_name']} ({row['device']}), batch {batch}, {args.dtype}")
     print(f"Dash {dash_timing.median_s:.4g} s/step (IQR {dash_timing.iqr_s:.2g}), "

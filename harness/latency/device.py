@@ -6,26 +6,16 @@ a Table 5 row can be reproduced on the same card (paper, Appendix "N under diffe
 
 from __future__ import annotations
 
-import platform
 import re
-from pathlib import Path
 
 import torch
+
+from harness.provenance import cpu_model
 
 
 def slug(text: str) -> str:
     """A file-name-safe lower-case form: 'NVIDIA GeForce RTX 3090' -> 'nvidia-geforce-rtx-3090'."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown"
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo, else what the platform module reports."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def _nvml_identity(index: int) -> dict:
@@ -67,9 +57,8 @@ def identify(device: torch.device) -> dict:
 
 
 def backend_flags() -> dict:
-    """torch version and the TF32 / cuDNN switches in force."""
+    """The TF32 / cuDNN switches in force."""
     return {
-        "torch_version": torch.__version__,
         "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
         "tf32_cudnn": torch.backends.cudnn.allow_tf32,
         "cudnn_benchmark": torch.backends.cudnn.benchmark,

@@ -11,18 +11,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness import provenance
 from harness.errors import HarnessError
 
 KEY = ["experiment", "dash", "dot", "dtype", "batch_size"]
 COLUMNS = [
     *KEY,
     "device", "device_kind", "device_name", "driver", "memory_total_mib", "sm_clock_max_mhz",
-    "mem_clock_max_mhz", "cpu_model", "cpu_threads", "torch_version", "tf32_matmul", "tf32_cudnn",
+    "mem_clock_max_mhz", "cpu_model", "cpu_threads", "tf32_matmul", "tf32_cudnn",
     "cudnn_benchmark", "cudnn_deterministic",
     "warmup", "repeats",
     "dash_median_s", "dash_q1_s", "dash_q3_s", "dash_iqr_s",
     "dot_median_s", "dot_q1_s", "dot_q3_s", "dot_iqr_s",
-    "N", "pipeline_steps", "pipeline_s_per_image", "pipeline_includes", "measured_at",
+    "N", "pipeline_steps", "pipeline_s_per_image", "pipeline_includes",
+    *(c for c in provenance.COLUMNS if c != "device_name"),
 ]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import open_clip
 
+from harness import provenance
 from harness.errors import HarnessError
 from harness.images import open_images, resize_label
 from harness.metrics.clip_model import DEFAULT_MODEL, DEFAULT_PRETRAINED, load_scorer
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         "clip_resize": resize_label(resize),
         "clip_prompts": str(args.prompts),
         "clip_prompts_sha256": prompts_sha256,
+        **provenance.columns(args, sample_meta(samples).get("experiment"), args.device),
     }
     write_row(args.out, row)
     print(f"clip_score = {score:.4f} ({len(samples)} images, {args.model} {row['clip_pretrained']}) -> {args.out}")

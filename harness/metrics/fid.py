@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness import provenance
 from harness.images import open_images
 from harness.metrics.extractors import make_extractor
 from harness.metrics.features import feature_stats
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         "fid_reference": args.ref,
         "fid_reference_count": ref.count,
         "fid_reference_sha256": ref.key,
+        **provenance.columns(args, meta.get("experiment"), args.device),
     }
     write_row(args.out, row)
     print(f"fid_{extractor.name} = {fid:.4f} ({len(seeds)} samples vs {args.ref}, {ref.count} images) -> {args.out}")
