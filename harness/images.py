@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from harness import provenance
 from harness.errors import HarnessError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -183,10 +184,13 @@ class ShardImages(ImageSet):
 
 
 def common_meta(metas: Sequence[dict], sources: Sequence) -> dict:
-    """The meta shared by shards of one point (all keys but ``seeds`` equal), else an error."""
-    common = {k: v for k, v in metas[0].items() if k != "seeds"}
+    """The meta shared by shards of one point, else an error. ``seeds`` and the provenance columns
+    (the shards may come from other machines, times or commits) are not part of a point's identity
+    and are left out."""
+    ignored = {"seeds", *provenance.COLUMNS}
+    common = {k: v for k, v in metas[0].items() if k not in ignored}
     for source, meta in zip(sources, metas):
-        differing = sorted(k for k in set(common) | set(meta) if k != "seeds" and meta.get(k) != common.get(k))
+        differing = sorted(k for k in set(common) | set(meta) if k not in ignored and meta.get(k) != common.get(k))
         if differing:
             raise HarnessError(f"{source} belongs to another point than {sources[0]} (keys {differing})")
     return common

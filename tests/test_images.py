@@ -106,3 +106,15 @@ def test_to_rgb_tensor_repeats_grey():
     t = to_rgb_tensor(x)
     assert t.shape == (2, 3, 3, 3)
     assert all((t[:, c] == t[:, 0]).all() for c in range(3))
+
+
+def test_shards_of_one_point_made_at_other_times_or_commits_merge():
+    from harness.images import common_meta
+
+    one = {"point": "ddim_s5", "sampler": "ddim", "seeds": [0, 9], "created_utc": "2026-01-01T00:00:00+00:00",
+           "git_commit": "a" * 40, "device_name": "cpu"}
+    two = {**one, "seeds": [10, 19], "created_utc": "2026-02-01T00:00:00+00:00", "git_commit": "b" * 40,
+           "device_name": "gpu"}
+    assert common_meta([one, two], ["one", "two"]) == {"point": "ddim_s5", "sampler": "ddim"}
+    with pytest.raises(HarnessError, match="another point"):
+        common_meta([one, {**two, "sampler": "ddpm"}], ["one", "two"])

@@ -39,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
     partials = all(Path(p).suffix == SUFFIX for p in args.samples)
     samples = None if partials else open_images(args.samples).first(args.num_samples)  # refuse early
     extractor = make_extractor(args.extractor, args.extractor_weights, args.offline, args.device)
-    provenance = extractor.provenance(args.image_size)
+    features = extractor.provenance(args.image_size)
     if partials:
-        stats, meta, seeds = merge_partials([Path(p) for p in args.samples], provenance, args.num_samples)
+        stats, meta, seeds = merge_partials([Path(p) for p in args.samples], features, args.num_samples)
     else:
         stats = feature_stats(samples, extractor, args.batch_size, args.image_size)
         meta, seeds = sample_meta(samples), samples.ids
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     row = {
         **identity_columns(meta, seeds),
         "fid": fid,
-        **provenance,
+        **features,
         "fid_reference": args.ref,
         "fid_reference_count": ref.count,
         "fid_reference_sha256": ref.key,
