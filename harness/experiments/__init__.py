@@ -1,0 +1,46 @@
+"""The experiment model: configs -> experiments -> points -> jobs and their command lines.
+
+``Workflow(config, base)`` is what the Snakemake files use: ``experiment(name)`` (an
+:class:`~harness.experiments.model.Experiment`), ``stage_args(rule, wildcards)`` (a job's command
+line, :mod:`harness.experiments.commands`) and the default targets. Plain, tested Python: the
+`.smk` files only declare rules.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from harness.experiments.commands import Settings, stage_args
+from harness.experiments.config import Configs, load
+from harness.experiments.model import Experiment, Point, Samples
+from harness.provenance import config_sha256
+
+__all__ = ["Workflow", "Experiment", "Point", "Samples", "Settings", "Configs"]
+
+
+class Workflow:
+    def __init__(self, config: dict, base: Path):
+        self.configs = load(config, Path(base))
+        self.settings = Settings(offline=config.get("offline", True), allow_download=config.get("allow_download", False),
+                                 dash_digits={**Settings().dash_digits, **(config.get("dash_digits") or {})})
+        self.default_experiments = list(config.get("default_experiments", []))
+        self.experiment = cache(self._experiment)
+
+    def _experiment(self, name: str) -> Experiment:
+        return Experiment(name, self.configs[name])
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.configs)
+
+    def stage_args(self, rule: str, wildcards) -> str:
+        wildcards = dict(wildcards.items()) if hasattr(wildcards, "items") else dict(wildcards)
+        return stage_args(self.experiment(wildcards["exp"]), rule, wildcards, self.settings)
+
+    def default_targets(self) -> list[str]:
+        return [target for name in self.default_experiments for target in self.experiment(name).targets()]
+
+    def config_hashes(self) -> dict[str, str]:
+        """sha256 of each experiment's config as merged (the provenance column `config_sha256`)."""
+        return {name: config_sha256(self.configs.raw(name)) for name in self.configs}

@@ -1,0 +1,210 @@
+"""The command line of each workflow job: ``stage_args(experiment, rule, wildcards)``.
+
+One builder per Snakemake rule, registered by the rule's name. A builder passes only what the
+config sets: every other option keeps the default its stage defines (one owner per default).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from typing import Callable
+
+from harness.experiments.model import TRAIN_DASH, Experiment
+from harness.registry import Registry
+
+COMMANDS: Registry[Callable[[Experiment, dict, Settings], str]] = Registry("workflow rule")
+
+# Dot block keys that are the architecture (DotConfig fields) and their train-dot options
+DOT_ARCHITECTURE = {"variant": "--variant", "m": "--extra-blocks", "channels": "--channels",
+                    "lora_rank": "--lora-rank", "inputs": "--inputs"}
+DOT_TRAINING = ("steps", "batch_size", "max_gap", "groups", "lr", "warmup", "seed", "checkpoint_every")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The workflow-wide switches of config/config.yaml that reach command lines."""
+
+    offline: bool = True  # metric stages never download feature-network weights
+    allow_download: bool = False  # check_inputs may fetch a missing CIFAR-10
+    dash_digits: dict = field(default_factory=lambda: {"train_steps": 2000, "batch_size": 64})
+
+
+def stage_args(experiment: Experiment, rule: str, wildcards: dict, settings: Settings = Settings()) -> str:
+    """The arguments of `python -m harness STAGE` for one job of ``rule``."""
+    return COMMANDS.get(rule)(experiment, dict(wildcards), settings)
+
+
+def _q(value) -> str:
+    return shlex.quote(str(value))
+
+
+def _option(name: str, value) -> str:
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+    return f"{name} {_q(value)}"
+
+
+def dash_args(experiment: Experiment, part: dict | None = None) -> list[str]:
+    source, path = experiment.dash_location(part)
+    return [_option("--dash", source)] + ([_option("--dash-path", path)] if path else [])
+
+
+@COMMANDS.register("check_inputs")
+def check_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    config = experiment.config
+    args = dash_args(experiment)
+    for series in config["series"]:
+        if series.get("dash"):
+            dash = series["dash"]
+            args.append(_option("--also-dash", dash["source"] + (f"={dash['path']}" if dash.get("path") else "")))
+    data = experiment.dataset
+    args.append(_option("--data", data["spec"]))
+    for metric in experiment.metrics.values():
+        if metric.get("reference"):
+            args.append(_option("--data", metric["reference"]))
+        for key in ("annotations", "extractor_weights", "weights"):
+            if metric.get(key):
+                args.append(_option("--file", metric[key]))
+    if data.get("download") and settings.allow_download:
+        args.append(_option("--download", data["download"]))
+    if data.get("how_to"):
+        args.append(_option("--how-to", data["how_to"]))
+    return " ".join(args + [_option("--experiment", experiment.name)])
+
+
+@COMMANDS.register("train_dot")
+def train_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    dot = experiment.dot(wildcards["dot"])
+    args = dash_args(experiment, dot) + [_option("--data", dot.get("data") or experiment.dataset["spec"])]
+    if dot.get("eval_data"):
+        args.append(_option("--eval-data", dot["eval_data"]))
+    if dot.get("sampler"):
+        args.append(_option("--sampler", dot["sampler"]))
+    args += [_option(option, dot[key]) for key, option in DOT_ARCHITECTURE.items() if key in dot]
+    train = dot.get("train") or {}
+    args += [_option(f"--{key.replace('_', '-')}", train[key]) for key in DOT_TRAINING if key in train]
+    return " ".join(args + [_option("--out", experiment.dot_dir(wildcards["dot"]))])
+
+
+@COMMANDS.register("sample")
+def sample_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    point = experiment.point(wildcards["point"])
+    series = point.series
+    args = dash_args(experiment, series)
+    args += [_option("--sampler", series.get("sampler", "ddim")), _option("--grid", series.get("grid", "uniform"))]
+    args += [_option(f"--{key.replace('_', '-')}", value) for key, value in point.plan.items()]
+    if point.method == "morse":
+        args.append(_option("--dot", experiment.dot_dir(point.dot)))
+        args.append(_option("--trajectory-source", series.get("trajectory_source", "dash")))
+    if series.get("eta") is not None:
+        args.append(_option("--eta", series["eta"]))
+    if point.guidance_scale is not None:
+        args.append(_option("--guidance-scale", point.guidance_scale))
+    args.append(_option("--seeds", experiment.samples.seed_range(wildcards["rep"], wildcards["shard"])))
+    args.append(_option("--batch-size", experiment.samples.batch_size))
+    return " ".join(args + [_option("--experiment", experiment.name), _option("--point", point.name)])
+
+
+def feature_options(experiment: Experiment, settings: Settings) -> list[str]:
+    fid = experiment.metrics["fid"]
+    args = [_option("--extractor", fid.get("extractor", "digitsnet"))]
+    for key in ("extractor_weights", "image_size", "batch_size"):
+        if fid.get(key):
+            args.append(_option(f"--{key.replace('_', '-')}", fid[key]))
+    return args + (["--offline"] if settings.offline else [])
+
+
+@COMMANDS.register("fid_stats")
+def fid_stats_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    return " ".join(feature_options(experiment, settings))
+
+
+@COMMANDS.register("fid")
+def fid_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    args = [_option("--ref", experiment.metrics["fid"]["reference"]), _option("--num-samples", experiment.samples.num)]
+    return " ".join(args + feature_options(experiment, settings) + ["--refstats-dir work/refstats"])
+
+
+@COMMANDS.register("coco_prompts")
+def coco_prompts_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    clip = experiment.metrics["clip"]
+    return " ".join([_option("--annotations", clip["annotations"]),
+                     _option("--num", clip.get("num_prompts", experiment.samples.num)),
+                     _option("--seed", clip.get("prompt_seed", 0))])
+
+
+@COMMANDS.register("clip")
+def clip_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    clip = experiment.metrics["clip"]
+    args = [_option("--prompts", f"work/{experiment.name}/prompts.txt"), _option("--num-samples", experiment.samples.num)]
+    for key, option in (("model", "--model"), ("pretrained", "--pretrained"), ("weights", "--clip-checkpoint"),
+                        ("image_size", "--image-size"), ("batch_size", "--batch-size")):
+        if clip.get(key) is not None:
+            args.append(_option(option, clip[key]))
+    return " ".join(args + (["--offline"] if settings.offline else []))
+
+
+@COMMANDS.register("latency")
+def latency_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    """`harness latency` times `latency.dash` (e.g. config:ddpm-cifar10-32, random weights of the same
+    architecture) or the experiment's own Dash, with the architecture of `latency.dot`."""
+    latency = experiment.latency
+    if latency.get("dash"):
+        args = [_option("--dash", latency["dash"])]
+    elif experiment.dash()["source"] == TRAIN_DASH:
+        args = [_option("--dash", experiment.trained_dash_dir)]
+    else:
+        args = [_option("--dash", experiment.dash().get("path") or experiment.dash()["source"])]
+    dot = experiment.latency_dot()
+    architecture = {key: dot[key] for key in DOT_ARCHITECTURE if key in dot}
+    args.append(_option("--dot-config", json.dumps(architecture, sort_keys=True)))
+    for key in ("batch_size", "warmup", "repeats", "dtype", "device", "pipeline_steps"):
+        if latency.get(key) is not None:
+            args.append(_option(f"--{key.replace('_', '-')}", latency[key]))
+    return " ".join(args + [_option("--experiment", experiment.name), _option("--results-dir", experiment.latency_dir)])
+
+
+@COMMANDS.register("curves")
+def curves_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    args = [_q(row) for row in experiment.metric_rows()]
+    if experiment.measures_latency:
+        args.append(_option("--latency-dir", experiment.latency_dir))
+    else:
+        args += [_option("--N", experiment.latency["N"]),
+                 _option("--N-device", experiment.latency.get("N_device", "given in config"))]
+    return " ".join(args)
+
+
+def _selection(experiment: Experiment) -> list[str]:
+    a = experiment.analysis
+    args = [_option("--metric", a.metric)] + (["--higher-is-better"] if a.higher_is_better else [])
+    args += [_option("--where", w) for w in a.where]
+    return args + ([_option("--best-over", a.best_over)] if a.best_over else [])
+
+
+@COMMANDS.register("speedup")
+def speedup_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    return " ".join(_selection(experiment) + [_option("--group-by", g) for g in experiment.analysis.group_by])
+
+
+@COMMANDS.register("report")
+def report_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    a = experiment.analysis
+    args = _selection(experiment) + [_option("--figure", a.figure)]
+    args += [_option("--table", t) for t in a.tables] + [_option("--table-index", c) for c in a.table_index]
+    if a.paper_ref:
+        args.append(_option("--paper-ref", a.paper_ref))
+    if a.tradeoff:
+        args.append("--tradeoff")
+    args += [_option("--experiment", experiment.name), _option("--note", experiment.note),
+             _option("--latency-dir", experiment.latency_dir), _option("--shards", f"samples/{experiment.name}")]
+    return " ".join(args)
+
+
+@COMMANDS.register("train_dash")
+def train_dash_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    steps = experiment.dash().get("train_steps", settings.dash_digits["train_steps"])
+    return " ".join(["--config digits", _option("--steps", steps), _option("--batch-size", settings.dash_digits["batch_size"]),
+                     _option("--out", experiment.trained_dash_dir), "--resume"])

@@ -1,0 +1,141 @@
+"""Experiment configs: the files, their merge, shared blocks (`templates` / `extends`), the product
+syntax of Morse points, and validation against config/schema.json with short messages.
+
+The workflow's config (config/config.yaml, any --configfile and --config) names experiment files
+(`experiment_files`, globs) and may override an experiment of a file key by key. Each experiment is
+validated when it is first used (`Configs[name]`), so a typo in one file does not stop a run
+that never touches that experiment; `harness check-configs` validates them all.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from harness.errors import HarnessError
+
+SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schema.json"
+
+
+def merged(base, override):
+    """``override`` laid over ``base``: mappings merge key by key, anything else is replaced."""
+    if not isinstance(base, dict) or not isinstance(override, dict):
+        return override
+    return {**base, **{key: merged(base.get(key), value) for key, value in override.items()}}
+
+
+def schema() -> dict:
+    return json.loads(SCHEMA.read_text())
+
+
+def _where(where: str, path) -> str:
+    return ".".join([where, *(str(p) for p in path)])
+
+
+def check(data: dict, where: str, definition: str | None = None) -> None:
+    """Validate ``data`` against the schema (or one of its ``$defs``); the first error, one line,
+    key path first, e.g. ``experiments.digits.samples.num: -5 is less than the minimum of 1``."""
+    full = schema()
+    target = {"$ref": f"#/$defs/{definition}", "$defs": full["$defs"]} if definition else full
+    errors = sorted(jsonschema.Draft202012Validator(target).iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        best = jsonschema.exceptions.best_match(errors)
+        raise HarnessError(f"{_where(where, best.absolute_path)}: {best.message}")
+
+
+def expand_morse(entry: dict) -> list[dict]:
+    """The product syntax: ``{lsd: [3, 5], ratio: [0.3, 0.5], N: 6}`` -> four points, lists varying
+    fastest to the right; an entry without lists is itself."""
+    keys = list(entry)
+    values = [v if isinstance(v, list) else [v] for v in entry.values()]
+    return [dict(zip(keys, combo)) for combo in itertools.product(*values)]
+
+
+def _resolve_templates(name: str, experiment: dict, templates: Mapping[str, dict], where: str) -> dict:
+    """An experiment with its ``extends`` (a template name or a list of them) laid under it."""
+    names = experiment.get("extends", [])
+    names = [names] if isinstance(names, str) else names
+    base: dict = {}
+    for template in names:
+        if template not in templates:
+            raise HarnessError(f"{where}: experiment {name!r} extends {template!r}, which no file defines; "
+                               f"known templates: {', '.join(sorted(templates)) or 'none'}")
+        base = merged(base, templates[template])
+    return merged(base, {k: v for k, v in experiment.items() if k != "extends"})
+
+
+def _expanded(experiment: dict) -> dict:
+    """The experiment with its Morse points' product syntax expanded (validated afterwards, so a
+    message names the expanded point; malformed series are left for the schema to report)."""
+    series = experiment.get("series")
+    if not isinstance(series, list) or not all(isinstance(s, dict) and isinstance(s.get("morse", []), list) for s in series):
+        return experiment
+    expand = lambda entry: expand_morse(entry) if isinstance(entry, dict) else [entry]  # noqa: E731
+    return {**experiment, "series": [{**s, "morse": [p for e in s.get("morse", []) for p in expand(e)]}
+                                     if "morse" in s else s for s in series]}
+
+
+class Configs(Mapping):
+    """Experiment name -> its merged, validated, expanded config (a plain dict), checked on first use."""
+
+    def __init__(self, raw: dict[str, dict], sources: dict[str, str]):
+        self._raw, self._sources, self._checked = raw, sources, {}
+
+    def __getitem__(self, name: str) -> dict:
+        if name not in self._checked:
+            if name not in self._raw:
+                raise HarnessError(f"no experiment {name!r}; known: {', '.join(sorted(self._raw))}")
+            experiment = _expanded(self._raw[name])
+            check(experiment, f"experiments.{name}", "experiment")
+            self._checked[name] = experiment
+        return self._checked[name]
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def source(self, name: str) -> str:
+        return self._sources.get(name, "the workflow config")
+
+    def raw(self, name: str) -> dict:
+        """The unvalidated config of ``name`` (what hashes and names are computed from)."""
+        return self._raw[name]
+
+
+def load(config: dict, base: Path) -> Configs:
+    """The experiments of the workflow ``config`` (files resolved against ``base``)."""
+    top = {k: v for k, v in config.items() if k != "experiments"}
+    check(top, "config")
+    files: dict[str, tuple[dict, str]] = {}
+    templates: dict[str, dict] = {}
+    for pattern in config.get("experiment_files", []):
+        full = pattern if Path(pattern).is_absolute() else str(Path(base) / pattern)
+        for path in sorted(glob.glob(full)):
+            data = yaml.safe_load(Path(path).read_text()) or {}
+            unknown = set(data) - {"experiments", "templates"}
+            if unknown:
+                raise HarnessError(f"{path}: unknown top-level key(s) {sorted(unknown)}; an experiment file holds "
+                                   "`experiments:` and optionally `templates:`")
+            for name, block in (data.get("templates") or {}).items():
+                if name in templates:
+                    raise HarnessError(f"template {name!r} is defined twice (second time in {path})")
+                templates[name] = block
+            for name, experiment in (data.get("experiments") or {}).items():
+                if name in files:
+                    raise HarnessError(f"experiment {name!r} is defined twice: {files[name][1]} and {path}")
+                files[name] = (experiment, path)
+    raw = {name: _resolve_templates(name, e, templates, path) for name, (e, path) in files.items()}
+    for name, override in (config.get("experiments") or {}).items():
+        raw[name] = merged(raw.get(name, {}), _resolve_templates(name, override, templates, "config"))
+    for name in config.get("default_experiments", []):
+        if name not in raw:
+            raise HarnessError(f"default_experiments names {name!r}, which no config defines; known: {', '.join(sorted(raw))}")
+    return Configs(raw, {name: path for name, (_, path) in files.items()})

@@ -1,0 +1,240 @@
+"""The experiment model: what an experiment config asks the workflow to make.
+
+An :class:`Experiment` wraps one validated config (harness.experiments.config) and answers the
+workflow's questions: which points (baseline and Morse, over guidance scales), which seed-range
+shards and metric rows, which files each job reads and writes, and which targets make the report.
+Defaults that the workflow owns (sample counts, analysis options) live in the dataclasses here;
+the defaults of a stage's options live with the stage (the CLI), and the workflow passes only
+what a config sets.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+
+from harness.errors import HarnessError
+
+TRAIN_DASH = "train-dash"  # dash.source: train the small digits Dash in the workflow
+
+
+def number_label(value) -> str:
+    """A number as it appears in a file name: 7.5 -> 7p5, 10.0 -> 10, -1 -> m1."""
+    return f"{float(value):g}".replace(".", "p").replace("-", "m")
+
+
+def _from_dict(cls, data: dict | None):
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in (data or {}).items() if k in names})
+
+
+@dataclass(frozen=True)
+class Samples:
+    """How many images per point, in which seed-range shards (EDM's per-image seeds)."""
+
+    num: int = 50000
+    shard_size: int = 5000
+    first_seed: int = 0
+    batch_size: int = 100
+    repeats: int = 1
+
+    @property
+    def num_shards(self) -> int:
+        return math.ceil(self.num / self.shard_size)
+
+    def seed_range(self, rep: int, shard: int) -> str:
+        """The inclusive seed range of one shard: repeat r covers first_seed + r*num ... + num - 1."""
+        start = self.first_seed + int(rep) * self.num + int(shard) * self.shard_size
+        stop = min(start + self.shard_size, self.first_seed + (int(rep) + 1) * self.num)
+        return f"{start}-{stop - 1}"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """How the report compares Morse with its baseline (Sec. 3.1) and which paper figure it draws."""
+
+    metric: str = "fid"
+    higher_is_better: bool = False
+    group_by: tuple[str, ...] = ()
+    where: tuple[str, ...] = ()
+    best_over: str | None = None
+    figure: str = "curves"
+    tables: tuple[str, ...] = ()
+    table_index: tuple[str, ...] = ()
+    paper_ref: str | None = None
+    tradeoff: bool = False
+
+
+@dataclass(frozen=True)
+class Point:
+    """One latency point: a baseline step count or a Morse schedule, at one guidance scale."""
+
+    name: str
+    method: str  # "baseline" or "morse"
+    series: dict
+    plan: dict  # sample's schedule options: {"steps": 5} or {"fine_steps": .., "dash_steps": ..} or {"lsd", "ratio", "N"}
+    guidance_scale: float | None = None
+
+    @property
+    def dot(self) -> str | None:
+        return self.series.get("dot") if self.method == "morse" else None
+
+
+@dataclass
+class Experiment:
+    name: str
+    config: dict
+    samples: Samples = field(init=False)
+    analysis: Analysis = field(init=False)
+
+    def __post_init__(self):
+        self.samples = _from_dict(Samples, self.config.get("samples"))
+        analysis = dict(self.config.get("analysis") or {})
+        for key in ("group_by", "where", "tables", "table_index"):
+            analysis[key] = tuple(analysis.get(key, ()))
+        self.analysis = _from_dict(Analysis, analysis)
+
+    # ---------------------------------------------------------------- models and data
+
+    @property
+    def title(self) -> str:
+        return self.config["title"]
+
+    @property
+    def note(self) -> str:
+        return self.config.get("note") or self.title
+
+    def dash(self, part: dict | None = None) -> dict:
+        """The Dash block of a series or Dot, falling back to the experiment's."""
+        return (part or {}).get("dash") or self.config["dash"]
+
+    @property
+    def trained_dash_dir(self) -> str:
+        return f"work/{self.name}/dash"
+
+    def dash_location(self, part: dict | None = None) -> tuple[str, str | None]:
+        """(source, local path) to pass as --dash/--dash-path; a Dash the workflow trains is its folder."""
+        dash = self.dash(part)
+        if dash["source"] == TRAIN_DASH:
+            return self.trained_dash_dir, None
+        return dash["source"], dash.get("path")
+
+    @property
+    def inputs_stamp(self) -> str:
+        return f"work/{self.name}/inputs.json"
+
+    def dash_inputs(self, part: dict | None = None) -> list[str]:
+        """Files a job needs for its Dash: the checked-inputs stamp, and a trained Dash if one is trained here."""
+        files = [self.inputs_stamp]
+        if self.dash(part)["source"] == TRAIN_DASH:
+            files.append(f"{self.trained_dash_dir}/train_config.json")
+        return files
+
+    @property
+    def dataset(self) -> dict:
+        return self.config["dataset"]
+
+    @property
+    def dots(self) -> dict[str, dict]:
+        return self.config.get("dots") or {}
+
+    def dot(self, name: str) -> dict:
+        try:
+            return self.dots[name]
+        except KeyError:
+            raise HarnessError(f"experiment {self.name!r} has no Dot {name!r}; known: {', '.join(self.dots) or 'none'}") from None
+
+    def dot_dir(self, name: str) -> str:
+        return f"work/{self.name}/dot/{name}"
+
+    # ---------------------------------------------------------------- points, shards, rows
+
+    @cached_property
+    def points(self) -> dict[str, Point]:
+        """Every point by name; a repeated name, or Morse points without a Dot, are config errors."""
+        found: dict[str, Point] = {}
+        for series in self.config["series"]:
+            for point in _series_points(series):
+                if point.name in found:
+                    raise HarnessError(f"experiment {self.name!r}: point {point.name!r} appears twice; rename a series")
+                if point.method == "morse" and series.get("dot") not in self.dots:
+                    raise HarnessError(f"experiment {self.name!r}, series {series['name']!r}: Morse points need `dot:` "
+                                       f"naming one of the experiment's `dots` ({', '.join(self.dots) or 'none'})")
+                found[point.name] = point
+        return found
+
+    def point(self, name: str) -> Point:
+        try:
+            return self.points[name]
+        except KeyError:
+            raise HarnessError(f"experiment {self.name!r} has no point {name!r}") from None
+
+    def shard(self, point: str, rep, shard) -> str:
+        return f"samples/{self.name}/{point}.r{rep}.s{int(shard):03d}.npz"
+
+    def shards(self, point: str, rep) -> list[str]:
+        return [self.shard(point, rep, k) for k in range(self.samples.num_shards)]
+
+    def fid_stats_file(self, point: str, rep, shard) -> str:
+        return f"work/{self.name}/fidstats/{point}.r{rep}.s{int(shard):03d}.fidstats"
+
+    def fid_inputs(self, point: str, rep) -> list[str]:
+        """A one-shard point: the shard itself; several shards: their per-shard feature statistics."""
+        if self.samples.num_shards == 1:
+            return self.shards(point, rep)
+        return [self.fid_stats_file(point, rep, k) for k in range(self.samples.num_shards)]
+
+    @property
+    def metrics(self) -> dict[str, dict]:
+        return self.config["metrics"]
+
+    def metric_rows(self) -> list[str]:
+        """One CSV row file per (point, repeat, metric)."""
+        return [f"work/{self.name}/metrics/{point}.r{rep}.{metric}.csv"
+                for point in self.points for rep in range(self.samples.repeats) for metric in self.metrics]
+
+    # ---------------------------------------------------------------- latency
+
+    @property
+    def latency(self) -> dict:
+        return self.config.get("latency") or {}
+
+    @property
+    def latency_dir(self) -> str:
+        return f"work/{self.name}/latency"
+
+    @property
+    def measures_latency(self) -> bool:
+        """False when the config fixes N (`latency.N`) instead of timing Dash and Dot."""
+        return not self.latency.get("N")
+
+    def latency_dot(self) -> dict:
+        """The Dot whose architecture `harness latency` times (`latency.dot`, else the first)."""
+        if not self.dots:
+            raise HarnessError(f"experiment {self.name!r}: timing needs a Dot under `dots`")
+        return self.dot(self.latency.get("dot") or next(iter(self.dots)))
+
+    def curves_inputs(self) -> list[str]:
+        return self.metric_rows() + ([self.latency_dir] if self.measures_latency else [])
+
+    # ---------------------------------------------------------------- targets
+
+    def targets(self) -> list[str]:
+        return [f"reports/speedup_{self.name}.pdf", f"results/{self.name}.csv", f"results/{self.name}_speedup.csv",
+                f"results/{self.name}_speedup_summary.csv"]
+
+
+def _series_points(series: dict):
+    """Every baseline and Morse point of one series, over its guidance scales."""
+    name = series["name"]
+    for scale in series.get("guidance_scales") or [None]:
+        suffix = "" if scale is None else f"_g{number_label(scale)}"
+        for steps in series.get("baseline_steps", []):
+            yield Point(f"{name}_s{steps}{suffix}", "baseline", series, {"steps": steps}, scale)
+        for morse in series.get("morse", []):
+            if "fine_steps" in morse:
+                point = f"{name}_f{morse['fine_steps']}_d{morse['dash_steps']}{suffix}"
+            else:
+                point = f"{name}_l{number_label(morse['lsd'])}_k{number_label(morse['ratio'])}{suffix}"
+            yield Point(point, "morse", series, dict(morse), scale)

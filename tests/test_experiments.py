@@ -1,0 +1,171 @@
+"""The experiment model without Snakemake: which jobs an experiment makes, their command lines and
+files, config reuse (templates, the product syntax), validation messages, and the schema's enums
+against the Python registries they name."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.errors import HarnessError
+from harness.experiments import Workflow
+from harness.experiments.commands import COMMANDS
+from harness.experiments.config import expand_morse, merged
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def workflow(**overrides) -> Workflow:
+    """The workflow of config/config.yaml with ``overrides`` merged in, as --configfile does."""
+    return Workflow(merged(copy.deepcopy(CONFIG), overrides), ROOT)
+
+
+def options(command: str) -> dict[str, str]:
+    """`--key value` pairs of a command line (flags map to '')."""
+    words, found = shlex.split(command), {}
+    for i, word in enumerate(words):
+        if word.startswith("--"):
+            nxt = words[i + 1] if i + 1 < len(words) else ""
+            found[word] = "" if nxt.startswith("--") else nxt
+    return found
+
+
+def test_the_digits_experiment_makes_its_points_shards_and_rows():
+    digits = workflow().experiment("digits")
+    config = CONFIG["experiments"]["digits"]
+    series = config["series"][0]
+    assert [p for p in digits.points if digits.points[p].method == "baseline"] == [
+        f"ddim_s{s}" for s in series["baseline_steps"]]
+    morse = [p for p in digits.points.values() if p.method == "morse"]
+    assert len(morse) == len(series["morse"]) and all(p.dot == series["dot"] for p in morse)
+    assert len(digits.metric_rows()) == len(digits.points) * config["samples"]["repeats"] * len(config["metrics"])
+    assert digits.shards("ddim_s3", 0) == ["samples/digits/ddim_s3.r0.s000.npz"]
+    assert "work/digits/latency" in digits.curves_inputs()
+    assert digits.targets()[0] == "reports/speedup_digits.pdf"
+
+
+def test_seed_ranges_tile_each_repeat_without_overlap():
+    digits = workflow(experiments={"digits": {"samples": {"num": 25, "shard_size": 10, "first_seed": 7, "repeats": 2}}})
+    samples = digits.experiment("digits").samples
+    assert samples.num_shards == 3
+    ranges = [samples.seed_range(rep, k) for rep in range(2) for k in range(3)]
+    assert ranges == ["7-16", "17-26", "27-31", "32-41", "42-51", "52-56"]
+
+
+def test_a_morse_job_samples_its_schedule_with_its_dot():
+    flow = workflow()
+    point = next(p for p in flow.experiment("digits").points.values() if p.method == "morse")
+    args = options(flow.stage_args("sample", {"exp": "digits", "point": point.name, "rep": "0", "shard": "000"}))
+    assert args["--fine-steps"] == str(point.plan["fine_steps"]) and args["--dash-steps"] == str(point.plan["dash_steps"])
+    assert args["--dot"] == f"work/digits/dot/{point.dot}" and args["--seeds"] == "0-999"
+    assert args["--experiment"] == "digits" and args["--point"] == point.name
+    baseline = options(flow.stage_args("sample", {"exp": "digits", "point": "ddim_s5", "rep": "0", "shard": "000"}))
+    assert baseline["--steps"] == "5" and "--dot" not in baseline
+
+
+def test_jobs_pass_only_what_the_config_sets(tmp_path):
+    """One owner per default: an option the config leaves out keeps the stage's own default."""
+    digits = copy.deepcopy(CONFIG["experiments"]["digits"])
+    digits["dots"] = {"ddim": {"sampler": "ddim", "m": 1, "train": {"steps": 7}}}
+    flow = Workflow(_files(tmp_path, {"a.yaml": {"experiments": {"digits": digits}}}), tmp_path)
+    args = options(flow.stage_args("train_dot", {"exp": "digits", "dot": "ddim"}))
+    assert args["--extra-blocks"] == "1" and args["--steps"] == "7"
+    assert not {"--channels", "--lora-rank", "--inputs", "--lr", "--max-gap", "--batch-size"} & set(args)
+    latency = json.loads(options(flow.stage_args("latency", {"exp": "digits"}))["--dot-config"])
+    assert latency == {"m": 1}
+
+
+def test_every_rule_of_the_workflow_has_a_command_builder():
+    rules = set()
+    for path in (ROOT / "workflows").glob("*.smk"):
+        rules |= {line.split()[1].rstrip(":") for line in path.read_text().splitlines() if line.startswith("rule ")}
+    shelled = rules - {"remake_dash_digits"}  # runs a fixed command on the shipped asset
+    assert shelled <= set(COMMANDS), sorted(shelled - set(COMMANDS))
+
+
+def test_product_syntax_expands_lists_into_points():
+    assert expand_morse({"lsd": [3, 5], "ratio": [0.3, 0.5], "N": 6}) == [
+        {"lsd": 3, "ratio": 0.3, "N": 6}, {"lsd": 3, "ratio": 0.5, "N": 6},
+        {"lsd": 5, "ratio": 0.3, "N": 6}, {"lsd": 5, "ratio": 0.5, "N": 6}]
+    series = {"name": "ddim", "sampler": "ddim", "dot": "ddim", "baseline_steps": [3],
+              "morse": [{"lsd": [3, 5], "ratio": [0.3, 0.5], "N": 4.6}]}
+    flow = workflow(experiments={"digits": {"series": [series]}})
+    assert sorted(flow.experiment("digits").points) == ["ddim_l3_k0p3", "ddim_l3_k0p5", "ddim_l5_k0p3", "ddim_l5_k0p5",
+                                                        "ddim_s3"]
+
+
+def _files(tmp_path: Path, files: dict[str, dict]) -> dict:
+    for name, data in files.items():
+        (tmp_path / name).write_text(yaml.safe_dump(data))
+    return {"experiment_files": [str(tmp_path / "*.yaml")], "default_experiments": []}
+
+
+def test_templates_share_blocks_and_an_experiment_overrides_them(tmp_path):
+    digits = copy.deepcopy(CONFIG["experiments"]["digits"])
+    shared = {k: digits.pop(k) for k in ("dataset", "dash", "metrics", "samples")}
+    config = _files(tmp_path, {
+        "common.yaml": {"templates": {"digits_base": shared}},
+        "one.yaml": {"experiments": {"one": {**digits, "extends": "digits_base", "samples": {"num": 10}}}},
+    })
+    one = Workflow(config, tmp_path).experiment("one")
+    assert one.config["dash"] == shared["dash"] and one.samples.num == 10
+    assert one.samples.batch_size == shared["samples"]["batch_size"]  # merged key by key
+
+
+def test_an_unused_broken_experiment_does_not_stop_the_others(tmp_path):
+    digits = copy.deepcopy(CONFIG["experiments"]["digits"])
+    broken = copy.deepcopy(digits)
+    broken["samples"]["num"] = -5
+    config = _files(tmp_path, {"a.yaml": {"experiments": {"good": digits}}, "b.yaml": {"experiments": {"bad": broken}}})
+    flow = Workflow(config, tmp_path)
+    assert flow.experiment("good").samples.num == digits["samples"]["num"]
+    with pytest.raises(HarnessError) as err:
+        flow.experiment("bad")
+    assert str(err.value) == "experiments.bad.samples.num: -5 is less than the minimum of 1"
+
+
+def test_an_unknown_key_is_named_with_its_path():
+    with pytest.raises(HarnessError, match=r"^experiments\.digits\.samples: Additional properties .*'shard_sise'"):
+        workflow(experiments={"digits": {"samples": {"shard_sise": 3}}}).experiment("digits")
+
+
+def _enums(node, path=""):
+    if isinstance(node, dict):
+        if "enum" in node:
+            yield path, set(node["enum"])
+        for key, value in node.items():
+            yield from _enums(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for value in node:
+            yield from _enums(value, path)
+
+
+def test_the_schema_enums_are_the_registries():
+    from harness.analysis.figures import FIGURES
+    from harness.analysis.report import TABLES
+    from harness.latency.cli import DTYPES
+    from harness.metrics.extractors import EXTRACTORS
+    from harness.morse.dot import DOT_VARIANTS, TRAJECTORY_INPUTS
+    from harness.morse.sampling import TRAJECTORY_SOURCES
+    from harness.samplers import GRIDS, SAMPLERS
+
+    registries = {
+        "sampler": set(SAMPLERS), "grid": set(GRIDS), "trajectory_source": set(TRAJECTORY_SOURCES),
+        "variant": set(DOT_VARIANTS), "inputs": set(TRAJECTORY_INPUTS), "extractor": set(EXTRACTORS),
+        "dtype": set(DTYPES), "figure": set(FIGURES), "tables": set(TABLES), "metric": {"fid", "clip_score"},
+        "download": {"cifar10"},
+    }
+    schema = json.loads((ROOT / "config" / "schema.json").read_text())
+    seen = set()
+    for path, values in _enums(schema):
+        key = next(part for part in reversed(path.split("/")) if part not in ("items", "properties", "enum"))
+        assert key in registries, f"{path}: no registry is known for this enum; add it to the test"
+        assert values == registries[key], f"{path}: schema {sorted(values)} != registry {sorted(registries[key])}"
+        seen.add(key)
+    assert seen == set(registries)
