@@ -5,7 +5,8 @@
 #   snakemake -n reports/speedup_sd.pdf        plan it only (offline, seconds)
 #
 # config/config.yaml holds the embedded default and names the experiment files to load;
-# config/schema.json validates all of them. workflows/common.smk turns the configs into targets.
+# config/schema.json validates them. The experiment model (points, shards, command lines) is
+# harness/experiments; workflows/*.smk only declare rules.
 
 import os
 
@@ -26,4 +27,4 @@ include: "workflows/analysis.smk"
 rule all:
     default_target: True
     input:
-        default_targets(),
+        WORKFLOW.default_targets(),

@@ -3,16 +3,15 @@
 
 rule curves:
     input:
-        curves_inputs,
+        lambda wc: E(wc).curves_inputs(),
     output:
         "results/{exp}.csv",
     log:
         "logs/{exp}/curves.log",
     params:
-        rows=lambda wc: metric_rows(wc.exp),
-        latency=curves_latency_args,
+        args=args("curves"),
     shell:
-        "python -m harness curves {params.rows} {params.latency} -o {output} > {log} 2>&1"
+        "python -m harness curves {params.args} -o {output} > {log} 2>&1"
 
 
 rule speedup:
@@ -24,7 +23,7 @@ rule speedup:
     log:
         "logs/{exp}/speedup.log",
     params:
-        args=speedup_args,
+        args=args("speedup"),
     shell:
         "python -m harness speedup {input} {params.args} --out {output.points} --summary-out {output.summary}"
         " > {log} 2>&1"
@@ -39,9 +38,6 @@ rule report:
     log:
         "logs/{exp}/report.log",
     params:
-        args=report_args,
-        latency=lambda wc: f"work/{wc.exp}/latency",
-        note=lambda wc: shlex.quote(experiment(wc.exp).get("note") or experiment(wc.exp)["title"]),
+        args=args("report"),
     shell:
-        "python -m harness report {input.rows} --experiment {wildcards.exp} {params.args} --note {params.note}"
-        " --latency-dir {params.latency} --shards samples/{wildcards.exp} --out-dir reports > {log} 2>&1"
+        "python -m harness report {input.rows} {params.args} --out-dir reports > {log} 2>&1"

@@ -1,8 +1,6 @@
 # Dash: the pre-trained model. Paper experiments read official weights (hub cache or a local
 # folder, see check_inputs); `dash: {source: train-dash}` trains the small digits Dash here.
 
-DASH_DIGITS = {"train_steps": 2000, "batch_size": 64, **config.get("dash_digits", {})}
-
 
 rule train_dash:
     output:
@@ -11,15 +9,12 @@ rule train_dash:
     log:
         "logs/{exp}/train_dash.log",
     params:
-        steps=lambda wc: experiment(wc.exp)["dash"].get("train_steps", DASH_DIGITS["train_steps"]),
-        batch=DASH_DIGITS["batch_size"],
-        out=lambda wc: trained_dash_dir(wc.exp),
+        args=args("train_dash"),
     threads: lambda wildcards: workflow.cores  # a callable: read when jobs are made, so --unlock needs no core count
     resources:
         gpu=1,
     shell:
-        "python -m harness train-dash --config digits --steps {params.steps} --batch-size {params.batch}"
-        " --threads {threads} --out {params.out} --resume > {log} 2>&1"
+        "python -m harness train-dash {params.args} --threads {threads} > {log} 2>&1"
 
 
 # Remakes the shipped digits Dash, harness/assets/dash-digits, as recorded in its train_config.json
@@ -33,8 +28,8 @@ rule remake_dash_digits:
     log:
         "logs/remake_dash_digits.log",
     params:
-        steps=DASH_DIGITS["train_steps"],
-        batch=DASH_DIGITS["batch_size"],
+        steps=WORKFLOW.settings.dash_digits["train_steps"],
+        batch=WORKFLOW.settings.dash_digits["batch_size"],
     threads: 1
     shell:
         "python -m harness train-dash --config digits --steps {params.steps} --batch-size {params.batch}"

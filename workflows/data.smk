@@ -1,5 +1,5 @@
-# Data and inputs: the first rule of every experiment checks that its Dash weights, dataset and
-# reference images are present (offline), and says what is missing and how to supply it.
+# The first rule of every experiment checks that its Dash weights, datasets, reference images and
+# metric weights are present (offline), and lists whatever is missing with how to supply it.
 
 
 rule check_inputs:
@@ -8,9 +8,9 @@ rule check_inputs:
     log:
         "logs/{exp}/check_inputs.log",
     params:
-        args=check_args,
+        args=args("check_inputs"),
     shell:
-        "python -m harness check --experiment {wildcards.exp} {params.args} --out {output} --log {log}"
+        "python -m harness check {params.args} --out {output} --log {log}"
 
 
 # Cheap bookkeeping jobs run where Snakemake runs, never as cluster jobs.

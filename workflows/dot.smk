@@ -3,18 +3,17 @@
 
 rule train_dot:
     input:
-        dot_inputs,
+        lambda wc: E(wc).dash_inputs(E(wc).dot(wc.dot)),
     output:
         "work/{exp}/dot/{dot}/dot.safetensors",
         "work/{exp}/dot/{dot}/dot.json",
     log:
         "logs/{exp}/train_dot_{dot}.log",
     params:
-        args=dot_args,
-        launch=lambda wc: f"{LAUNCH} --gpus {dot_gpus(wc)} --torchrun --",
-    threads: lambda wc: dot_block(wc).get("threads", 1)
+        args=args("train_dot"),
+        launch=lambda wc: f"{LAUNCH} --gpus {E(wc).dot(wc.dot).get('gpus', 1)} --torchrun --",
+    threads: lambda wc: E(wc).dot(wc.dot).get("threads", 1)
     resources:
-        gpu=dot_gpus,
+        gpu=lambda wc: E(wc).dot(wc.dot).get("gpus", 1),
     shell:
-        "{params.launch} -m harness train-dot {params.args} --threads {threads}"
-        " --out work/{wildcards.exp}/dot/{wildcards.dot} --resume > {log} 2>&1"
+        "{params.launch} -m harness train-dot {params.args} --threads {threads} --resume > {log} 2>&1"

@@ -6,14 +6,14 @@
 
 rule sample:
     input:
-        sample_inputs,
+        lambda wc: E(wc).sample_inputs(wc.point),
     output:
         npz="samples/{exp}/{point}.r{rep}.s{shard}.npz",
         meta="samples/{exp}/{point}.r{rep}.s{shard}.json",
     log:
         "logs/{exp}/sample/{point}.r{rep}.s{shard}.log",
     params:
-        args=sample_args,
+        args=args("sample"),
         launch=f"{LAUNCH} --gpus 1 --",
     threads: 1
     resources:

@@ -6,20 +6,17 @@
 
 rule latency:
     input:
-        lambda wc: dash_inputs(wc.exp),
+        lambda wc: E(wc).dash_inputs(),
     output:
         directory("work/{exp}/latency"),
     log:
         "logs/{exp}/latency.log",
     params:
-        dash=lambda wc: latency_dash_args(wc.exp),
-        dot=latency_dot_config,
-        options=lambda wc: latency_options(wc.exp),
-        launch=f"{LAUNCH} --gpus 1 --exclusive --",
-        threads=lambda wc, threads: latency_settings(wc.exp).get("threads", threads),
+        args=args("latency"),
+        launch=f"{LAUNCH} --gpus 1 --",
+        threads=lambda wc, threads: E(wc).latency.get("threads", threads),
     threads: lambda wildcards: workflow.cores  # all of them: nothing runs beside a timing (read when jobs are made)
     resources:
         gpu=1,
     shell:
-        "{params.launch} -m harness latency {params.dash} --experiment {wildcards.exp} --dot-config {params.dot}"
-        " {params.options} --threads {params.threads} --results-dir {output} > {log} 2>&1"
+        "{params.launch} -m harness latency {params.args} --threads {params.threads} > {log} 2>&1"

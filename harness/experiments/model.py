@@ -170,6 +170,14 @@ class Experiment:
         except KeyError:
             raise HarnessError(f"experiment {self.name!r} has no point {name!r}") from None
 
+    def sample_inputs(self, name: str) -> list[str]:
+        """What a sample job of point ``name`` reads: its Dash, and for Morse its trained Dot."""
+        point = self.point(name)
+        files = self.dash_inputs(point.series)
+        if point.method == "morse":
+            files.append(f"{self.dot_dir(point.dot)}/dot.safetensors")
+        return files
+
     def shard(self, point: str, rep, shard) -> str:
         return f"samples/{self.name}/{point}.r{rep}.s{int(shard):03d}.npz"
 

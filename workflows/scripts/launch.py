@@ -1,4 +1,4 @@
-"""Run one workflow job on GPUs of its own: `launch.py --gpus K [--torchrun] [--exclusive] -- ARGS...`.
+"""Run one workflow job on GPUs of its own: `launch.py --gpus K [--torchrun] -- ARGS...`.
 
 ARGS are the arguments of a Python interpreter (`-m harness STAGE ...`). The job runs as
 `python ARGS`, or, with --torchrun and K > 1 GPUs, as `torchrun --standalone --nproc-per-node K ARGS`.
@@ -6,7 +6,7 @@ ARGS are the arguments of a Python interpreter (`-m harness STAGE ...`). The job
 Which GPUs: Snakemake's `gpu` resource (the local profile sets `resources: gpu=<count>`) bounds how
 many GPU jobs run at once; this script picks *which* devices, by holding an exclusive lock file
 per GPU (`<lock dir>/gpu<i>.lock`) for the job's lifetime and setting CUDA_VISIBLE_DEVICES.
-A lock held by a latency job (--exclusive) is just a lock: no other job shares that GPU.
+No two jobs share a GPU, so a latency job times on a GPU of its own.
 
 Nothing is assigned when the scheduler already chose devices (CUDA_VISIBLE_DEVICES set, as under
 SLURM), when no GPU is present (the CPU run: `python ARGS` as is), or with --gpus 0.
@@ -69,12 +69,11 @@ def acquire(gpus: list[str], count: int, lock_dir: Path) -> tuple[list[str], lis
 
 def main(argv: list[str]) -> int:
     if "--" not in argv:
-        raise SystemExit("usage: launch.py --gpus K [--torchrun] [--exclusive] -- -m harness STAGE ...")
+        raise SystemExit("usage: launch.py --gpus K [--torchrun] -- -m harness STAGE ...")
     split = argv.index("--")
     parser = argparse.ArgumentParser(prog="launch.py")
     parser.add_argument("--gpus", type=int, default=1)
     parser.add_argument("--torchrun", action="store_true", help="several GPUs: start one process per GPU")
-    parser.add_argument("--exclusive", action="store_true", help="a timing job: never share its GPU (always true here)")
     opts = parser.parse_args(argv[:split])
     command = argv[split + 1 :]
 
