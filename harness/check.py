@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a file that must exist, e.g. feature-network weights for offline metrics (repeatable)")
     parser.add_argument("--download", choices=DOWNLOADS, help="fetch this dataset with torchvision when it is missing")
     parser.add_argument("--how-to", default=None, help="the experiment's own hint on obtaining its data")
+    parser.add_argument("--not-wired", default=None, metavar="WHY",
+                        help="the experiment cannot run yet, for this reason: stop here (after listing missing inputs)")
     parser.add_argument("--out", type=Path, required=True, help="JSON record of the inputs found")
     parser.add_argument("--log", type=Path, default=None, help="also write the outcome here (the message still goes to stderr)")
 
@@ -108,9 +110,11 @@ def run(args: argparse.Namespace) -> int:
             problems.append(f"file {path} is missing (feature-network weights or MS-COCO captions, read offline): "
                             "download it once on a machine with network and copy it there (docs/metrics.md says "
                             "from where), or change the config key that names it")
+    if args.not_wired:
+        problems.append(f"the harness cannot run this experiment yet: {args.not_wired}")
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
-        message = f"experiment {args.experiment!r} cannot run, inputs are missing:\n{lines}"
+        message = f"experiment {args.experiment!r} cannot run:\n{lines}"
         _log(args.log, f"harness check: error: {message}")
         raise HarnessError(message)
     args.out.parent.mkdir(parents=True, exist_ok=True)

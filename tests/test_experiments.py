@@ -169,3 +169,14 @@ def test_the_schema_enums_are_the_registries():
         assert values == registries[key], f"{path}: schema {sorted(values)} != registry {sorted(registries[key])}"
         seen.add(key)
     assert seen == set(registries)
+
+
+def test_an_experiment_that_cannot_run_yet_says_so_in_the_plan_and_its_first_job(tmp_path):
+    flow = workflow(experiments={"digits": {"not_wired": "class labels are not wired into sampling"}})
+    digits = flow.experiment("digits")
+    assert "NOT WIRED YET: class labels" in digits.status
+    args = flow.stage_args("check_inputs", {"exp": "digits"})
+    from harness.cli import main
+
+    assert main(["check", *shlex.split(args), "--out", str(tmp_path / "inputs.json")]) == 1
+    assert not (tmp_path / "inputs.json").exists()

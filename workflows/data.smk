@@ -9,6 +9,9 @@ rule check_inputs:
         "logs/{exp}/check_inputs.log",
     params:
         args=args("check_inputs"),
+        status=lambda wc: E(wc).status,
+    message:
+        "checking the inputs of {params.status}"
     shell:
         "python -m harness check {params.args} --out {output} --log {log}"
 

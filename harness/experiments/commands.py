@@ -71,6 +71,8 @@ def check_args(experiment: Experiment, wildcards: dict, settings: Settings) -> s
         args.append(_option("--download", data["download"]))
     if data.get("how_to"):
         args.append(_option("--how-to", data["how_to"]))
+    if experiment.not_wired:
+        args.append(_option("--not-wired", experiment.not_wired))
     return " ".join(args + [_option("--experiment", experiment.name)])
 
 

@@ -105,6 +105,16 @@ class Experiment:
     def note(self) -> str:
         return self.config.get("note") or self.title
 
+    @property
+    def not_wired(self) -> str | None:
+        """Why the harness cannot run this experiment yet (None when it can)."""
+        return self.config.get("not_wired")
+
+    @property
+    def status(self) -> str:
+        """What `snakemake -n` shows for the experiment's first job."""
+        return f"experiment {self.name}: NOT WIRED YET: {self.not_wired}" if self.not_wired else f"experiment {self.name}"
+
     def dash(self, part: dict | None = None) -> dict:
         """The Dash block of a series or Dot, falling back to the experiment's."""
         return (part or {}).get("dash") or self.config["dash"]
