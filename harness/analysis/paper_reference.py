@@ -1,7 +1,7 @@
 """The paper's reported numbers (``paper_reference.csv``), for display beside our measurements only.
 
-Transcribed from the paper's Tables 1, 3-7 and the averages quoted in its text (see
-/work/shared/reference/morse_paper_tables.md for the layout). Every row carries
+Transcribed from the paper's Tables 1, 3-7 and the averages quoted in its text (Li, Fan, Yao,
+ICML 2025; PMLR 267:34312-34332). Every row carries
 ``label = "paper (reported)"``; figures and tables must show that label wherever a row is drawn.
 Long format: ``ref`` (table1 ... table7, fig4, fig12), ``method`` (baseline|morse), ``variant``,
 ``metric`` (fid, clip_score, average_speedup, dash_latency_s, dot_latency_s, N, params_m),
