@@ -13,6 +13,7 @@ import pandas as pd
 
 from harness import provenance
 from harness.errors import HarnessError
+from harness.shards import atomic_write
 
 KEY = ["experiment", "dash", "dot", "dtype", "batch_size"]
 COLUMNS = [
@@ -41,10 +42,7 @@ def write(row: dict, results_dir: Path) -> Path:
         old = pd.read_csv(path)
         same = (old[KEY].astype(str) == new[KEY].astype(str).iloc[0]).all(axis=1)
         new = pd.concat([old[~same], new], ignore_index=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".csv.tmp")
-    new.to_csv(tmp, index=False)
-    tmp.replace(path)
+    atomic_write(path, lambda f: f.write(new.to_csv(index=False).encode()))
     return path
 
 

@@ -20,7 +20,6 @@ import argparse
 import copy
 import csv
 import json
-import os
 import shlex
 import time
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from harness.errors import HarnessError
+from harness.shards import atomic_write
 
 CHECKPOINT = Path("checkpoints") / "last.pt"
 LOSS_LOG = "loss.csv"
@@ -194,6 +194,8 @@ def _command_line(args: argparse.Namespace) -> str:
     """This invocation as a shell command with every option spelled out."""
     words = ["python", "-m", "harness", "train-dash"]
     for key, value in vars(args).items():
+        if key == "command_line":  # the argv as typed (harness.cli), not an option
+            continue
         option = "--" + key.replace("_", "-")
         if isinstance(value, bool):
             words += [option] if value else []
@@ -223,11 +225,7 @@ def _load_checkpoint(out: Path) -> dict:
 
 def _save_checkpoint(out: Path, state: dict) -> None:
     """Write the resumable state atomically (a crash mid-write leaves the previous checkpoint)."""
-    path = out / CHECKPOINT
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    torch.save(state, partial)
-    os.replace(partial, path)
+    atomic_write(out / CHECKPOINT, lambda f: torch.save(state, f))
 
 
 class _LossLog:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from harness.errors import HarnessError
 from harness.morse.dot import DotConfig, DotModel, build_dot
@@ -23,9 +23,7 @@ def save_dot(directory: Path, dot: DotModel, meta: dict) -> None:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous().cpu() for k, v in dot.trainable_state_dict().items()}
-    tmp = directory / f".{WEIGHTS}.tmp"
-    save_file(state, str(tmp))
-    tmp.replace(directory / WEIGHTS)
+    atomic_write(directory / WEIGHTS, lambda f: f.write(save(state)))
     full = {**meta, "dot_config": dot.config.to_dict()}
     atomic_write(directory / META, lambda f: f.write(json.dumps(full, indent=1).encode()))
 
