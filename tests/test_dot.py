@@ -11,7 +11,8 @@ from harness.cli import main
 from harness.errors import HarnessError
 from harness.morse.checkpoint import load_dot
 from harness.morse.denoisers import DashDenoiser
-from harness.morse.dot import DotConfig, build_dot
+from harness.morse.dot import build_dot
+from harness.morse.dot_config import DotConfig
 
 SHARED_TRAINABLE = ("resampler.", "network.unet.conv_in.", "network.unet.conv_out.",
                     "network.unet.time_embedding.source.", "temb.")

@@ -151,7 +151,8 @@ def test_the_schema_enums_are_the_registries():
     from harness.analysis.report import TABLES
     from harness.latency.cli import DTYPES
     from harness.metrics.extractors import EXTRACTORS
-    from harness.morse.dot import DOT_VARIANTS, TRAJECTORY_INPUTS
+    from harness.morse.dot import DOT_VARIANTS
+    from harness.morse.dot_config import TRAJECTORY_INPUTS
     from harness.morse.sampling import TRAJECTORY_SOURCES
     from harness.samplers import GRIDS, SAMPLERS
 

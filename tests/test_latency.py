@@ -64,7 +64,8 @@ def test_dot_step_runs_the_dot_signature(tiny_dash, one_thread):
 
 
 def test_real_dot_runs_through_the_dot_step(tiny_dash, one_thread):
-    from harness.morse.dot import DotConfig, build_dot
+    from harness.morse.dot import build_dot
+    from harness.morse.dot_config import DotConfig
 
     dot = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(8,), lora_rank=0)).eval()
     outputs = []

@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def dot_config(config_json: str):
     """The ``DotConfig`` of ``harness.morse.dot`` from JSON (a missing Dot module is an error)."""
     try:
-        from harness.morse.dot import DotConfig
+        from harness.morse.dot_config import DotConfig
     except ImportError as err:
         raise HarnessError(f"the Dot model is not available ({err}); harness.morse.dot provides build_dot") from err
     try:

@@ -15,7 +15,8 @@ import time
 import torch
 
 from harness.morse.denoisers import DashDenoiser, DotDenoiser
-from harness.morse.dot import DotConfig, build_dot
+from harness.morse.dot import build_dot
+from harness.morse.dot_config import DotConfig
 from harness.morse.sampling import morse_sample
 from harness.morse.schedule import plain, plan_from_counts
 from harness.samplers import make_sampler
@@ -43,8 +44,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--fine-steps", type=int, default=20)
     parser.add_argument("--dash-steps", type=int, default=5)
-    parser.add_argument("--extra-blocks", dest="m", type=int, default=1, help="m: extra down/up-sampling blocks")
-    parser.add_argument("--channels", default="32")
+    parser.add_argument("--extra-blocks", dest="m", type=int, default=DotConfig.m, help="m: extra down/up-sampling blocks")
+    parser.add_argument("--channels", default=",".join(map(str, DotConfig.channels)), help="width of each extra block")
     parser.add_argument("--repeats", type=int, default=3)
 
 

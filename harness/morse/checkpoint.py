@@ -13,7 +13,8 @@ from pathlib import Path
 from safetensors.torch import load_file, save
 
 from harness.errors import HarnessError
-from harness.morse.dot import DotConfig, DotModel, build_dot
+from harness.morse.dot import DotModel, build_dot
+from harness.morse.dot_config import DotConfig
 from harness.shards import atomic_write
 
 WEIGHTS, META = "dot.safetensors", "dot.json"

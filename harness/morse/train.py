@@ -28,7 +28,8 @@ from tqdm import tqdm
 from harness.errors import HarnessError
 from harness.morse.checkpoint import save_dot
 from harness.morse.denoisers import DashDenoiser
-from harness.morse.dot import TRAJECTORY_INPUTS, DotConfig, build_dot
+from harness.morse.dot import build_dot
+from harness.morse.dot_config import TRAJECTORY_INPUTS, DotConfig
 from harness.samplers import SAMPLERS, make_sampler
 from harness.seeds import make_generators
 

@@ -1,0 +1,44 @@
+"""The architecture of a Dot model, as data: what `harness train-dot`, `harness latency` and the
+workflow agree on (defaults defined once, here). Light: importable without torch, so command-line
+help stays fast; the model itself is harness.morse.dot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+TRAJECTORY_INPUTS = ("x_ts", "z_ts", "t_s")  # Table 4: the observations at Dash's last point
+# LoRA targets: the convolutions of the pre-trained ResNet blocks and the attention projections.
+DEFAULT_LORA_TARGETS = r".*(resnets\.\d+\.conv[12]|\.(to_q|to_k|to_v|to_out\.0))$"
+
+
+@dataclass
+class DotConfig:
+    """Architecture of a Dot model (appendix A.2: m = 2, channels (96, 160) and LoRA rank 64 for SD)."""
+
+    variant: str = "shared"  # "shared" (trainable blocks), "bilinear", "independent"
+    m: int = 2  # extra down/up-sampling blocks: the shared network runs at 1/4^m of the pixels
+    channels: tuple[int, ...] = (32, 64)  # width of each extra block, outermost first
+    lora_rank: int = 8  # 0 switches LoRA off
+    lora_targets: str = DEFAULT_LORA_TARGETS
+    inputs: tuple[str, ...] = TRAJECTORY_INPUTS  # which trajectory observations Dot sees
+    independent_channels: tuple[int, ...] = (32, 64)  # the independent variant's UNet widths
+
+    def __post_init__(self):
+        self.channels = tuple(int(c) for c in self.channels)
+        self.inputs = tuple(self.inputs)
+        self.independent_channels = tuple(int(c) for c in self.independent_channels)
+        unknown = set(self.inputs) - set(TRAJECTORY_INPUTS)
+        if unknown:
+            raise ValueError(f"unknown Dot inputs {sorted(unknown)}; known: {TRAJECTORY_INPUTS}")
+        if self.variant == "shared" and len(self.channels) != self.m:
+            raise ValueError(f"give one channel count per extra block: m={self.m}, channels={self.channels}")
+        if self.m < 0:
+            raise ValueError("m must be >= 0")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DotConfig":
+        return cls(**data)
