@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = argv[0], argv[1:]
     module_name, help_text = STAGES[name]
     module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser(prog=f"harness {name}", description=help_text)
+    parser = argparse.ArgumentParser(prog=f"harness {name}", description=help_text,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's choice; 1 on a shared CPU, where more thrash)")
     module.add_arguments(parser)
