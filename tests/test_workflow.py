@@ -70,6 +70,16 @@ def test_default_target_is_the_digits_report(tmp_path):
     assert "train_dot" in result.stdout and "latency" in result.stdout
 
 
+def test_slurm_profile_plans_a_paper_target(tmp_path):
+    """The cluster path: `snakemake --profile profiles/slurm -n reports/speedup_cifar.pdf` plans."""
+    pytest.importorskip("snakemake_executor_plugin_slurm",
+                        reason="snakemake-executor-plugin-slurm is not installed (pip install -e '.[test]')")
+    result = snakemake("--profile", str(ROOT / "profiles" / "slurm"), "-n", "reports/speedup_cifar.pdf",
+                       cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "rule sample:" in result.stdout and "reports/speedup_cifar.pdf" in result.stdout
+
+
 def _write(path: Path, data: dict) -> Path:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
