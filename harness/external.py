@@ -85,17 +85,21 @@ _add("lsun_church256", "data/lsun_church256", "LSUN Church 256x256 training imag
 _add("laion_2m", "data/laion_2m", "Dot training data of the text-to-image experiments (about 2M LAION-5B images)",
      "download about 2M LAION-5B images at the Dash's resolution (512 for SD v1.4, 1024 for LCM-SDXL), e.g. with "
      "img2dataset (https://github.com/rom1504/img2dataset), and put the image files (PNG/JPG) under data/laion_2m")
-for _name, _what, _origin in (
-    ("ddim-celeba64", "Dash: DDIM's CelebA 64x64 model", "https://github.com/ermongroup/ddim"),
-    ("iddpm-imagenet64", "Dash: Improved DDPM's ImageNet 64x64 model", "https://github.com/openai/improved-diffusion"),
-    ("adm-imagenet64-cond", "Dash: ADM's class-conditional ImageNet 64x64 model (64x64_diffusion.pt)",
-     "https://github.com/openai/guided-diffusion"),
-    ("adm-g-imagenet64", "Dash: ADM-G, ADM's ImageNet 64x64 model with its classifier (64x64_classifier.pt)",
-     "https://github.com/openai/guided-diffusion"),
-):
-    _add(_name, f"models/{_name}", _what,
-         f"convert the official checkpoint ({_origin}) to a diffusers UNet folder (config.json + weights, and the "
-         f"scheduler's scheduler_config.json) at models/{_name}, or point the config key `dash.path` at one")
+
+
+def _add_dash(name: str, what: str, origin: str) -> None:
+    """A Dash without a diffusers release: its official checkpoint, converted, in models/<name>."""
+    _add(name, f"models/{name}", f"Dash: {what}",
+         f"convert the official checkpoint ({origin}) to a diffusers UNet folder (config.json + weights, and the "
+         f"scheduler's scheduler_config.json) at models/{name}, or point the config key `dash.path` at one")
+
+
+_add_dash("ddim-celeba64", "DDIM's CelebA 64x64 model", "https://github.com/ermongroup/ddim")
+_add_dash("iddpm-imagenet64", "Improved DDPM's ImageNet 64x64 model", "https://github.com/openai/improved-diffusion")
+_add_dash("adm-imagenet64-cond", "ADM's class-conditional ImageNet 64x64 model (64x64_diffusion.pt)",
+          "https://github.com/openai/guided-diffusion")
+_add_dash("adm-g-imagenet64", "ADM-G, ADM's ImageNet 64x64 model with its classifier (64x64_classifier.pt)",
+          "https://github.com/openai/guided-diffusion")
 
 
 def get(name: str) -> External:
