@@ -1,16 +1,15 @@
-"""The paper experiments as the workflow reads them: config/experiments/*.yaml, by experiment name."""
+"""The paper experiments as the workflow reads them (config/experiments/*.yaml: templates resolved,
+validated), by experiment name."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
+from harness.experiments.config import load
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def paper_configs() -> dict[str, dict]:
-    experiments = {}
-    for path in sorted((ROOT / "config" / "experiments").glob("*.yaml")):
-        experiments.update(yaml.safe_load(path.read_text())["experiments"])
-    return experiments
+    configs = load({"experiment_files": ["config/experiments/*.yaml"]}, ROOT)
+    return {name: configs[name] for name in configs}
