@@ -2,11 +2,12 @@
 
 Checks, offline and without running any model, that the Dash weights can be found (the shipped
 digits model, a local diffusers folder, or a hub id in the local Hugging Face cache), that every
-dataset spec opens with at least one image, and that the named files (offline weights,
-captions) exist. Whatever is missing is
-listed together, each with how to supply it, and the command fails. With ``--download cifar10``
-(the workflow's ``allow_download: true``) a missing CIFAR-10 is fetched with torchvision first.
-On success it writes a small JSON record of what was found (``--out``).
+dataset spec (datasets, FID references, Dot training data) opens with at least one image, that
+the named files (Inception weights, captions) exist and that the CLIP weights can be found.
+Whatever is missing is listed together in one message, each with how to supply it: for the
+registered inputs (:mod:`harness.external`) the registry's own instructions. With
+``--download cifar10`` (the workflow's ``allow_download: true``) a missing CIFAR-10 is fetched with
+torchvision first. On success it writes a small JSON record of what was found (``--out``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
+from harness import external
 from harness.errors import HarnessError
 
 DOWNLOADS = ("cifar10",)
@@ -25,13 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dash", required=True, help="the experiment's Dash source (as `harness sample --dash`)")
     parser.add_argument("--dash-path", default=None, help="local folder holding that Dash's weights")
     parser.add_argument("--also-dash", action="append", default=[], metavar="SOURCE[=PATH]",
-                        help="further Dash sources some series use (repeatable)")
+                        help="further Dash sources some series or Dots use (repeatable)")
     parser.add_argument("--data", action="append", default=[], metavar="SPEC",
                         help="dataset spec that must open (repeatable): digits:16:train, cifar10:ROOT:train, a folder")
     parser.add_argument("--file", action="append", default=[], metavar="PATH",
                         help="a file that must exist, e.g. feature-network weights for offline metrics (repeatable)")
+    parser.add_argument("--clip", metavar="[MODEL]:[TAG]",
+                        help="CLIP weights that must be found offline (empty parts: `harness clip`'s defaults)")
     parser.add_argument("--download", choices=DOWNLOADS, help="fetch this dataset with torchvision when it is missing")
-    parser.add_argument("--how-to", default=None, help="the experiment's own hint on obtaining its data")
+    parser.add_argument("--how-to", default=None, help="hint on obtaining a dataset that harness/external.py does not register")
     parser.add_argument("--not-wired", default=None, metavar="WHY",
                         help="the experiment cannot run yet, for this reason: stop here (after listing missing inputs)")
     parser.add_argument("--out", type=Path, required=True, help="JSON record of the inputs found")
@@ -49,6 +53,9 @@ def _dash_problem(source: str, path: str | None) -> tuple[str | None, str | None
     except HarnessError as err:
         return None, str(err)
     if not directory.is_dir():
+        registered = external.at(directory)
+        if registered:
+            return None, registered.missing(directory, f" (Dash {source!r}, config key `dash.path`)")
         return None, (f"Dash {source!r}: --dash-path {directory} does not exist; point config key `dash.path` at a "
                       "diffusers model folder (config.json + weights) or a pipeline folder (unet/, scheduler/, vae/)")
     if not ((directory / "config.json").is_file() or (directory / "unet" / "config.json").is_file()):
@@ -80,6 +87,8 @@ def _data_problem(spec: str, download: str | None, how_to: str | None) -> tuple[
                 return len(open_images(spec)), None
             except Exception as err:  # noqa: BLE001 - any failure is reported with the hint below
                 first = HarnessError(f"{first}; the download failed too ({err})")
+        if external.at(spec):
+            return None, str(first)  # the loader's message already says how to supply it
         hint = how_to or (
             "put the images there (a folder of PNG/JPG, or cifar-10-batches-py under the cifar10 root); "
             "for CIFAR-10 on a machine with network, run the workflow once with `--config allow_download=true`"
@@ -87,11 +96,33 @@ def _data_problem(spec: str, download: str | None, how_to: str | None) -> tuple[
         return None, f"dataset {spec!r}: {first}. How to supply it: {hint}"
 
 
+def _file_problem(path: str) -> str | None:
+    if Path(path).is_file():
+        return None
+    registered = external.at(path)
+    if registered:
+        return registered.missing(path)
+    return (f"file {path} is missing (read offline): download it once on a machine with network and copy it there, "
+            "or change the config key that names it")
+
+
+def _clip_problem(spec: str) -> tuple[str | None, str | None]:
+    """(the CLIP weights file, None) or (None, what is missing and how to supply it)."""
+    from harness.metrics import clip_model
+
+    model, _, tag = spec.partition(":")
+    try:
+        return clip_model.resolve_checkpoint(model or clip_model.DEFAULT_MODEL, tag or clip_model.DEFAULT_PRETRAINED,
+                                             None, offline=True), None
+    except HarnessError as err:
+        return None, str(err)
+
+
 def run(args: argparse.Namespace) -> int:
     problems: list[str] = []
     found: dict = {"experiment": args.experiment, "dash": {}, "data": {}, "files": []}
     dashes = [(args.dash, args.dash_path)] + [tuple(s.split("=", 1)) if "=" in s else (s, None) for s in args.also_dash]
-    for source, path in dashes:
+    for source, path in dict.fromkeys(dashes):
         where, problem = _dash_problem(source, path)
         if problem:
             problems.append(problem)
@@ -104,12 +135,17 @@ def run(args: argparse.Namespace) -> int:
         else:
             found["data"][spec] = count
     for path in dict.fromkeys(args.file):
-        if Path(path).is_file():
-            found["files"].append(path)
+        problem = _file_problem(path)
+        if problem:
+            problems.append(problem)
         else:
-            problems.append(f"file {path} is missing (feature-network weights or MS-COCO captions, read offline): "
-                            "download it once on a machine with network and copy it there (docs/metrics.md says "
-                            "from where), or change the config key that names it")
+            found["files"].append(path)
+    if args.clip is not None:
+        where, problem = _clip_problem(args.clip)
+        if problem:
+            problems.append(problem)
+        else:
+            found["clip"] = where
     if args.not_wired:
         problems.append(f"the harness cannot run this experiment yet: {args.not_wired}")
     if problems:

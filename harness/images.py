@@ -7,6 +7,8 @@ An image set is named by a spec:
 - a directory of sample shards (``*.npz``, see :mod:`harness.shards`), one shard, or a list of shards;
 - a directory of PNG/JPG files (searched recursively, in sorted path order).
 
+A registered dataset (:mod:`harness.external`) that is missing is an error saying how to supply it.
+
 Every set yields ``(ids, images)`` batches, ``images`` uint8 (n, H, W, C), in a fixed order: for
 shards (``ids`` are the seeds) shard by shard, by smallest seed, seed order within; index order
 otherwise. Shards are read one at a time, so memory does not grow with the number of images.
@@ -27,7 +29,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from harness import provenance
+from harness import external, provenance
 from harness.errors import HarnessError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -230,7 +232,7 @@ def _cifar10(spec: str) -> ImageSet:
     try:
         dataset = CIFAR10(root, train=split == "train", download=False)
     except RuntimeError as err:
-        raise HarnessError(f"CIFAR-10 not found under {root!r} ({err}); put cifar-10-batches-py there") from None
+        raise _not_found(spec, f"CIFAR-10 not found under {root!r} ({err}); put cifar-10-batches-py there") from None
     return ArrayImages(spec, dataset.data)
 
 
@@ -258,5 +260,13 @@ def open_images(spec: str | Sequence[str]) -> ImageSet:
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
         if files:
             return FileImages(spec, files)
-        raise HarnessError(f"{spec} holds neither .npz shards nor PNG/JPG images")
-    raise HarnessError(f"no image set {spec!r}: not a digits:/cifar10: spec, a shard or a directory")
+        raise _not_found(spec, f"{spec} holds neither .npz shards nor PNG/JPG images")
+    raise _not_found(spec, f"no image set {spec!r}: not a digits:/cifar10: spec, a shard or a directory")
+
+
+def _not_found(spec: str, reason: str) -> HarnessError:
+    """The error for an image set that is not there; for a registered dataset it says how to supply it."""
+    registered = external.at(spec)
+    if registered is None:
+        return HarnessError(reason)
+    return HarnessError(registered.missing(spec, f" ({reason})" if registered.path.exists() else ""))

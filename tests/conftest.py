@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny Dash (random weights) saved as a diffusers model folder."""
+"""Shared fixtures: a tiny Dash (random weights) saved as a diffusers model folder; `cuda` tests skip without CUDA."""
 
 from __future__ import annotations
 
@@ -31,3 +31,12 @@ def tiny_dash(tiny_dash_dir):
     from harness.models.dash import load_dash
 
     return load_dash(str(tiny_dash_dir))
+
+
+def pytest_collection_modifyitems(config, items):
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device (marker `cuda`)")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)

@@ -1,7 +1,8 @@
-"""Helpers for the metrics tests: sample shards and a random-weight DigitsNet file, made on the spot."""
+"""Helpers for the metrics tests: sample shards, a random-weight DigitsNet file and a tiny open_clip model."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -35,3 +36,23 @@ def random_digitsnet(path: Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     save_file(DigitsNet().state_dict(), str(path))
     return path
+
+
+TINY_CLIP = "tiny-clip-test"
+TINY_CLIP_CONFIG = {
+    "embed_dim": 16,
+    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 8},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+
+
+def tiny_clip_checkpoint(directory: Path) -> Path:
+    """Register the tiny open_clip architecture TINY_CLIP (random weights) and save one instance in ``directory``."""
+    import open_clip
+
+    (directory / f"{TINY_CLIP}.json").write_text(json.dumps(TINY_CLIP_CONFIG))
+    open_clip.add_model_config(directory / f"{TINY_CLIP}.json")
+    torch.manual_seed(0)
+    checkpoint = directory / "tiny.pt"
+    torch.save(open_clip.create_model(TINY_CLIP).state_dict(), checkpoint)
+    return checkpoint

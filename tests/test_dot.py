@@ -182,3 +182,33 @@ def test_two_process_training_under_torchrun(tiny_dash_dir, tmp_path):
     assert meta["world_size"] == 2 and meta["steps_done"] == 2
     with open(out / "loss.csv") as f:
         assert [int(row["step"]) for row in csv.DictReader(f)] == [1, 2]
+
+
+def test_loaded_dot_takes_the_dtype_of_its_dash(tiny_dash_dir, tmp_path):
+    from harness.models.dash import load_dash
+    from harness.morse.checkpoint import save_dot
+
+    dash = load_dash(str(tiny_dash_dir), dtype=torch.float64)
+    meta = {"dash_source": dash.source, "dash_fingerprint": dash.fingerprint}
+    save_dot(tmp_path / "dot", build_dot(dash.unet, DotConfig(m=1, channels=(16,), lora_rank=4)), meta)
+    dash = load_dash(str(tiny_dash_dir), dtype=torch.float64)
+    dot = load_dot(tmp_path / "dot", dash)
+    assert {p.dtype for p in dot.parameters()} == {torch.float64}
+    x = torch.randn(2, 1, 16, 16, dtype=torch.float64)
+    assert dot(x, x, DashDenoiser(dash.unet)(x, 700), 700, 500).dtype == torch.float64
+
+
+@pytest.mark.cuda
+def test_sample_with_a_dot_on_cuda(tiny_dash_dir, tmp_path):
+    from harness.models.dash import load_dash
+    from harness.shards import read_shard
+
+    assert _train(tiny_dash_dir, tmp_path / "dot") == 0
+    dot = load_dot(tmp_path / "dot", load_dash(str(tiny_dash_dir), device="cuda"))
+    assert {p.device.type for p in dot.parameters()} == {"cuda"}
+    shard = tmp_path / "s.npz"
+    code = main(["sample", "--dash", str(tiny_dash_dir), "--dot", str(tmp_path / "dot"), "--fine-steps", "4",
+                 "--dash-steps", "2", "--seeds", "0-3", "--batch-size", "4", "--device", "cuda", "--out", str(shard)])
+    assert code == 0
+    images = read_shard(shard).images
+    assert images.shape == (4, 16, 16, 1) and images.std() > 0

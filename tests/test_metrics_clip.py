@@ -11,32 +11,19 @@ import open_clip
 import pytest
 import torch
 
+from harness import external
 from harness.cli import main
 from harness.errors import HarnessError
 from harness.images import resize_image
 from harness.metrics import clip_model
 from harness.metrics.clip_model import clip_scores, load_scorer, resolve_checkpoint
 from harness.metrics.prompts import read_prompts, select_captions
-from metrics_helpers import write_shards
-
-TINY = "tiny-clip-test"
-TINY_CONFIG = {
-    "embed_dim": 16,
-    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 8},
-    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
-
+from metrics_helpers import TINY_CLIP as TINY
+from metrics_helpers import tiny_clip_checkpoint, write_shards
 
 @pytest.fixture(scope="module")
 def tiny_clip(tmp_path_factory):
-    """Register a tiny open_clip architecture (random weights) and save one instance as a checkpoint."""
-    directory = tmp_path_factory.mktemp("clip")
-    (directory / f"{TINY}.json").write_text(json.dumps(TINY_CONFIG))
-    open_clip.add_model_config(directory / f"{TINY}.json")
-    torch.manual_seed(0)
-    checkpoint = directory / "tiny.pt"
-    torch.save(open_clip.create_model(TINY).state_dict(), checkpoint)
-    return checkpoint
+    return tiny_clip_checkpoint(tmp_path_factory.mktemp("clip"))
 
 
 def test_score_is_100_times_clamped_cosine():
@@ -84,7 +71,8 @@ def test_clip_stage_pairs_seed_with_prompt_line_and_writes_a_row(tmp_path, tiny_
     assert main([*args, "--num-samples", "6", "--out", str(tmp_path / "b.csv")]) == 1
 
 
-def test_missing_clip_weights_offline_name_the_file_and_the_option(tmp_path, monkeypatch):
+def test_missing_clip_weights_offline_name_the_file_and_how_to_supply_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a run directory without the weights
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(clip_model, "try_to_load_from_cache", lambda repo, name: None)  # an empty HF cache
 
@@ -95,12 +83,24 @@ def test_missing_clip_weights_offline_name_the_file_and_the_option(tmp_path, mon
     with pytest.raises(HarnessError) as err:
         resolve_checkpoint("ViT-g-14", "laion2b_s34b_b88k", None, offline=True)
     message = str(err.value)
+    registered = external.clip_weights("ViT-g-14", "laion2b_s34b_b88k")
+    assert registered.location in message and registered.how_to in message
     assert "laion/CLIP-ViT-g-14-laion2B-s34B-b88K" in message and "open_clip_pytorch_model.bin" in message
     assert "--clip-checkpoint" in message
     with pytest.raises(HarnessError, match="laion2b_s12b_b42k"):
         resolve_checkpoint("ViT-g-14", "no-such-tag", None, offline=True)
     with pytest.raises(HarnessError, match="does not exist"):
         resolve_checkpoint("ViT-g-14", "laion2b_s34b_b88k", tmp_path / "nope.bin", offline=True)
+
+
+def test_clip_weights_at_the_registered_location_come_first(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(clip_model, "try_to_load_from_cache", lambda repo, name: "/elsewhere/" + name)
+    registered = external.clip_weights("ViT-g-14", "laion2b_s34b_b88k")
+    assert resolve_checkpoint("ViT-g-14", "laion2b_s34b_b88k", None, offline=True).startswith("/elsewhere/")
+    registered.path.parent.mkdir(parents=True)
+    registered.path.write_bytes(b"weights")
+    assert resolve_checkpoint("ViT-g-14", "laion2b_s34b_b88k", None, offline=True) == registered.location
 
 
 def test_cached_clip_weights_are_found_without_download(tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,11 +15,12 @@ from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorIncepti
 from harness.cli import main
 from harness.errors import HarnessError
 from harness.images import open_images
-from harness.metrics.extractors import INCEPTION_FILE, make_extractor
+from harness.metrics.extractors import INCEPTION, make_extractor, resolve_inception_weights
 from harness.metrics.reference import reference_key, reference_stats
 from harness.metrics.sha import file_sha256
 from PIL import Image
 
+from config_helpers import paper_configs
 from metrics_helpers import random_digitsnet, write_shards
 
 
@@ -101,17 +103,25 @@ def test_reference_key_changes_with_one_image_and_with_the_extractor(tmp_path, w
     assert reference_key(open_images(str(folder)), extractor, 32) != second.key  # resize is part of the key
 
 
-def test_inception_weights_missing_offline_is_a_clear_error(tmp_path, monkeypatch, no_network, capsys):
+def test_inception_weights_missing_offline_name_the_file_the_configs_expect(tmp_path, monkeypatch, no_network, capsys):
+    expected = {e["metrics"]["fid"]["extractor_weights"] for e in paper_configs().values()
+                if e["metrics"].get("fid", {}).get("extractor") == "inception-v3-compat"}
+    assert len(expected) == 1
+    expected = expected.pop()
+    monkeypatch.chdir(tmp_path)  # a run directory without the weights
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     with pytest.raises(HarnessError) as err:
         make_extractor("inception-v3-compat", offline=True)
-    assert INCEPTION_FILE in str(err.value) and "--extractor-weights" in str(err.value)
-    with pytest.raises(HarnessError, match="does not exist"):
+    assert expected in str(err.value) and INCEPTION.how_to in str(err.value)
+    with pytest.raises(HarnessError, match="nope.pth is missing .*--extractor-weights.*How to supply it"):
         make_extractor("inception-v3-compat", weights=tmp_path / "nope.pth", offline=True)
     write_shards(tmp_path / "s", np.zeros((4, 8, 8, 1), np.uint8), np.arange(4), per_shard=4)
     code = main(["fid", str(tmp_path / "s"), "--ref", "digits:16:heldout", "--num-samples", "4", "--out",
                  str(tmp_path / "x.csv"), "--extractor", "inception-v3-compat", "--offline", "--device", "cpu"])
-    assert code == 1 and INCEPTION_FILE in capsys.readouterr().err
+    assert code == 1 and expected in capsys.readouterr().err
+    Path(expected).parent.mkdir(parents=True)
+    Path(expected).write_bytes(b"weights")  # following the message: the file the configs name is the one used
+    assert resolve_inception_weights(None, offline=True) == Path(expected)
 
 
 def test_untrained_inception_builds_without_network(no_network):

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from config_helpers import paper_configs
+
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEFILE = ROOT / "Snakefile"
 SNAKEMAKE = shutil.which("snakemake")
@@ -39,10 +41,7 @@ def snakemake(*args: str, cwd: Path, timeout: float = 600) -> subprocess.Complet
 
 
 def paper_experiments() -> list[str]:
-    names = []
-    for path in sorted((ROOT / "config" / "experiments").glob("*.yaml")):
-        names += list(yaml.safe_load(path.read_text())["experiments"])
-    return names
+    return list(paper_configs())
 
 
 def test_every_paper_experiment_has_a_config():
@@ -69,6 +68,16 @@ def test_default_target_is_the_digits_report(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "reports/speedup_digits.pdf" in result.stdout
     assert "train_dot" in result.stdout and "latency" in result.stdout
+
+
+def test_slurm_profile_plans_a_paper_target(tmp_path):
+    """The cluster path: `snakemake --profile profiles/slurm -n reports/speedup_cifar.pdf` plans."""
+    pytest.importorskip("snakemake_executor_plugin_slurm",
+                        reason="snakemake-executor-plugin-slurm is not installed (pip install -e '.[test]')")
+    result = snakemake("--profile", str(ROOT / "profiles" / "slurm"), "-n", "reports/speedup_cifar.pdf",
+                       cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "rule sample:" in result.stdout and "reports/speedup_cifar.pdf" in result.stdout
 
 
 def _write(path: Path, data: dict) -> Path:
@@ -107,6 +116,26 @@ def test_missing_weights_stop_the_first_rule_with_a_hint(tmp_path):
     assert "google/ddpm-celebahq-256" in output and "--dash-path" in output
     assert "data/celebahq256" in output
     assert not (tmp_path / "work" / "ddim_celebahq256" / "inputs.json").exists()
+
+
+def test_check_inputs_lists_every_missing_input_of_a_text_to_image_experiment_at_once(tmp_path):
+    """sd reads a hub Dash, COCO images and captions, Dot's LAION data, Inception and CLIP weights:
+    with none of them present, its first rule fails once, naming each with the registry's how-to."""
+    from harness import external
+
+    (tmp_path / "hf").mkdir()
+    env_home = {"HF_HOME": str(tmp_path / "hf"), "HF_HUB_CACHE": str(tmp_path / "hf" / "hub")}
+    command = [SNAKEMAKE, "-s", str(SNAKEFILE), "--directory", str(tmp_path), "-j1", "work/sd/inputs.json"]
+    result = subprocess.run(command, cwd=tmp_path, env={**offline_env(), **env_home}, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode != 0
+    log = (tmp_path / "logs" / "sd" / "check_inputs.log").read_text()
+    assert log.count("cannot run:") == 1 and "huggingface-cli download CompVis/stable-diffusion-v1-4" in log
+    expected = [external.get(name) for name in ("coco-val2017", "laion_2m", external.INCEPTION, external.COCO_CAPTIONS)]
+    for registered in expected + [external.clip_weights("ViT-g-14", "laion2b_s34b_b88k")]:
+        assert registered.location in log and registered.how_to in log, registered.name
+    not_wired = "cannot run this experiment yet" in log
+    assert log.count("\n  - ") == 1 + len(expected) + 1 + not_wired  # Dash, the four registered inputs, CLIP
 
 
 TINY = {

@@ -53,20 +53,26 @@ def dash_args(experiment: Experiment, part: dict | None = None) -> list[str]:
 
 @COMMANDS.register("check_inputs")
 def check_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    """Everything the experiment reads from outside: Dash weights (of the experiment, its series and its Dots),
+    datasets, FID references, Dot training data, feature-network weights, captions and CLIP weights."""
     config = experiment.config
     args = dash_args(experiment)
-    for series in config["series"]:
-        if series.get("dash"):
-            dash = series["dash"]
+    for part in [*config["series"], *experiment.dots.values()]:
+        if part.get("dash"):
+            dash = part["dash"]
             args.append(_option("--also-dash", dash["source"] + (f"={dash['path']}" if dash.get("path") else "")))
     data = experiment.dataset
-    args.append(_option("--data", data["spec"]))
-    for metric in experiment.metrics.values():
+    specs = [data["spec"]] + [dot[key] for dot in experiment.dots.values() for key in ("data", "eval_data")
+                              if dot.get(key)]
+    for name, metric in experiment.metrics.items():
         if metric.get("reference"):
-            args.append(_option("--data", metric["reference"]))
+            specs.append(metric["reference"])
         for key in ("annotations", "extractor_weights", "weights"):
             if metric.get(key):
                 args.append(_option("--file", metric[key]))
+        if name == "clip" and not metric.get("weights"):
+            args.append(_option("--clip", f"{metric.get('model', '')}:{metric.get('pretrained', '')}"))
+    args += [_option("--data", spec) for spec in dict.fromkeys(specs)]
     if data.get("download") and settings.allow_download:
         args.append(_option("--download", data["download"]))
     if data.get("how_to"):

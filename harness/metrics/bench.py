@@ -78,8 +78,7 @@ def fid_peak_memory(count: int, args: argparse.Namespace, work: Path) -> tuple[f
     command = [sys.executable, "-c", CHILD, "fid", str(shards), "--ref", "digits:16:all", "--num-samples", str(count)]
     command += ["--out", str(work / f"fid-{count}.csv"), "--extractor", args.memory_extractor]
     command += ["--refstats-dir", str(work / "refstats"), "--device", args.device]
-    threads = args.threads or 1  # one thread unless asked: shared machines oversubscribe
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads(args))}
     start = time.perf_counter()
     out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
     seconds = time.perf_counter() - start
@@ -87,10 +86,15 @@ def fid_peak_memory(count: int, args: argparse.Namespace, work: Path) -> tuple[f
     return kib / 1024, seconds
 
 
+def threads(args: argparse.Namespace) -> int:
+    """The CLI's --threads, else one: on a shared machine more threads thrash (docs/metrics.md)."""
+    return args.threads or 1
+
+
 def run(args: argparse.Namespace) -> int:
-    torch.set_num_threads(threads)
+    torch.set_num_threads(threads(args))
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    print(f"torch {torch.__version__}, {threads} threads on {os.cpu_count()} cores (load {load}), {args.device}")
+    print(f"torch {torch.__version__}, {threads(args)} threads on {os.cpu_count()} cores (load {load}), {args.device}")
     for name, num_images in zip(args.extractors, args.images):
         rate = throughput(name, num_images, args.batch_size, args.device)
         print(f"throughput {name}: {rate:.1f} images/s ({num_images} images, batch {args.batch_size}, 32x32 RGB in)")

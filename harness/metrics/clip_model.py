@@ -4,8 +4,8 @@ CLIP score (Hessel et al. 2021, as used for text-to-image FID/CLIP trade-offs) o
 its prompt is ``100 * max(cos(E_image, E_text), 0)``, averaged over images. The model is any
 open_clip architecture (ViT-g-14 by default) with a pretrained tag (``laion2b_s34b_b88k``
 default, ``laion2b_s12b_b42k`` available) or a local checkpoint file. Tag weights are looked up
-in the Hugging Face cache first; missing and offline is an error naming the file and
-``--clip-checkpoint``. Preprocessing is not taken from the model's metadata but pinned here:
+at their registered location (:mod:`harness.external`) and then in the Hugging Face cache; missing
+and offline is an error naming the expected file and how to supply it. Preprocessing is not taken from the model's metadata but pinned here:
 bicubic resize of the shortest side, centre crop to the model's input size, OpenAI mean/std.
 """
 
@@ -21,6 +21,7 @@ import torch
 from huggingface_hub import try_to_load_from_cache
 from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME, OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
+from harness import external
 from harness.errors import HarnessError
 from harness.images import to_pil
 from harness.metrics.sha import file_sha256
@@ -49,6 +50,9 @@ def resolve_checkpoint(model: str, pretrained: str, checkpoint: Path | None, off
     if not cfg:
         known = ", ".join(open_clip.list_pretrained_tags_by_model(model)) or "none"
         raise HarnessError(f"open_clip has no pretrained tag {pretrained!r} for {model}; known: {known}")
+    registered = external.clip_weights(model, pretrained)
+    if registered is not None and registered.path.is_file():
+        return str(registered.path)
     repo, filename = os.path.split(cfg["hf_hub"]) if cfg.get("hf_hub") else ("", "")
     candidates = [filename] if filename else [HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME]
     for name in candidates if repo else []:
@@ -56,11 +60,11 @@ def resolve_checkpoint(model: str, pretrained: str, checkpoint: Path | None, off
         if isinstance(cached, str):
             return cached
     if offline:
-        wanted = f"{repo}/{candidates[-1]}" if repo else cfg.get("url", "")
-        raise HarnessError(
-            f"CLIP weights {wanted} for {model} {pretrained} are not in the local Hugging Face cache and --offline "
-            f"forbids downloading them: pass the file with --clip-checkpoint PATH"
-        )
+        in_cache = f"{repo}/{candidates[-1]}" if repo else cfg.get("url", "")
+        why = f" (and {in_cache} is not in the local Hugging Face cache; --offline forbids downloading)"
+        if registered is not None:
+            raise HarnessError(registered.missing(why=why))
+        raise HarnessError(f"CLIP weights for {model} {pretrained} are missing{why}: pass the file with --clip-checkpoint")
     return open_clip.download_pretrained(cfg)
 
 

@@ -9,8 +9,10 @@ Each entry of ``EXTRACTORS`` builds an :class:`Extractor` from (weights path, of
 
 Weights are always handed to torch-fidelity as a file, so torch-fidelity never downloads by
 itself, and the file's sha256 goes into every row. Inception weights come from
-``--extractor-weights`` or torch hub's cache; otherwise they are downloaded once into that cache,
-unless offline, which is an error naming the file and the option.
+``--extractor-weights``, else the registered location (:mod:`harness.external`,
+``data/weights/weights-inception-2015-12-05-6726825d.pth``), else torch hub's cache; otherwise they
+are downloaded once into that cache, unless offline, which is an error naming the expected file and
+how to supply it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from torch_fidelity.feature_extractor_base import FeatureExtractorBase
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 from torch_fidelity.utils import create_feature_extractor
 
+from harness import external
 from harness.errors import HarnessError
 from harness.images import resize_label
 from harness.metrics import digitsnet
@@ -35,8 +38,7 @@ from harness.metrics.sha import file_sha256
 from harness.registry import Registry
 
 BACKEND = "torch-fidelity"
-INCEPTION_URL = tf_inception.URL_INCEPTION_V3
-INCEPTION_FILE = INCEPTION_URL.rsplit("/", 1)[-1]
+INCEPTION = external.get(external.INCEPTION)
 INCEPTION_RESIZE = f"tf1-bilinear-{tf_inception.FeatureExtractorInceptionV3.INPUT_IMAGE_SIZE}"
 
 
@@ -84,21 +86,20 @@ EXTRACTORS: Registry[Callable[..., Extractor]] = Registry("FID feature extractor
 
 
 def resolve_inception_weights(weights: Path | None, offline: bool) -> Path:
-    """The InceptionV3 weights file: given, cached by torch hub, or downloaded there (not offline)."""
+    """The InceptionV3 weights file: given, at its registered location, cached by torch hub, or downloaded there."""
     if weights is not None:
         if not Path(weights).is_file():
-            raise HarnessError(f"Inception weights file {weights} does not exist (--extractor-weights)")
+            raise HarnessError(INCEPTION.missing(weights, " (--extractor-weights)"))
         return Path(weights)
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_FILE
-    if cached.is_file():
-        return cached
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION.path.name
+    for candidate in (INCEPTION.path, cached):
+        if candidate.is_file():
+            return candidate
     if offline:
-        raise HarnessError(
-            f"Inception weights {INCEPTION_FILE} are not in torch hub's cache ({cached.parent}) and --offline forbids "
-            f"downloading them: pass the file with --extractor-weights PATH (it is {INCEPTION_URL})"
-        )
+        why = f" (and not in torch hub's cache, {cached.parent}; --offline forbids downloading)"
+        raise HarnessError(INCEPTION.missing(why=why))
     cached.parent.mkdir(parents=True, exist_ok=True)
-    torch.hub.download_url_to_file(INCEPTION_URL, str(cached))
+    torch.hub.download_url_to_file(external.INCEPTION_URL, str(cached))
     return cached
 
 

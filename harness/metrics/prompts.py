@@ -1,7 +1,8 @@
 """`harness coco-prompts`: a fixed-seed subset of MS-COCO validation captions as a prompts file.
 
 Text-to-image evaluation (the paper's MS-COCO runs) uses 30,000 captions of the 2014 (or 2017)
-validation set. They are read from a local ``captions_val2014.json``, ordered by annotation id,
+validation set. They are read from a local captions file (by default the registered
+``data/coco/annotations/captions_val2017.json``, :mod:`harness.external`), ordered by annotation id,
 and ``--num`` of them drawn without replacement by numpy's PCG64 with ``--seed``. The file has
 one caption per line (whitespace collapsed); image seed ``s`` is generated from line ``s``
 (0-based). A JSON beside it records the annotations' and the prompts' sha256, seed and count.
@@ -16,13 +17,18 @@ from pathlib import Path
 
 import numpy as np
 
+from harness import external
 from harness.errors import HarnessError
 from harness.metrics.sha import file_sha256
 from harness.shards import atomic_write
 
 
+CAPTIONS = external.get(external.COCO_CAPTIONS)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--annotations", type=Path, required=True, help="captions_val2014.json (or _val2017)")
+    parser.add_argument("--annotations", type=Path, default=CAPTIONS.path,
+                        help=f"MS-COCO captions file, 2017 or 2014 validation (default: {CAPTIONS.location})")
     parser.add_argument("--num", type=int, default=30000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True, help="prompts file (.txt), one caption per line")
@@ -45,7 +51,7 @@ def read_prompts(path: Path) -> tuple[list[str], str]:
 
 def run(args: argparse.Namespace) -> int:
     if not args.annotations.is_file():
-        raise HarnessError(f"MS-COCO annotations {args.annotations} do not exist (--annotations)")
+        raise HarnessError(CAPTIONS.missing(args.annotations, " (--annotations)"))
     prompts = select_captions(json.loads(args.annotations.read_text()), args.num, args.seed)
     text = "".join(p + "\n" for p in prompts).encode()
     atomic_write(args.out, lambda f: f.write(text))

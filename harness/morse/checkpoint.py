@@ -37,7 +37,8 @@ def read_meta(directory: Path) -> dict:
 
 
 def load_dot(directory: Path, dash) -> DotModel:
-    """Rebuild the Dot recorded in ``directory`` around ``dash`` and load its trained weights."""
+    """Rebuild the Dot recorded in ``directory`` around ``dash`` and load its trained weights, on the device
+    and in the dtype of Dash's UNet (Dot's own layers and LoRA are built on the CPU in float32)."""
     meta = read_meta(directory)
     if meta.get("dash_fingerprint") != dash.fingerprint:
         raise HarnessError(
@@ -45,6 +46,7 @@ def load_dot(directory: Path, dash) -> DotModel:
             f"(fingerprint {str(meta.get('dash_fingerprint'))[:12]}), not the loaded {dash.source!r} "
             f"(fingerprint {dash.fingerprint[:12]}): pass the Dash it was trained with, or retrain Dot"
         )
+    like = next(dash.unet.parameters())  # before build_dot adds Dot's own layers and LoRA to the UNet
     dot = build_dot(dash.unet, DotConfig.from_dict(meta["dot_config"]))
     state = load_file(str(Path(directory) / WEIGHTS))
     expected = dot.trainable_state_dict()
@@ -58,4 +60,4 @@ def load_dot(directory: Path, dash) -> DotModel:
             f"(first: {(missing + unexpected + wrong)[0]})"
         )
     dot.load_state_dict(state, strict=False)
-    return dot.eval()
+    return dot.to(device=like.device, dtype=like.dtype).eval()

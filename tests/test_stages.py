@@ -1,0 +1,179 @@
+"""Every stage of `python -m harness` starts and writes its output on tiny inputs (random-weight digits
+Dash, 16 images per point, a few training steps), so a stage that cannot start fails the suite.
+
+STAGE_CASES has one entry per stage of harness.cli.STAGES (a test enforces it): the entry runs the
+stage, through the same `main` the command line calls, and returns the file it must have written.
+Stages that feed others (sample, fid, latency, ...) run once per module and are reused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from harness.cli import STAGES, main
+from metrics_helpers import TINY_CLIP, tiny_clip_checkpoint
+
+DASH = "config:digits"  # random weights of the digits architecture: no asset needed
+SEEDS, BATCH = "0-15", "16"
+TINY_DOT = ["--extra-blocks", "1", "--channels", "8", "--lora-rank", "2"]
+POINTS = {  # a baseline curve and two Morse points, as the tiny workflow test has
+    "ddim_s2": ["--steps", "2"],
+    "ddim_s4": ["--steps", "4"],
+    "ddim_f4_d1": ["--fine-steps", "4", "--dash-steps", "1", "--N", "2"],
+    "ddim_f6_d2": ["--fine-steps", "6", "--dash-steps", "2", "--N", "2"],
+}
+
+
+class Workspace:
+    """A folder of tiny inputs and outputs; each stage invocation runs once, whoever asks first."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._made: set[Path] = set()
+
+    def stage(self, name: str, *args, out: Path, stdout: bool = False) -> Path:
+        """Run `harness NAME --threads 1 ARGS` (once per ``out``), require exit 0, return ``out``
+        (with ``stdout``, the printed report is written there)."""
+        if out not in self._made:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed):
+                code = main([name, "--threads", "1", *map(str, args)])
+            assert code == 0, f"harness {name} exited {code}: {printed.getvalue()[-2000:]}"
+            if stdout:
+                out.write_text(printed.getvalue())
+            self._made.add(out)
+        return out
+
+
+def check(ws: Workspace) -> Path:
+    out = ws.root / "inputs.json"
+    return ws.stage("check", "--experiment", "tiny", "--dash", DASH, "--data", "digits:16:train", "--out", out, out=out)
+
+
+def train_dash(ws: Workspace) -> Path:
+    out = ws.root / "dash"
+    ws.stage("train-dash", "--steps", "2", "--batch-size", "8", "--warmup-steps", "1", "--checkpoint-every", "1",
+             "--log-every", "1", "--out", out, out=out)
+    return out / "diffusion_pytorch_model.safetensors"
+
+
+def train_dot(ws: Workspace) -> Path:
+    out = ws.root / "dot"
+    ws.stage("train-dot", "--dash", DASH, "--data", "digits:16:train", "--steps", "2", "--batch-size", "8",
+             "--groups", "2", "--warmup", "1", *TINY_DOT, "--out", out, out=out)
+    return out / "dot.safetensors"
+
+
+def shard(ws: Workspace, point: str) -> Path:
+    dot = ["--dot", train_dot(ws).parent] if "--fine-steps" in POINTS[point] else []
+    out = ws.root / "samples" / f"{point}.r0.s000.npz"
+    return ws.stage("sample", "--dash", DASH, *POINTS[point], *dot, "--seeds", SEEDS, "--batch-size", BATCH,
+                    "--experiment", "tiny", "--point", point, "--device", "cpu", "--out", out, out=out)
+
+
+def sample(ws: Workspace) -> Path:
+    return shard(ws, "ddim_f6_d2")
+
+
+def fid_row(ws: Workspace, point: str) -> Path:
+    out = ws.root / "metrics" / f"{point}.r0.fid.csv"
+    return ws.stage("fid", shard(ws, point), "--ref", "digits:16:heldout", "--num-samples", "16", "--batch-size",
+                    BATCH, "--refstats-dir", ws.root / "refstats", "--device", "cpu", "--out", out, out=out)
+
+
+def fid(ws: Workspace) -> Path:
+    return fid_row(ws, "ddim_s4")
+
+
+def fid_stats(ws: Workspace) -> Path:
+    out = ws.root / "fidstats" / "ddim_s2.fidstats"
+    return ws.stage("fid-stats", shard(ws, "ddim_s2"), "--batch-size", BATCH, "--device", "cpu", "--out", out, out=out)
+
+
+def latency(ws: Workspace) -> Path:
+    out = ws.root / "latency"
+    dot = json.dumps({"m": 1, "channels": [8], "lora_rank": 2})
+    ws.stage("latency", "--dash", DASH, "--experiment", "tiny", "--dot-config", dot, "--batch-size", "4", "--warmup",
+             "1", "--repeats", "2", "--device", "cpu", "--results-dir", out, out=out)
+    return next(out.glob("latency_*.csv"))
+
+
+def curves(ws: Workspace) -> Path:
+    rows = [fid_row(ws, point) for point in POINTS]
+    out = ws.root / "results" / "tiny.csv"
+    return ws.stage("curves", *rows, "--latency-dir", latency(ws).parent, "-o", out, out=out)
+
+
+def speedup(ws: Workspace) -> Path:
+    out = ws.root / "results" / "tiny_speedup.csv"
+    return ws.stage("speedup", curves(ws), "--metric", "fid", "--out", out,
+                    "--summary-out", ws.root / "results" / "tiny_speedup_summary.csv", out=out)
+
+
+def report(ws: Workspace) -> Path:
+    out = ws.root / "reports"
+    ws.stage("report", curves(ws), "--experiment", "tiny", "--metric", "fid", "--figure", "curves", "--latency-dir",
+             latency(ws).parent, "--shards", sample(ws).parent, "--out-dir", out, "--note", "stage test", out=out)
+    return out / "speedup_tiny.pdf"
+
+
+def coco_prompts(ws: Workspace) -> Path:
+    annotations = ws.root / "captions_val2017.json"
+    captions = [{"id": i, "image_id": i, "caption": f"a drawing of the digit {i % 10}"} for i in range(20)]
+    annotations.write_text(json.dumps({"annotations": captions}))
+    out = ws.root / "prompts.txt"
+    return ws.stage("coco-prompts", "--annotations", annotations, "--num", "16", "--out", out, out=out)
+
+
+def clip(ws: Workspace) -> Path:
+    (ws.root / "clip").mkdir(exist_ok=True)
+    checkpoint = tiny_clip_checkpoint(ws.root / "clip")
+    out = ws.root / "metrics" / "ddim_f6_d2.r0.clip.csv"
+    return ws.stage("clip", sample(ws), "--prompts", coco_prompts(ws), "--num-samples", "16", "--model", TINY_CLIP,
+                    "--clip-checkpoint", checkpoint, "--image-size", "32", "--batch-size", BATCH, "--device", "cpu",
+                    "--offline", "--out", out, out=out)
+
+
+def train_digitsnet(ws: Workspace) -> Path:
+    out = ws.root / "digitsnet.safetensors"
+    return ws.stage("train-digitsnet", "--epochs", "1", "--out", out, out=out)
+
+
+def bench_morse(ws: Workspace) -> Path:
+    return ws.stage("bench-morse", "--dash", DASH, "--batch-size", "4", "--fine-steps", "4", "--dash-steps", "2",
+                    "--channels", "8", "--repeats", "1", out=ws.root / "bench-morse.txt", stdout=True)
+
+
+def bench_metrics(ws: Workspace) -> Path:
+    return ws.stage("bench-metrics", "--extractors", "digitsnet", "--images", "16", "--batch-size", BATCH,
+                    "--memory-counts", "16", "--shard-size", "16", "--device", "cpu",
+                    out=ws.root / "bench-metrics.txt", stdout=True)
+
+
+STAGE_CASES: dict[str, Callable[[Workspace], Path]] = {
+    "check": check, "train-dash": train_dash, "train-dot": train_dot, "sample": sample, "bench-morse": bench_morse,
+    "latency": latency, "curves": curves, "speedup": speedup, "report": report, "fid": fid, "fid-stats": fid_stats,
+    "clip": clip, "coco-prompts": coco_prompts, "train-digitsnet": train_digitsnet, "bench-metrics": bench_metrics,
+}
+
+
+def test_every_stage_has_a_case():
+    assert sorted(STAGE_CASES) == sorted(STAGES), "add a case for each new stage of harness/cli.py to STAGE_CASES"
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Workspace:
+    return Workspace(tmp_path_factory.mktemp("stages"))
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_stage_runs_on_tiny_inputs(stage, workspace):
+    output = STAGE_CASES[stage](workspace)
+    assert output.is_file() and output.stat().st_size > 0, f"harness {stage} wrote nothing to {output}"
