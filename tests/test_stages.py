@@ -148,7 +148,7 @@ def train_digitsnet(ws: Workspace) -> Path:
 
 def bench_morse(ws: Workspace) -> Path:
     return ws.stage("bench-morse", "--dash", DASH, "--batch-size", "4", "--fine-steps", "4", "--dash-steps", "2",
-                    "--channels", "8", "--repeats", "1", out=ws.root / "bench-morse.txt", stdout=True)
+                    "--extra-blocks", "1", "--channels", "8", "--repeats", "1", out=ws.root / "bench-morse.txt", stdout=True)
 
 
 def bench_metrics(ws: Workspace) -> Path:
