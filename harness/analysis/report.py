@@ -21,7 +21,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 
 from harness.analysis import figures, paper_reference, speedup, tables
 from harness.analysis.compare import compare
-from harness.analysis.speedup_cli import add_analysis_arguments, format_speedup, overall_average, select
+from harness.analysis.speedup_cli import add_analysis_arguments, average_line, exceptions, format_points, select
 from harness.errors import HarnessError
 from harness.latency import results as latency_results
 
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         curves_fig.savefig(folder / f"{args.figure}.{ext}", dpi=150)
     if args.tradeoff:
         figures.tradeoff_figure(rows).savefig(folder / "fig8.pdf")
-    speedup_md = _write_table(result.points, folder, "speedup")
+    speedup_md = _write_table(format_points(result.points), folder, "speedup")
     summary_md = _write_table(result.summary, folder, "speedup_summary")
     written = {name: _write_table(t, folder, name) for name, t in
                _paper_tables(args, rows, baseline, morse).items()}
@@ -172,12 +172,13 @@ def run(args: argparse.Namespace) -> int:
     n_text = tables.render(latency.drop(columns=["dot"], errors="ignore").T.reset_index(), "md") if not latency.empty else \
         f"no latency_<device>.csv row for {args.experiment!r} under {args.latency_dir}"
     n_used = rows[["N", "N_device"]].drop_duplicates().to_string(index=False) if {"N", "N_device"} <= set(rows.columns) else "n/a"
-    average_line = f"average speedup: {format_speedup(overall_average(result))}"
+    average = average_line(result)
     no_samples = "no baseline and Morse shards" + (f" in {args.shards}" if args.shards else " (give --shards)")
     pages = {  # one builder per entry of SECTIONS, in order
         "curves and speedups": lambda: curves_fig,
         "speedup table": lambda: _text_page("speedup table", "\n".join(
-            [speedup_md, "", summary_md, "", average_line] + [f"\n{name}\n{text}" for name, text in written.items()])),
+            [speedup_md, "", summary_md, "", *exceptions(result), average]
+            + [f"\n{name}\n{text}" for name, text in written.items()])),
         "N and device": lambda: _text_page("N and device", f"N used in latency_lsd (column N, N_device):\n{n_used}\n\n"
                                                            f"measurements (harness latency):\n{n_text}\n\n"
                                                            f"N, {paper_reference.LABEL} (Table 5):\n{_paper_n()}"),
@@ -193,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
             pdf.savefig(fig)
             plt.close(fig)
     print(f"{pdf_path} ({len(SECTIONS)} pages), figures and tables in {folder}")
-    print(average_line)
+    print(average)
     return 0
 
 
