@@ -9,8 +9,8 @@ Sources:
 - `config:<name>`: a packaged architecture (`harness/models/configs/<name>.json`) with seeded
   random weights, for latency timing only.
 
-The noise schedule comes from the folder's scheduler config when it has one, else from the
-packaged config whose `source` is the hub id.
+The noise schedule and sampler settings (`Dash.noise`, see `harness.samplers.noise`) come from the
+folder's scheduler config when it has one, else from the packaged config whose `source` is the hub id.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import torch
 from harness.errors import HarnessError
 from harness.models import architectures
 from harness.models.fingerprint import state_dict_sha256
+from harness.samplers.noise import noise_settings
 
 CONFIG_PREFIX = "config:"
 DIGITS_SOURCE = "digits"
@@ -93,13 +94,13 @@ def load_dash(
     if source.startswith(CONFIG_PREFIX):
         config = architectures.load_architecture(source[len(CONFIG_PREFIX) :])
         unet = architectures.build_unet(config["unet"], seed=RANDOM_WEIGHTS_SEED, device=device, dtype=dtype)
-        noise, vae = architectures.noise_schedule(config["scheduler"]), None
+        noise, vae = noise_settings(config["scheduler"]), None
     else:
         directory = Path(local_path) if local_path is not None else resolve_directory(source)
         unet, scheduler_config, vae = _read_model_directory(directory, dtype)
         if scheduler_config is None:
             scheduler_config = _packaged_scheduler(source, directory)
-        noise = architectures.noise_schedule(scheduler_config)
+        noise = noise_settings(scheduler_config)
     unet = _frozen(unet, device)
     vae = _frozen(vae, device) if vae is not None else None
     return Dash(unet=unet, noise=noise, sample_shape=architectures.sample_shape(unet), vae=vae, source=source)
