@@ -40,7 +40,8 @@ def add_arguments(parser) -> None:
                         help=f"Dot checkpoint directory (from train-dot), '{ORACLE}' (Dash at every point) or '{ZERO}' (reuse z_ts)")
     parser.add_argument("--sampler", default="ddim", help="one of: " + ", ".join(SAMPLERS))
     parser.add_argument("--eta", type=float, default=None, help="DDIM's eta (default 0)")
-    parser.add_argument("--grid", default="uniform", help="time grid: " + ", ".join(GRIDS))
+    parser.add_argument("--grid", default="trailing",
+                        help="time grid rule (harness/samplers/grids.py names each after its owner's code): " + ", ".join(GRIDS))
     plan = parser.add_argument_group("schedule: give exactly one of --steps, --fine-steps/--dash-steps, --lsd/--ratio")
     plan.add_argument("--steps", type=int, help="plain jump sampling with this many Dash steps (the baseline)")
     plan.add_argument("--fine-steps", type=int, help="Morse: points of the fine grid")
@@ -60,7 +61,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="shard path, ending in .npz")
 
 
-def plan(args, num_train_timesteps: int) -> MorseSchedule:
+def plan(args, noise: dict) -> MorseSchedule:
     """The schedule the arguments ask for, or a HarnessError naming what is wrong."""
     given = [args.steps is not None, args.fine_steps is not None or args.dash_steps is not None,
              args.lsd is not None or args.ratio is not None]
@@ -68,14 +69,14 @@ def plan(args, num_train_timesteps: int) -> MorseSchedule:
         raise HarnessError("give exactly one of --steps, --fine-steps with --dash-steps, or --lsd with --ratio and --N")
     try:
         if args.steps is not None:
-            return plain(make_grid(args.grid, args.steps, num_train_timesteps))
+            return plain(make_grid(args.grid, args.steps, noise))
         if given[1]:
             if args.fine_steps is None or args.dash_steps is None:
                 raise HarnessError("--fine-steps and --dash-steps go together")
-            return plan_from_counts(args.grid, args.fine_steps, args.dash_steps, num_train_timesteps)
+            return plan_from_counts(args.grid, args.fine_steps, args.dash_steps, noise)
         if args.lsd is None or args.ratio is None or args.N is None:
             raise HarnessError("--lsd needs --ratio and --N")
-        return plan_from_budget(args.grid, args.lsd, args.N, args.ratio, num_train_timesteps)
+        return plan_from_budget(args.grid, args.lsd, args.N, args.ratio, noise)
     except ValueError as err:
         raise HarnessError(str(err)) from None
 
@@ -121,7 +122,7 @@ def run(args) -> int:
         raise HarnessError(str(err)) from None
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     dash = load_dash(args.dash, local_path=args.dash_path, device=device)
-    schedule = plan(args, int(dash.noise["num_train_timesteps"]))
+    schedule = plan(args, dash.noise)
     options = {"eta": args.eta} if args.eta is not None else {}
     try:
         sampler = make_sampler(args.sampler, dash.noise, schedule.grid, **options)

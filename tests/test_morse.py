@@ -14,6 +14,8 @@ from harness.samplers import make_sampler
 from harness.seeds import make_generators, per_image_randn
 from harness.shards import read_shard
 
+NOISE = dict(num_train_timesteps=1000, beta_schedule="linear")
+
 
 def _run(dash, schedule, sampler, dot, seeds, source="dash"):
     generators = make_generators(seeds)
@@ -25,7 +27,7 @@ def _run(dash, schedule, sampler, dot, seeds, source="dash"):
 @pytest.mark.parametrize("sampler", ["ddim", "dpm_solver_pp", "ddpm"])
 @pytest.mark.parametrize("source", ["dash", "last"])
 def test_oracle_dot_reproduces_the_plain_sampler_bit_for_bit(tiny_dash, sampler, source):
-    schedule = plan_from_counts("uniform", 8, 3)
+    schedule = plan_from_counts("trailing", 8, 3, NOISE)
     assert schedule.dot_steps == 5
     morse = _run(tiny_dash, schedule, sampler, OracleDot(DashDenoiser(tiny_dash.unet)), [3, 4, 5], source)
     baseline = _run(tiny_dash, plain(list(schedule.grid)), sampler, None, [3, 4, 5])
@@ -34,7 +36,7 @@ def test_oracle_dot_reproduces_the_plain_sampler_bit_for_bit(tiny_dash, sampler,
 
 def test_zero_residual_dot_differs_from_the_oracle(tiny_dash):
     """The oracle test above could pass trivially if Dot were never called: here it matters."""
-    schedule = plan_from_counts("uniform", 8, 3)
+    schedule = plan_from_counts("trailing", 8, 3, NOISE)
     zero = _run(tiny_dash, schedule, "ddim", ZeroResidualDot(), [3])
     oracle = _run(tiny_dash, schedule, "ddim", OracleDot(DashDenoiser(tiny_dash.unet)), [3])
     assert not torch.equal(zero, oracle)
@@ -56,7 +58,7 @@ def test_dot_sees_the_observations_of_eq5_and_eq7(tiny_dash):
 
 
 def test_lsd_accounting():
-    schedule = plan_from_counts("uniform", 20, 5)
+    schedule = plan_from_counts("trailing", 20, 5, NOISE)
     assert (schedule.dash_steps, schedule.dot_steps) == (5, 15)
     assert schedule.lsd(6.0) == pytest.approx(5 + 15 / 6)
     assert lsd_cost(3, 0, 2.0) == 3
@@ -65,7 +67,7 @@ def test_lsd_accounting():
 
 @pytest.mark.parametrize("lsd,N,ratio", [(10, 6.0, 0.5), (3, 2.06, 0.3), (1.33, 3.1, 0.25), (20, 5.5, 0.0)])
 def test_budget_plans_stay_within_the_budget(lsd, N, ratio):
-    schedule = plan_from_budget("uniform", lsd, N, ratio)
+    schedule = plan_from_budget("trailing", lsd, N, ratio, NOISE)
     assert schedule.is_dash[0]
     assert schedule.lsd(N) <= lsd + 1e-9
     assert schedule.lsd(N) > lsd - 1  # spends the budget up to less than one Dash step
@@ -75,7 +77,7 @@ def test_budget_plans_stay_within_the_budget(lsd, N, ratio):
 
 def test_budget_below_one_dash_step_is_an_error():
     with pytest.raises(ValueError, match="below one Dash step"):
-        plan_from_budget("uniform", 0.5, 6.0, 0.5)
+        plan_from_budget("trailing", 0.5, 6.0, 0.5, NOISE)
 
 
 def _sample(tiny_dash_dir, out, seeds, batch, extra=()):
@@ -113,3 +115,14 @@ def test_bad_sample_input_fails_clearly_and_writes_nothing(tiny_dash_dir, tmp_pa
     assert main(base + extra) == 1
     assert message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sample_records_the_official_ddim_grid(tiny_dash_dir, tmp_path):
+    """Issue 10: `harness sample --steps 10 --grid ddim-uniform` on a 1000-step Dash runs and records
+    ermongroup/ddim's grid 900, 800, ..., 0."""
+    out = tmp_path / "s.npz"
+    assert main(["sample", "--dash", str(tiny_dash_dir), "--sampler", "ddim", "--steps", "10", "--grid", "ddim-uniform",
+                 "--seeds", "0-1", "--out", str(out)]) == 0
+    meta = read_shard(out).meta
+    assert meta["grid_name"] == "ddim-uniform" and meta["grid"] == list(range(900, -1, -100))
+    assert meta["dash_steps"] == 10 and meta["is_dash"] == [True] * 10

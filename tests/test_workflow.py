@@ -120,7 +120,7 @@ TINY = {
             "dots": {"tiny": {"sampler": "ddim", "variant": "shared", "m": 1, "channels": [8], "lora_rank": 2,
                               "gpus": 1, "train": {"steps": 3, "batch_size": 8, "max_gap": 400, "warmup": 1,
                                                    "checkpoint_every": 10}}},
-            "series": [{"name": "ddim", "sampler": "ddim", "grid": "uniform", "dot": "tiny",
+            "series": [{"name": "ddim", "sampler": "ddim", "grid": "trailing", "dot": "tiny",
                         "baseline_steps": [2, 4],
                         "morse": [{"fine_steps": 4, "dash_steps": 1}, {"fine_steps": 6, "dash_steps": 2}]}],
             "latency": {"batch_size": 8, "warmup": 1, "repeats": 3},

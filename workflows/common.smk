@@ -225,7 +225,7 @@ def sample_args(wildcards):
     exp, p = wildcards.exp, point(wildcards.exp, wildcards.point)
     series = p["series"]
     args = [dash_args(exp, series), f"--sampler {series.get('sampler', 'ddim')}",
-            f"--grid {series.get('grid', 'uniform')}", p["plan"]]
+            f"--grid {series['grid']}", p["plan"]]
     if p["method"] == "morse":
         args.append(f"--dot work/{exp}/dot/{series['dot']} --trajectory-source {series.get('trajectory_source', 'dash')}")
     if series.get("eta") is not None:

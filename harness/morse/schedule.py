@@ -56,12 +56,14 @@ def spread_dash(fine_steps: int, dash_steps: int) -> tuple[bool, ...]:
     return tuple(i in positions for i in range(fine_steps))
 
 
-def plan_from_counts(grid_name: str, fine_steps: int, dash_steps: int, num_train_timesteps: int = 1000) -> MorseSchedule:
-    """A fine grid of ``fine_steps`` points with ``dash_steps`` of them run by Dash."""
-    return MorseSchedule(tuple(make_grid(grid_name, fine_steps, num_train_timesteps)), spread_dash(fine_steps, dash_steps))
+def plan_from_counts(grid_name: str, fine_steps: int, dash_steps: int, noise: dict) -> MorseSchedule:
+    """The fine grid of rule ``grid_name`` for ``fine_steps`` steps on the Dash's noise schedule, with
+    ``dash_steps`` of its points run by Dash (spread over the points the grid really has)."""
+    grid = make_grid(grid_name, fine_steps, noise)
+    return MorseSchedule(tuple(grid), spread_dash(len(grid), dash_steps))
 
 
-def plan_from_budget(grid_name: str, lsd: float, N: float, ratio: float, num_train_timesteps: int = 1000) -> MorseSchedule:
+def plan_from_budget(grid_name: str, lsd: float, N: float, ratio: float, noise: dict) -> MorseSchedule:
     """Sec. 2.3: a budget of n = ``lsd`` LSD with exchanged-steps ratio k/n = ``ratio``:
     d = n - k Dash steps (at least one) and r = floor(N k) Dot steps, so that d + r/N <= n."""
     if lsd < 1:
@@ -71,7 +73,7 @@ def plan_from_budget(grid_name: str, lsd: float, N: float, ratio: float, num_tra
     dash = max(1, int(round(lsd * (1 - ratio))))
     dash = min(dash, int(math.floor(lsd)))
     dot = int(math.floor(N * (lsd - dash) + 1e-9))
-    return plan_from_counts(grid_name, dash + dot, dash, num_train_timesteps)
+    return plan_from_counts(grid_name, dash + dot, dash, noise)
 
 
 def plain(grid: list[int]) -> MorseSchedule:
