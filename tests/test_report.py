@@ -20,12 +20,12 @@ def _rows() -> pd.DataFrame:
         for lsd, fid in ((4, 40.0), (8, 24.0), (16, 16.0), (32, 12.0)):
             for scale, extra in ((2.0, 1.0), (7.5, 0.0)):
                 rows.append(dict(experiment="toy", method="baseline", sampler="ddim", dash_steps=lsd, dot_steps=0,
-                                 guidance_scale=scale, seeds=seeds, num_samples=50, fid=fid + extra,
+                                 requested_ratio=0.0, guidance_scale=scale, seeds=seeds, num_samples=50, fid=fid + extra,
                                  fid_backend="torch-fidelity", clip_score=20 + scale + lsd / 8))
         for dash, dot, fid in ((2, 12, 24.0), (4, 24, 16.0), (8, 48, 12.0)):  # N = 6: 4, 8, 16 LSD; 2x
             for scale, extra in ((2.0, 1.0), (7.5, 0.0)):
                 rows.append(dict(experiment="toy", method="morse", sampler="ddim", dash_steps=dash, dot_steps=dot,
-                                 guidance_scale=scale, seeds=seeds, num_samples=50, fid=fid + extra,
+                                 requested_ratio=0.5, guidance_scale=scale, seeds=seeds, num_samples=50, fid=fid + extra,
                                  fid_backend="torch-fidelity", clip_score=21 + scale + dash / 4))
     return pd.DataFrame(rows)
 

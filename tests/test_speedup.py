@@ -236,3 +236,21 @@ def test_speedup_stage_names_bounds_and_na_points_and_prints_a_bounded_average(t
     saved = pd.read_csv(summary).iloc[0]
     assert saved["average_is_upper_bound"] and saved["upper_bounds"] == 1 and saved["n_a"] == 1
     assert saved["average_speedup"] == pytest.approx(0.625)
+
+
+def test_curves_stage_gives_each_request_of_a_shared_schedule_its_own_row(tmp_path):
+    """A schedule sampled once for two requests (fig13 at LSD 3: k/n 0.3 and 0.5) comes back as two
+    rows, each with its own name and requested ratio, grouped apart by requested_ratio."""
+    shared = '[{"point": "ddim_l3_k0p5", "method": "morse", "requested_lsd": 3, "requested_ratio": 0.5}]'
+    rows = pd.DataFrame({"experiment": ["e"] * 2, "method": ["baseline", "morse"], "point": ["ddim_s3", "ddim_l3_k0p3"],
+                         "dash_steps": [3, 2], "dot_steps": [0, 6], "requested_lsd": [3.0, 3.0],
+                         "requested_ratio": [0.0, 0.3], "also_serves": ["[]", shared], "fid": [30.0, 20.0]})
+    out = tmp_path / "out.csv"
+    assert main(["curves", _write(tmp_path, "rows.csv", rows), "-o", str(out), "--N", "6"]) == 0
+    frame = pd.read_csv(out).set_index("point")
+    assert list(frame.index) == ["ddim_s3", "ddim_l3_k0p3", "ddim_l3_k0p5"] and "also_serves" not in frame
+    assert frame.loc["ddim_l3_k0p5", "requested_ratio"] == 0.5 and frame.loc["ddim_l3_k0p5", "sampled_as"] == "ddim_l3_k0p3"
+    assert frame.loc["ddim_l3_k0p5", "exchanged_ratio"] == frame.loc["ddim_l3_k0p3", "exchanged_ratio"] == 0.33
+    result = compare(frame[frame["method"] == "baseline"], frame[frame["method"] == "morse"].reset_index(), "fid",
+                     group_by=("requested_ratio",), baseline_by=())
+    assert result.summary["requested_ratio"].tolist() == [0.3, 0.5] and result.summary["points"].tolist() == [1, 1]

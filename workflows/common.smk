@@ -7,12 +7,20 @@ import json
 import math
 import os
 import shlex
+import sys
 
 import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 BASE = workflow.basedir
+sys.path.insert(0, BASE)  # the harness of this checkout plans the schedules it will run
+from harness.errors import HarnessError  # noqa: E402
+from harness.models import architectures, dash as dash_module  # noqa: E402
+from harness.morse import budget  # noqa: E402
+from harness.morse.schedule import plain, plan_from_budget, plan_from_counts  # noqa: E402
+from harness.samplers import make_grid  # noqa: E402
+from harness.samplers.noise import noise_settings  # noqa: E402
 SCHEMA = os.path.join(BASE, "config", "schema.json")
 LAUNCH = f"python {shlex.quote(os.path.join(BASE, 'workflows', 'scripts', 'launch.py'))}"
 
@@ -123,31 +131,73 @@ def _num(value):
     return text.replace(".", "p").replace("-", "m")
 
 
+@functools.lru_cache(maxsize=None)
+def _plan_noise(source, path):
+    """The noise settings a Dash will sample with, read without its weights (harness/models/dash.py);
+    for a Dash not here yet, its packaged config's, else diffusers' 1000-step default (said on stderr)."""
+    try:
+        return dash_module.scheduler_settings(source, local_path=path)
+    except HarnessError:
+        packaged = architectures.architecture_for_source(source)
+        if packaged is not None:
+            return noise_settings(packaged["scheduler"])
+        print(f"plan: no scheduler config for Dash {source!r} yet: its schedules are planned on diffusers' default "
+              "1000-step schedule", file=sys.stderr)
+        return noise_settings({})
+
+
 def _series_points(exp, series):
-    """(name, point) for every baseline and Morse point of one series, expanded over guidance scales."""
+    """(name, point) for every baseline and Morse point of one series, expanded over guidance scales.
+    Each point carries its schedule, planned here with the Dash's noise settings, and what it
+    requested (LSD, k/n); a budget is passed on to `harness sample` as the step counts it resolved to."""
     scales = series.get("guidance_scales") or [None]
-    name = series["name"]
+    name, grid = series["name"], series["grid"]
+    dash = dash_of(exp, series)
+    noise = _plan_noise(dash["source"], dash.get("path"))
     for scale in scales:
         suffix = "" if scale is None else f"_g{_num(scale)}"
         for steps in series.get("baseline_steps", []):
             yield f"{name}_s{steps}{suffix}", dict(method="baseline", series=series, guidance_scale=scale,
-                                                  plan=f"--steps {steps}")
+                                                  plan=f"--steps {steps}", schedule=plain(make_grid(grid, steps, noise)),
+                                                  requested_lsd=float(steps), requested_ratio=0.0)
         for morse in series.get("morse", []):
             if "fine_steps" in morse:
                 point = f"{name}_f{morse['fine_steps']}_d{morse['dash_steps']}{suffix}"
                 plan = f"--fine-steps {morse['fine_steps']} --dash-steps {morse['dash_steps']}"
+                schedule = plan_from_counts(grid, morse["fine_steps"], morse["dash_steps"], noise)
+                requested = (None, None)
                 if morse.get("N"):
                     plan += f" --N {morse['N']}"
+                    asked = budget.counts(morse["dash_steps"], morse["fine_steps"] - morse["dash_steps"], morse["N"])
+                    requested = (asked.lsd, asked.ratio)
             else:
                 point = f"{name}_l{_num(morse['lsd'])}_k{_num(morse['ratio'])}{suffix}"
-                plan = f"--lsd {morse['lsd']} --ratio {morse['ratio']} --N {morse['N']}"
-            yield point, dict(method="morse", series=series, guidance_scale=scale, plan=plan)
+                schedule, counts = plan_from_budget(grid, morse["lsd"], morse["N"], morse["ratio"], noise)
+                plan = (f"--fine-steps {counts.grid_steps} --dash-steps {counts.dash_steps} --N {morse['N']}"
+                        f" --requested-lsd {morse['lsd']} --requested-ratio {morse['ratio']}")
+                requested = (float(morse["lsd"]), float(morse["ratio"]))
+            yield point, dict(method="morse", series=series, guidance_scale=scale, plan=plan, schedule=schedule,
+                              requested_lsd=requested[0], requested_ratio=requested[1])
+
+
+def _schedule_key(exp, p):
+    """What determines a point's samples: Dash, sampler, guidance, the grid and its Dash/Dot
+    assignment, and the Dot and its observations when Dot runs. Points with one key are one computation."""
+    series, schedule = p["series"], p["schedule"]
+    key = (json.dumps(dash_of(exp, series), sort_keys=True), series.get("sampler", "ddim"), series.get("eta"),
+           p["guidance_scale"], schedule.grid, schedule.is_dash)
+    return key + ((series["dot"], series.get("trajectory_source", "dash")) if schedule.dot_steps else ())
 
 
 @functools.lru_cache(maxsize=None)
 def points(exp):
-    """Every point of an experiment, by name (names are unique; a repeated one is a config error)."""
-    found = {}
+    """Every point of an experiment, by name (names are unique; a repeated one is a config error).
+
+    Requests that resolve to the same schedule (harness/morse/budget.py: at LSD 3 and N = 6 only
+    three schedules exist) are sampled once: the first is sampled (`sampled_as` is itself) and lists
+    the others in `also_serves`, which `harness curves` turns into rows of their own. The plan says
+    which, on stderr."""
+    found, first = {}, {}
     for series in experiment(exp)["series"]:
         for name, point in _series_points(exp, series):
             if name in found:
@@ -155,8 +205,22 @@ def points(exp):
             if point["method"] == "morse" and series.get("dot") not in experiment(exp).get("dots", {}):
                 raise WorkflowError(f"experiment {exp!r}, series {series['name']!r}: Morse points need `dot:` naming "
                                     f"one of the experiment's `dots` ({', '.join(experiment(exp).get('dots', {})) or 'none'})")
+            owner = first.setdefault(_schedule_key(exp, point), name)
+            point.update(sampled_as=owner, also_serves=[])
+            if owner != name:
+                found[owner]["also_serves"].append({"point": name, "method": point["method"],
+                                                    "requested_lsd": point["requested_lsd"],
+                                                    "requested_ratio": point["requested_ratio"]})
+                schedule = point["schedule"]
+                print(f"plan: experiment {exp!r}: {name} resolves to the schedule of {owner} ({schedule.dash_steps} "
+                      f"Dash + {schedule.dot_steps} Dot steps): sampled once, reported under both names", file=sys.stderr)
             found[name] = point
     return found
+
+
+def sampled_points(exp):
+    """The points whose shards are sampled (one per distinct schedule)."""
+    return [name for name, p in points(exp).items() if p["sampled_as"] == name]
 
 
 def point(exp, name):
@@ -204,7 +268,7 @@ def metric_rows(exp):
     """One CSV row file per (point, repeat, metric)."""
     return [
         f"work/{exp}/metrics/{name}.r{rep}.{metric}.csv"
-        for name in points(exp)
+        for name in sampled_points(exp)
         for rep in range(samples(exp)["repeats"])
         for metric in metric_names(exp)
     ]
@@ -234,6 +298,7 @@ def sample_args(wildcards):
         args.append(f"--guidance-scale {p['guidance_scale']}")
     args.append(f"--seeds {seed_range(exp, wildcards.rep, wildcards.shard)} --batch-size {samples(exp)['batch_size']}")
     args.append(f"--experiment {exp} --point {wildcards.point}")
+    args += [f"--also-serves {shlex.quote(json.dumps(request))}" for request in p["also_serves"]]
     return " ".join(args)
 
 

@@ -47,7 +47,7 @@ for _name, _spec in {
     "fig7": FigureSpec("Fig. 7: Stable Diffusion over guidance scales", panel_by="guidance_scale"),
     "fig9": FigureSpec("Fig. 9: same number of steps", line_by="fine_steps"),
     "fig12": FigureSpec("Fig. 12: trajectory source", line_by="trajectory_source"),
-    "fig13": FigureSpec("Fig. 13: exchanged-steps ratio", line_by="exchanged_ratio", log_x=False),
+    "fig13": FigureSpec("Fig. 13: exchanged-steps ratio", line_by="requested_ratio", log_x=False),
     "curves": FigureSpec("latency-metric curves"),
 }.items():
     FIGURES.register(_name)(_spec)

@@ -15,7 +15,10 @@ the rule's name and the step count asked for.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -150,12 +153,11 @@ def lcm(steps: int, schedule: NoiseSchedule) -> list[int]:
     return [int(t) for t in scheduler.timesteps]
 
 
-def make_grid(name: str, num_steps: int, noise: dict) -> list[int]:
-    """The grid of rule ``name`` for ``num_steps`` steps on the Dash's noise schedule (``Dash.noise``):
-    distinct time points, descending (see the module docstring for counts that differ from S)."""
+def grid_points(name: str, num_steps: int, schedule: NoiseSchedule) -> list[int]:
+    """The grid of rule ``name`` for ``num_steps`` steps: distinct time points, descending (see the
+    module docstring for counts that differ from S)."""
     if num_steps < 1:
         raise ValueError(f"a time grid needs at least one step, got {num_steps}")
-    schedule = NoiseSchedule(noise)
     T = schedule.num_train_timesteps
     if num_steps > T:
         raise ValueError(f"{num_steps} steps do not fit in {T} training steps")
@@ -163,3 +165,31 @@ def make_grid(name: str, num_steps: int, noise: dict) -> list[int]:
     if points[0] > T - 1 or points[-1] < 0:
         raise ValueError(f"time grid {name!r} for {num_steps} steps leaves [0, {T - 1}]: {points[0]} ... {points[-1]}")
     return points
+
+
+def make_grid(name: str, num_steps: int, noise: dict) -> list[int]:
+    """The grid of rule ``name`` for ``num_steps`` steps on the Dash's noise settings (``Dash.noise``)."""
+    return grid_points(name, num_steps, NoiseSchedule(noise))
+
+
+def grid_counter(name: str, noise: dict) -> Callable[[int], int | None]:
+    """F -> how many points rule ``name`` visits for F steps; None for F beyond the training steps,
+    and T + 1 (more than any budget has room for) where the rule cannot make a grid of F steps.
+    Counts are remembered per rule and noise settings (planning asks for the same ones again)."""
+    return _counter(name, json.dumps(noise, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=None)
+def _counter(name: str, noise_json: str) -> Callable[[int], int | None]:
+    schedule = NoiseSchedule(json.loads(noise_json))
+
+    @functools.lru_cache(maxsize=None)
+    def visited(num_steps: int) -> int | None:
+        if num_steps > schedule.num_train_timesteps:
+            return None
+        try:
+            return len(grid_points(name, num_steps, schedule))
+        except ValueError:
+            return schedule.num_train_timesteps + 1
+
+    return visited
