@@ -3,7 +3,9 @@
 Each is a callable over a batch. Conditioning (class labels, text embeddings) is bound at
 construction; with a guidance scale, both models run classifier-free guidance (Ho & Salimans
 2021): out = out_u + s (out_c - out_u). For Dot the guidance mixes its two residuals, so
-z_ti = z_ts + eta_u + s (eta_c - eta_u); Dot is trained over scales drawn from [2, 10].
+z_ti = z_ts + eta_u + s (eta_c - eta_u). Dot training (harness/morse/train.py) is unconditional so
+far: training over guidance scales (the paper's SD setting, scales 2-10) is not wired yet, see
+docs/morse.md.
 """
 
 from __future__ import annotations
