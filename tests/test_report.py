@@ -61,7 +61,7 @@ def test_report_builds_one_page_per_section(results_csv, tmp_path, capsys):
     assert main(argv) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "average speedup: 2.00x"
     pdf = (out_dir / "speedup_toy.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF") and _pages(pdf) == len(SECTIONS) == 6
+    assert pdf.startswith(b"%PDF") and _pages(pdf) == len(SECTIONS) == 7  # issue 10: + Dot held-out error by gap
     folder = out_dir / "toy"
     for name in ("curves.pdf", "curves.png", "speedup.md", "speedup.tex", "table1.md", "table1.tex", "table7.md"):
         assert (folder / name).stat().st_size > 0
@@ -96,3 +96,16 @@ def test_latency_table_has_one_column_group_per_device():
 
 def test_every_paper_figure_form_is_registered():
     assert {"fig4", "fig5", "fig6", "fig7", "fig9", "fig12", "fig13"} <= set(figures.FIGURES)
+
+
+def test_the_report_shows_each_dots_heldout_error_by_gap(tmp_path):
+    from harness.analysis.report import _dot_heldout
+
+    held = {"dot_mse": 0.01, "zero_residual_mse": 0.04, "pairs": 30,
+            "by_gap": [{"gap": "1-50", "pairs": 20, "dot_mse": 0.005, "zero_residual_mse": 0.01, "dot_over_zero": 0.5},
+                       {"gap": "701-1000", "pairs": 10, "dot_mse": 0.02, "zero_residual_mse": 0.1, "dot_over_zero": 0.2}]}
+    (tmp_path / "ddim").mkdir()
+    (tmp_path / "ddim" / "dot.json").write_text(json.dumps({"heldout": held}))
+    text = _dot_heldout(tmp_path)
+    assert "Dot ddim" in text and "701-1000" in text and "0.2" in text
+    assert "give --dots" in _dot_heldout(None)

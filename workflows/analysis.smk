@@ -44,4 +44,5 @@ rule report:
         note=lambda wc: shlex.quote(experiment(wc.exp).get("note") or experiment(wc.exp)["title"]),
     shell:
         "python -m harness report {input.rows} --experiment {wildcards.exp} {params.args} --note {params.note}"
-        " --latency-dir {params.latency} --shards samples/{wildcards.exp} --out-dir reports > {log} 2>&1"
+        " --latency-dir {params.latency} --shards samples/{wildcards.exp} --dots work/{wildcards.exp}/dot"
+        " --out-dir reports > {log} 2>&1"

@@ -43,11 +43,13 @@ class DashDenoiser:
         self.channels = unet.config.in_channels
 
     def _forward(self, x, t, **cond):
-        t = torch.full((x.shape[0],), int(t), device=x.device, dtype=torch.long)
+        if not isinstance(t, torch.Tensor):
+            t = torch.full((x.shape[0],), int(t), device=x.device, dtype=torch.long)
         return self.unet(x, t, **cond).sample[:, : self.channels]  # learned-variance models: keep eps
 
     @torch.no_grad()
-    def __call__(self, x: torch.Tensor, t: int) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, t: int | torch.Tensor) -> torch.Tensor:
+        """At one time point t, or at one per image (a tensor of timesteps, as Dot training draws them)."""
         return self.guidance(self._forward, x, t)
 
 

@@ -12,7 +12,9 @@ thresholding and ``set_alpha_to_one`` as diffusers' DDIMScheduler does (``NoiseS
 
 from __future__ import annotations
 
+import functools
 import inspect
+import json
 
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
@@ -52,16 +54,22 @@ def dynamic_threshold(x0: torch.Tensor, ratio: float, max_value: float) -> torch
     return (flat.clamp(-s, s) / s).reshape(x0.shape).to(x0.dtype)
 
 
+@functools.lru_cache(maxsize=32)
+def _alphas_cumprod(kwargs_json: str) -> torch.Tensor:
+    """alpha_bar of diffusers' DDPMScheduler on these settings (remembered: samplers are built per
+    pair in Dot training). Shared between schedules: read it, never write to it."""
+    return DDPMScheduler(**json.loads(kwargs_json)).alphas_cumprod.to(torch.float64)
+
+
 class NoiseSchedule:
     """alpha_bar on the integer training steps (alpha_bar(-1) = 1, the empty product) and the
     settings of the Dash's scheduler config (see ``noise_settings``)."""
 
     def __init__(self, noise: dict):
         self.settings = {**noise_settings({}), **{k: v for k, v in noise.items() if k in SETTINGS}}
-        scheduler = DDPMScheduler(**scheduler_kwargs(self.settings, DDPMScheduler))
-        self.alphas_cumprod = scheduler.alphas_cumprod.to(torch.float64)
-        self.num_train_timesteps = int(scheduler.config.num_train_timesteps)
-        self.prediction_type = scheduler.config.prediction_type
+        self.alphas_cumprod = _alphas_cumprod(json.dumps(scheduler_kwargs(self.settings, DDPMScheduler), sort_keys=True))
+        self.num_train_timesteps = len(self.alphas_cumprod)
+        self.prediction_type = self.settings["prediction_type"]
 
     def alpha_bar(self, t: int) -> float:
         return 1.0 if t < 0 else float(self.alphas_cumprod[t])
