@@ -15,6 +15,7 @@ Examples:
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from harness import provenance
 from harness.errors import HarnessError
 from harness.morse.denoisers import DashDenoiser, DotDenoiser, OracleDot, ZeroResidualDot
 from harness.morse.sampling import TRAJECTORY_SOURCES, morse_sample
-from harness.morse.schedule import MorseSchedule, lsd_cost, plain, plan_from_budget, plan_from_counts
+from harness.morse import budget
+from harness.morse.schedule import MorseSchedule, plain, plan_from_budget, plan_from_counts
 from harness.samplers import GRIDS, SAMPLERS, make_grid, make_sampler
 from harness.seeds import make_generators, per_image_randn
 from harness.shards import Shard, parse_seeds, write_shard
@@ -41,7 +43,8 @@ def add_arguments(parser) -> None:
                         help=f"Dot checkpoint directory (from train-dot), '{ORACLE}' (Dash at every point) or '{ZERO}' (reuse z_ts)")
     parser.add_argument("--sampler", default="ddim", help="one of: " + ", ".join(SAMPLERS))
     parser.add_argument("--eta", type=float, default=None, help="DDIM's eta (default 0)")
-    parser.add_argument("--grid", default="uniform", help="time grid: " + ", ".join(GRIDS))
+    parser.add_argument("--grid", default="trailing",
+                        help="time grid rule (harness/samplers/grids.py names each after its owner's code): " + ", ".join(GRIDS))
     plan = parser.add_argument_group("schedule: give exactly one of --steps, --fine-steps/--dash-steps, --lsd/--ratio")
     plan.add_argument("--steps", type=int, help="plain jump sampling with this many Dash steps (the baseline)")
     plan.add_argument("--fine-steps", type=int, help="Morse: points of the fine grid")
@@ -49,6 +52,10 @@ def add_arguments(parser) -> None:
     plan.add_argument("--lsd", type=float, help="Morse: latency budget in LSD (Sec. 2.3)")
     plan.add_argument("--ratio", type=float, help="Morse: exchanged-steps ratio k/n (Fig. 13)")
     plan.add_argument("--N", type=float, help="Dash/Dot latency ratio: needed with --lsd, recorded otherwise")
+    plan.add_argument("--requested-lsd", type=float,
+                      help="with --fine-steps/--dash-steps: the LSD budget they were resolved from (recorded)")
+    plan.add_argument("--requested-ratio", type=float,
+                      help="with --fine-steps/--dash-steps: the k/n they were resolved from (recorded)")
     parser.add_argument("--trajectory-source", default="dash", choices=TRAJECTORY_SOURCES,
                         help="Eq. 5 (observations at Dash's last point) or Eq. 7 (last step of either model)")
     parser.add_argument("--guidance-scale", type=float, default=None,
@@ -57,28 +64,49 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--experiment", default="adhoc")
     parser.add_argument("--point", default=None, help="name of this latency point (default: from the schedule)")
+    parser.add_argument("--also-serves", action="append", default=[], metavar="JSON",
+                        help='another request this schedule answers (the workflow samples a shared schedule once): '
+                             '{"point": ..., "method": ..., "requested_lsd": ..., "requested_ratio": ...}')
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--out", required=True, type=Path, help="shard path, ending in .npz")
 
 
-def plan(args, num_train_timesteps: int) -> MorseSchedule:
-    """The schedule the arguments ask for, or a HarnessError naming what is wrong."""
+def plan(args, noise: dict) -> tuple[MorseSchedule, dict]:
+    """The schedule the arguments ask for and what they requested: the step count asked of the grid,
+    the LSD and k/n (a baseline: its steps and 0; counts: their cost under --N, or the budget they
+    were resolved from, --requested-lsd/--requested-ratio). A HarnessError names what is wrong."""
     given = [args.steps is not None, args.fine_steps is not None or args.dash_steps is not None,
              args.lsd is not None or args.ratio is not None]
     if sum(given) != 1:
         raise HarnessError("give exactly one of --steps, --fine-steps with --dash-steps, or --lsd with --ratio and --N")
     try:
         if args.steps is not None:
-            return plain(make_grid(args.grid, args.steps, num_train_timesteps))
+            asked = {"requested_steps": args.steps, "requested_lsd": float(args.steps), "requested_ratio": 0.0}
+            return plain(make_grid(args.grid, args.steps, noise)), asked
         if given[1]:
             if args.fine_steps is None or args.dash_steps is None:
                 raise HarnessError("--fine-steps and --dash-steps go together")
-            return plan_from_counts(args.grid, args.fine_steps, args.dash_steps, num_train_timesteps)
+            counts = budget.counts(args.dash_steps, args.fine_steps - args.dash_steps, args.N) if args.N else None
+            asked = {"requested_steps": args.fine_steps,
+                     "requested_lsd": args.requested_lsd if args.requested_lsd is not None else counts and counts.lsd,
+                     "requested_ratio": args.requested_ratio if args.requested_ratio is not None else counts and counts.ratio}
+            return plan_from_counts(args.grid, args.fine_steps, args.dash_steps, noise), asked
         if args.lsd is None or args.ratio is None or args.N is None:
             raise HarnessError("--lsd needs --ratio and --N")
-        return plan_from_budget(args.grid, args.lsd, args.N, args.ratio, num_train_timesteps)
+        schedule, counts = plan_from_budget(args.grid, args.lsd, args.N, args.ratio, noise)
+        return schedule, {"requested_steps": counts.grid_steps, "requested_lsd": args.lsd, "requested_ratio": args.ratio}
     except ValueError as err:
         raise HarnessError(str(err)) from None
+
+
+def achieved(schedule: MorseSchedule, N: float | None) -> dict:
+    """The schedule's cost in LSD (``lsd_cost``) and Dot share under the planning N (None without N)."""
+    if schedule.dot_steps == 0:
+        return {"lsd_cost": float(schedule.dash_steps), "achieved_ratio": 0.0}
+    if not N:
+        return {"lsd_cost": None, "achieved_ratio": None}
+    counts = budget.counts(schedule.dash_steps, schedule.dot_steps, N)
+    return {"lsd_cost": counts.lsd, "achieved_ratio": counts.ratio}
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -122,7 +150,15 @@ def run(args) -> int:
         raise HarnessError(str(err)) from None
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     dash = load_dash(args.dash, local_path=args.dash_path, device=device)
-    schedule = plan(args, int(dash.noise["num_train_timesteps"]))
+    schedule, asked = plan(args, dash.noise)
+    if len(schedule.grid) != asked["requested_steps"]:
+        print(f"note: time grid {args.grid!r} visits {len(schedule.grid)} points for {asked['requested_steps']} "
+              f"requested steps (its owner's rule, see harness/samplers/grids.py); the shard counts "
+              f"{len(schedule.grid)}", file=sys.stderr)
+    try:
+        also_serves = [json.loads(spec) for spec in args.also_serves]
+    except json.JSONDecodeError as err:
+        raise HarnessError(f"--also-serves takes JSON: {err}") from None
     options = {"eta": args.eta} if args.eta is not None else {}
     try:
         sampler = make_sampler(args.sampler, dash.noise, schedule.grid, **options)
@@ -145,14 +181,16 @@ def run(args) -> int:
 
     meta = {
         "experiment": args.experiment,
-        "method": "baseline" if schedule.dot_steps == 0 else "morse",
+        "method": "baseline" if args.steps is not None else "morse",
         "point": args.point or default_point(schedule),
         "sampler": args.sampler,
         "sampler_options": options,
         "grid_name": args.grid,
         **schedule.to_meta(),
         "N": args.N,
-        "lsd_cost": schedule.dash_steps if schedule.dot_steps == 0 else (lsd_cost(schedule.dash_steps, schedule.dot_steps, args.N) if args.N else None),
+        **asked,
+        **achieved(schedule, args.N),
+        "also_serves": also_serves,
         "guidance_scale": None,
         "dash": dash.source,
         "dash_fingerprint": dash.fingerprint,

@@ -14,6 +14,7 @@ from harness.errors import HarnessError
 from harness.models import architectures
 from harness.models.dash import DIGITS_DIR, load_dash
 from harness.models.fingerprint import state_dict_sha256
+from harness.samplers.noise import SETTINGS, noise_settings
 
 TINY_UNET = {
     "_class_name": "UNet2DModel",
@@ -62,16 +63,20 @@ def test_packaged_config_builds_with_its_documented_parameter_count(name):
     dash = load_dash(f"config:{name}", device="meta")
     assert sum(p.numel() for p in dash.unet.parameters()) == config["parameters"]
     assert list(dash.sample_shape) == config["sample_shape"]
-    assert set(dash.noise) == set(architectures.NOISE_KEYS)
+    assert set(dash.noise) == set(SETTINGS)
 
 
 def test_ddpm_cifar10_matches_the_published_model():
     config = architectures.load_architecture("ddpm-cifar10-32")
     assert round(config["parameters"] / 1e6, 1) == 35.7
-    assert architectures.noise_schedule(config["scheduler"]) == {
+    settings = noise_settings(config["scheduler"])
+    assert {k: settings[k] for k in ("num_train_timesteps", "beta_start", "beta_end", "beta_schedule",
+                                     "prediction_type")} == {
         "num_train_timesteps": 1000, "beta_start": 0.0001, "beta_end": 0.02,
         "beta_schedule": "linear", "prediction_type": "epsilon",
     }
+    # the published scheduler config: DDPM's fixed_large variance and clipping, which the samplers honour
+    assert settings["variance_type"] == "fixed_large" and settings["clip_sample"] is True
 
 
 @pytest.mark.parametrize("name", ["sd-v1-4-unet", "lcm-sdxl-unet"])

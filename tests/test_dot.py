@@ -91,14 +91,60 @@ def test_dash_weights_unchanged_in_memory_by_a_training_step(tiny_dash):
     before = [(p, p.detach().clone()) for p in tiny_dash.unet.parameters()]  # LoRA wraps, keeps these
     dot = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(16,), lora_rank=4))
     optimizer = torch.optim.AdamW([p for p in dot.parameters() if p.requires_grad], lr=1e-2)
-    batch = make_pairs(DashDenoiser(tiny_dash.unet), "ddim", tiny_dash.noise, torch.randn(4, 1, 16, 16), 2, 400,
-                       torch.Generator().manual_seed(0))
+    batch = make_pairs(DashDenoiser(tiny_dash.unet), "ddim", tiny_dash.noise, torch.randn(4, 1, 16, 16),
+                       torch.Generator().manual_seed(0), max_gap=400, groups=2)
     for _ in range(2):
         optimizer.zero_grad()
         residual_loss(dot, batch).backward()
         assert all(p.grad is None for p, _ in before)
         optimizer.step()
     assert all(torch.equal(p, copy) for p, copy in before)
+
+
+def test_pairs_are_drawn_over_the_whole_range_as_algorithm_1():
+    from harness.morse.train import draw_pairs
+
+    t_s, t_o = draw_pairs(20000, 1000, torch.Generator().manual_seed(0))
+    gap = t_s - t_o
+    assert (gap >= 1).all() and t_o.min() >= 0 and t_s.max() <= 999
+    assert gap.max() > 950 and (gap > 400).float().mean() > 0.3  # old default: never beyond 400
+    assert abs(gap.float().mean().item() - 333) < 10  # E|a - b| = (T^2 - 1) / 3T for two uniform steps
+    t_s, t_o = draw_pairs(2000, 1000, torch.Generator().manual_seed(0), max_gap=400)
+    assert (t_s - t_o).max() <= 400 and (t_s > t_o).all()
+
+
+def test_each_image_gets_its_own_pair_and_per_image_timesteps_reach_dash(tiny_dash):
+    """Default: one (t_s, t_o) per image; Dash runs once on the batch with per-image timesteps,
+    and every image's x_to and target equal what a batch of that image alone gives."""
+    from harness.morse.train import make_pairs
+    from harness.samplers import make_sampler
+
+    dash = DashDenoiser(tiny_dash.unet)
+    x0 = torch.rand(6, 1, 16, 16) * 2 - 1
+    batch = make_pairs(dash, "ddim", tiny_dash.noise, x0, torch.Generator().manual_seed(3))
+    assert len(set(zip(batch.t_s.tolist(), batch.t_o.tolist()))) == 6 and (batch.t_s > batch.t_o).all()
+    for i in (0, 5):
+        s, o = int(batch.t_s[i]), int(batch.t_o[i])
+        z = dash(batch.x_ts[i : i + 1], s)
+        torch.testing.assert_close(batch.z_ts[i : i + 1], z, atol=1e-5, rtol=1e-5)
+        x_to = make_sampler("ddim", tiny_dash.noise, [s, o]).step(0, batch.x_ts[i : i + 1], z, None)
+        torch.testing.assert_close(batch.x_to[i : i + 1], x_to, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(batch.target[i : i + 1], dash(x_to, o), atol=1e-5, rtol=1e-5)
+    grouped = make_pairs(dash, "ddim", tiny_dash.noise, x0, torch.Generator().manual_seed(3), groups=2)
+    assert len(set(grouped.t_s.tolist())) <= 2 and grouped.t_s[:3].unique().numel() == 1
+
+
+def test_heldout_error_is_reported_by_gap(tiny_dash):
+    from harness.morse.train import gap_table, heldout_error
+
+    dot = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(16,), lora_rank=0))
+    held = heldout_error(DashDenoiser(tiny_dash.unet), dot.eval(), "ddim", tiny_dash.noise,
+                         torch.rand(16, 1, 16, 16) * 2 - 1, pairs_per_image=4)
+    assert held["pairs"] == 64 and sum(row["pairs"] for row in held["by_gap"]) == 64
+    assert held["by_gap"][0]["gap"] == "1-50" and held["by_gap"][-1]["gap"].endswith("-1000")
+    # an untrained Dot is the zero residual: the same error in every bin
+    assert all(row["dot_over_zero"] == pytest.approx(1.0) for row in held["by_gap"])
+    assert "dot_over_zero" in gap_table(held)
 
 
 def test_image_size_not_divisible_by_2_to_the_m(tiny_dash_dir, tmp_path, capsys):

@@ -1,5 +1,7 @@
 """Morse sampling (Algorithm 2): oracle exactness, per-image seeds, LSD accounting, bad input."""
 
+import math
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -7,12 +9,16 @@ import pytest
 import torch
 
 from harness.cli import main
+from harness.morse import budget
 from harness.morse.denoisers import DashDenoiser, OracleDot, ZeroResidualDot
 from harness.morse.sampling import morse_sample
 from harness.morse.schedule import MorseSchedule, lsd_cost, plain, plan_from_budget, plan_from_counts, spread_dash
 from harness.samplers import make_sampler
 from harness.seeds import make_generators, per_image_randn
 from harness.shards import read_shard
+
+NOISE = dict(num_train_timesteps=1000, beta_schedule="linear")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(dash, schedule, sampler, dot, seeds, source="dash"):
@@ -25,7 +31,7 @@ def _run(dash, schedule, sampler, dot, seeds, source="dash"):
 @pytest.mark.parametrize("sampler", ["ddim", "dpm_solver_pp", "ddpm"])
 @pytest.mark.parametrize("source", ["dash", "last"])
 def test_oracle_dot_reproduces_the_plain_sampler_bit_for_bit(tiny_dash, sampler, source):
-    schedule = plan_from_counts("uniform", 8, 3)
+    schedule = plan_from_counts("trailing", 8, 3, NOISE)
     assert schedule.dot_steps == 5
     morse = _run(tiny_dash, schedule, sampler, OracleDot(DashDenoiser(tiny_dash.unet)), [3, 4, 5], source)
     baseline = _run(tiny_dash, plain(list(schedule.grid)), sampler, None, [3, 4, 5])
@@ -34,7 +40,7 @@ def test_oracle_dot_reproduces_the_plain_sampler_bit_for_bit(tiny_dash, sampler,
 
 def test_zero_residual_dot_differs_from_the_oracle(tiny_dash):
     """The oracle test above could pass trivially if Dot were never called: here it matters."""
-    schedule = plan_from_counts("uniform", 8, 3)
+    schedule = plan_from_counts("trailing", 8, 3, NOISE)
     zero = _run(tiny_dash, schedule, "ddim", ZeroResidualDot(), [3])
     oracle = _run(tiny_dash, schedule, "ddim", OracleDot(DashDenoiser(tiny_dash.unet)), [3])
     assert not torch.equal(zero, oracle)
@@ -56,7 +62,7 @@ def test_dot_sees_the_observations_of_eq5_and_eq7(tiny_dash):
 
 
 def test_lsd_accounting():
-    schedule = plan_from_counts("uniform", 20, 5)
+    schedule = plan_from_counts("trailing", 20, 5, NOISE)
     assert (schedule.dash_steps, schedule.dot_steps) == (5, 15)
     assert schedule.lsd(6.0) == pytest.approx(5 + 15 / 6)
     assert lsd_cost(3, 0, 2.0) == 3
@@ -65,7 +71,7 @@ def test_lsd_accounting():
 
 @pytest.mark.parametrize("lsd,N,ratio", [(10, 6.0, 0.5), (3, 2.06, 0.3), (1.33, 3.1, 0.25), (20, 5.5, 0.0)])
 def test_budget_plans_stay_within_the_budget(lsd, N, ratio):
-    schedule = plan_from_budget("uniform", lsd, N, ratio)
+    schedule, _ = plan_from_budget("trailing", lsd, N, ratio, NOISE)
     assert schedule.is_dash[0]
     assert schedule.lsd(N) <= lsd + 1e-9
     assert schedule.lsd(N) > lsd - 1  # spends the budget up to less than one Dash step
@@ -73,9 +79,75 @@ def test_budget_plans_stay_within_the_budget(lsd, N, ratio):
         assert schedule.dot_steps == 0
 
 
+def _closest_by_brute_force(lsd, N, ratio, visited=None):
+    """For each d, the largest grid request F whose points fit the budget; of those schedules, the
+    closest achieved ratio, more Dash steps on a tie: (d, r, F). ``visited[F]``: points of F steps."""
+    from fractions import Fraction
+
+    visited = visited or list(range(1001))
+    n, n_dot, k = Fraction(str(lsd)), Fraction(str(N)), Fraction(str(ratio))
+    options = []
+    for d in range(1, math.floor(n) + 1):
+        room = math.floor(n_dot * (n - d))
+        fitting = [f for f in range(d, len(visited)) if d <= visited[f] <= d + room]
+        if fitting:
+            options.append((d, visited[max(fitting)] - d, max(fitting)))
+    return min(options, key=lambda o: (abs(Fraction(o[1]) / (n_dot * o[0] + o[1]) - k), -o[0]))
+
+
+def test_budget_rule_closest_ratio_ties_to_more_dash_steps_and_no_bankers_rounding():
+    # n = 3, N = 6: only d = 3, 2, 1 exist, achieved k/n = 0, 1/3, 2/3
+    assert [(c.dash_steps, c.dot_steps) for c in (budget.resolve(3, 6.0, r) for r in (0.1, 0.3, 0.5, 0.7, 0.9))] == \
+        [(3, 0), (2, 6), (2, 6), (1, 12), (1, 12)]  # 0.5 is a tie of 1/3 and 2/3: the more Dash steps
+    # n = 5: achieved 0, .2, .4, .6, .8; 0.5 ties .4 and .6 -> d = 3 (Python's round(2.5) = 2 would give d = 2)
+    c = budget.resolve(5, 6.0, 0.5)
+    assert (c.dash_steps, c.dot_steps) == (3, 12) and c.lsd == 5.0 and c.ratio == pytest.approx(0.4)
+    # decimal exactness: 0.3 is 3/10, so at n = 5 it ties .2 and .4 exactly and takes .2 (d = 4)
+    assert budget.resolve(5, 6.0, 0.3).dash_steps == 4
+    assert (budget.resolve(10, 6.0, 0.9).dash_steps, budget.resolve(10, 6.0, 0.9).dot_steps) == (1, 54)
+
+
+@pytest.mark.parametrize("grid", ["trailing", "ddim-quadratic", "ddim-uniform"])
+def test_every_fig13_request_resolves_to_the_closest_achievable_schedule(grid):
+    import yaml
+
+    from harness.samplers.grids import grid_counter
+
+    visited = grid_counter(grid, NOISE)
+    table = [0] + [visited(f) for f in range(1, 1001)]
+    config = yaml.safe_load((ROOT / "config" / "experiments" / "fig13_ratio.yaml").read_text())
+    for morse in config["experiments"]["fig13_ratio"]["series"][0]["morse"]:
+        lsd, N, ratio = morse["lsd"], morse["N"], morse["ratio"]
+        c = budget.resolve(lsd, N, ratio, visited)
+        assert (c.dash_steps, c.dot_steps, c.grid_steps) == _closest_by_brute_force(lsd, N, ratio, table)
+        schedule, _ = plan_from_budget(grid, lsd, N, ratio, NOISE)
+        assert (schedule.dash_steps, schedule.dot_steps) == (c.dash_steps, c.dot_steps)
+        assert schedule.lsd(N) <= lsd + 1e-12 and c.ratio == pytest.approx((c.dot_steps / N) / c.lsd)
+
+
+def test_a_grid_that_visits_more_points_than_asked_stays_within_the_budget():
+    """ermongroup's range(0, 1000, 66) visits 16 points for 15: the plan asks for fewer steps."""
+    schedule, counts = plan_from_budget("ddim-uniform", 100, 6.0, 0.5, NOISE)
+    assert schedule.lsd(6.0) <= 100 and len(schedule.grid) == counts.dash_steps + counts.dot_steps
+    assert counts.grid_steps < len(schedule.grid)  # asked for fewer steps than it visits
+    assert plan_from_budget("ddim-uniform", 5, 6.0, 0.5, NOISE)[0].lsd(6.0) <= 5
+
+
+def test_a_budget_shard_stores_requested_and_achieved(tiny_dash_dir, tmp_path):
+    out = tmp_path / "b.npz"
+    assert main(["sample", "--dash", str(tiny_dash_dir), "--lsd", "3", "--ratio", "0.5", "--N", "6", "--dot", "zero",
+                 "--seeds", "0-1", "--point", "m_l3_k0p5", "--out", str(out),
+                 "--also-serves", '{"point": "m_l3_k0p3", "method": "morse", "requested_lsd": 3, "requested_ratio": 0.3}']) == 0
+    meta = read_shard(out).meta
+    assert (meta["requested_lsd"], meta["requested_ratio"], meta["requested_steps"]) == (3.0, 0.5, 8)
+    assert (meta["dash_steps"], meta["dot_steps"]) == (2, 6)
+    assert meta["lsd_cost"] == pytest.approx(3.0) and meta["achieved_ratio"] == pytest.approx(1 / 3)
+    assert meta["also_serves"][0]["point"] == "m_l3_k0p3" and meta["method"] == "morse"
+
+
 def test_budget_below_one_dash_step_is_an_error():
     with pytest.raises(ValueError, match="below one Dash step"):
-        plan_from_budget("uniform", 0.5, 6.0, 0.5)
+        plan_from_budget("trailing", 0.5, 6.0, 0.5, NOISE)
 
 
 def _sample(tiny_dash_dir, out, seeds, batch, extra=()):
@@ -113,3 +185,14 @@ def test_bad_sample_input_fails_clearly_and_writes_nothing(tiny_dash_dir, tmp_pa
     assert main(base + extra) == 1
     assert message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sample_records_the_official_ddim_grid(tiny_dash_dir, tmp_path):
+    """Issue 10: `harness sample --steps 10 --grid ddim-uniform` on a 1000-step Dash runs and records
+    ermongroup/ddim's grid 900, 800, ..., 0."""
+    out = tmp_path / "s.npz"
+    assert main(["sample", "--dash", str(tiny_dash_dir), "--sampler", "ddim", "--steps", "10", "--grid", "ddim-uniform",
+                 "--seeds", "0-1", "--out", str(out)]) == 0
+    meta = read_shard(out).meta
+    assert meta["grid_name"] == "ddim-uniform" and meta["grid"] == list(range(900, -1, -100))
+    assert meta["dash_steps"] == 10 and meta["is_dash"] == [True] * 10

@@ -20,12 +20,12 @@ def _rows() -> pd.DataFrame:
         for lsd, fid in ((4, 40.0), (8, 24.0), (16, 16.0), (32, 12.0)):
             for scale, extra in ((2.0, 1.0), (7.5, 0.0)):
                 rows.append(dict(experiment="toy", method="baseline", sampler="ddim", dash_steps=lsd, dot_steps=0,
-                                 guidance_scale=scale, seeds=seeds, num_samples=50, fid=fid + extra,
+                                 requested_ratio=0.0, guidance_scale=scale, seeds=seeds, num_samples=50, fid=fid + extra,
                                  fid_backend="torch-fidelity", clip_score=20 + scale + lsd / 8))
         for dash, dot, fid in ((2, 12, 24.0), (4, 24, 16.0), (8, 48, 12.0)):  # N = 6: 4, 8, 16 LSD; 2x
             for scale, extra in ((2.0, 1.0), (7.5, 0.0)):
                 rows.append(dict(experiment="toy", method="morse", sampler="ddim", dash_steps=dash, dot_steps=dot,
-                                 guidance_scale=scale, seeds=seeds, num_samples=50, fid=fid + extra,
+                                 requested_ratio=0.5, guidance_scale=scale, seeds=seeds, num_samples=50, fid=fid + extra,
                                  fid_backend="torch-fidelity", clip_score=21 + scale + dash / 4))
     return pd.DataFrame(rows)
 
@@ -61,7 +61,7 @@ def test_report_builds_one_page_per_section(results_csv, tmp_path, capsys):
     assert main(argv) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "average speedup: 2.00x"
     pdf = (out_dir / "speedup_toy.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF") and _pages(pdf) == len(SECTIONS) == 6
+    assert pdf.startswith(b"%PDF") and _pages(pdf) == len(SECTIONS) == 7  # issue 10: + Dot held-out error by gap
     folder = out_dir / "toy"
     for name in ("curves.pdf", "curves.png", "speedup.md", "speedup.tex", "table1.md", "table1.tex", "table7.md"):
         assert (folder / name).stat().st_size > 0
@@ -96,3 +96,16 @@ def test_latency_table_has_one_column_group_per_device():
 
 def test_every_paper_figure_form_is_registered():
     assert {"fig4", "fig5", "fig6", "fig7", "fig9", "fig12", "fig13"} <= set(figures.FIGURES)
+
+
+def test_the_report_shows_each_dots_heldout_error_by_gap(tmp_path):
+    from harness.analysis.report import _dot_heldout
+
+    held = {"dot_mse": 0.01, "zero_residual_mse": 0.04, "pairs": 30,
+            "by_gap": [{"gap": "1-50", "pairs": 20, "dot_mse": 0.005, "zero_residual_mse": 0.01, "dot_over_zero": 0.5},
+                       {"gap": "701-1000", "pairs": 10, "dot_mse": 0.02, "zero_residual_mse": 0.1, "dot_over_zero": 0.2}]}
+    (tmp_path / "ddim").mkdir()
+    (tmp_path / "ddim" / "dot.json").write_text(json.dumps({"heldout": held}))
+    text = _dot_heldout(tmp_path)
+    assert "Dot ddim" in text and "701-1000" in text and "0.2" in text
+    assert "give --dots" in _dot_heldout(None)

@@ -60,6 +60,17 @@ def test_dry_run_plans_every_paper_target_offline(tmp_path):
     assert not (tmp_path / "samples").exists(), "a dry run must not create outputs"
 
 
+def test_the_plan_reports_requests_sharing_a_schedule_and_samples_it_once(tmp_path):
+    """Fig. 13 at LSD 3 with N = 6 has three schedules for five ratios (harness/morse/budget.py)."""
+    result = snakemake("reports/speedup_fig13_ratio.pdf", "-n", "-p", cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "ddim_l3_k0p5 resolves to the schedule of ddim_l3_k0p3 (2 Dash + 6 Dot steps)" in result.stderr
+    assert "ddim_l3_k0p1 resolves to the schedule of ddim_s3" in result.stderr
+    assert "samples/fig13_ratio/ddim_l3_k0p3.r0.s000.npz" in result.stdout
+    assert "samples/fig13_ratio/ddim_l3_k0p5." not in result.stdout
+    assert '"point": "ddim_l3_k0p5"' in result.stdout  # the shared shard records the other request
+
+
 def test_default_target_is_the_digits_report(tmp_path):
     result = snakemake("-n", cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -149,7 +160,7 @@ TINY = {
             "dots": {"tiny": {"sampler": "ddim", "variant": "shared", "m": 1, "channels": [8], "lora_rank": 2,
                               "gpus": 1, "train": {"steps": 3, "batch_size": 8, "max_gap": 400, "warmup": 1,
                                                    "checkpoint_every": 10}}},
-            "series": [{"name": "ddim", "sampler": "ddim", "grid": "uniform", "dot": "tiny",
+            "series": [{"name": "ddim", "sampler": "ddim", "grid": "trailing", "dot": "tiny",
                         "baseline_steps": [2, 4],
                         "morse": [{"fine_steps": 4, "dash_steps": 1}, {"fine_steps": 6, "dash_steps": 2}]}],
             "latency": {"batch_size": 8, "warmup": 1, "repeats": 3},

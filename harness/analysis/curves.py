@@ -1,9 +1,15 @@
 """Latency-metric curves from results rows: LSD cost, filters and reductions before Sec. 3.1's math.
 
+* ``expand_shared``: one row per request. The workflow samples a schedule that several requests
+  resolve to once (harness/morse/budget.py); its row lists the others in ``also_serves``, and each
+  becomes a row of its own (its point name, method, requested LSD and ratio; ``sampled_as`` names
+  the point whose shards were evaluated).
 * ``attach_latency``: ``latency_lsd = dash_steps + dot_steps / N`` (Sec. 3.1, "LSD"), with N the
   measured Dash/Dot per-step latency ratio of the row's experiment (Table 5).
-  Also ``exchanged_ratio`` = (dot_steps / N) / latency_lsd, the share of the budget spent on Dot
-  (the paper's k / n, Appendix "Effect of Exchanged Steps Ratio", Fig. 13), rounded to 0.01.
+  Also ``exchanged_ratio`` = (dot_steps / N) / latency_lsd, the achieved share of the latency spent
+  on Dot (the paper's k / n, Appendix "Effect of Exchanged Steps Ratio", Fig. 13), rounded to 0.01.
+  Curves of Fig. 13 are drawn per *requested* ratio (``requested_ratio``), so a request keeps its
+  line whatever schedule it resolved to.
 * ``where``: keep rows whose column equals a value (e.g. ``guidance_scale=7.5``, Table 1 row 1).
 * ``best_over``: for each latency, the best metric over a column's values (Table 1's "best scale":
   the best FID over guidance scales, Sec. 4.2), computed per seed-range replicate.
@@ -12,6 +18,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Callable
 
 import numpy as np
@@ -19,6 +26,7 @@ import pandas as pd
 
 from harness.analysis.speedup import Curve, make_curve
 from harness.errors import HarnessError
+from harness.metrics.rows import SHARED
 
 REPLICATE_COLUMN = "seeds"
 
@@ -28,6 +36,19 @@ def require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise HarnessError(f"{what} lacks column(s) {', '.join(missing)}; has {', '.join(frame.columns)}")
+
+
+def expand_shared(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per request: rows whose schedule also answers other requests (``also_serves``, JSON)
+    are repeated once for each, with that request's own identity; ``sampled_as`` names the sampled point."""
+    if SHARED not in rows.columns:
+        return rows
+    records = []
+    for row in rows.to_dict("records"):
+        shared = json.loads(row.pop(SHARED) or "[]") if isinstance(row.get(SHARED), str) else []
+        row["sampled_as"] = row.get("point")
+        records += [row] + [{**row, **request} for request in shared]
+    return pd.DataFrame.from_records(records)
 
 
 def attach_latency(rows: pd.DataFrame, n_for: Callable[[str], tuple[float, str]]) -> pd.DataFrame:

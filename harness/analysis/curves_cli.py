@@ -1,4 +1,4 @@
-"""`python -m harness curves`: results rows + measured N -> rows with ``latency_lsd`` (Sec. 3.1)."""
+"""`python -m harness curves`: results rows + measured N -> one row per request with ``latency_lsd`` (Sec. 3.1)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.analysis.curves import attach_latency
+from harness.analysis.curves import attach_latency, expand_shared
 from harness.errors import HarnessError
 from harness.latency import results as latency_results
 
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(p) for p in args.csv if not p.exists()]
     if missing:
         raise HarnessError(f"missing results file(s): {', '.join(missing)}")
-    rows = pd.concat([pd.read_csv(p) for p in args.csv], ignore_index=True)
+    rows = expand_shared(pd.concat([pd.read_csv(p) for p in args.csv], ignore_index=True))
     if args.n is not None:
         out = attach_latency(rows, lambda experiment: (args.n, args.n_device))
     else:

@@ -2,8 +2,9 @@
 
 Each curve figure has one panel per value of ``panel_by`` (Fig. 4: sampler, Fig. 5: benchmark):
 the metric against latency in LSD on top (baseline solid black, each Morse curve its own line style
-and marker), and under it the speedup n / l of Sec. 3.1 with a dotted 1x line; N/A points are
-marked on the 1x line with an "x". Fig. 8 is the FID-CLIP trade-off over guidance scales.
+and marker), and under it the speedup n / l of Sec. 3.1 with a dotted 1x line; upper bounds (the baseline is
+better at its lowest latency) are drawn at their bound with an open downward triangle, N/A points
+on the 1x line with an "x". Fig. 8 is the FID-CLIP trade-off over guidance scales.
 Rows drawn from ``paper_reference`` carry the label "paper (reported)".
 """
 
@@ -21,6 +22,7 @@ import pandas as pd  # noqa: E402
 
 from harness.analysis import paper_reference  # noqa: E402
 from harness.analysis.compare import compare  # noqa: E402
+from harness.analysis.speedup import DEFINED, NOT_REACHED, UPPER_BOUND  # noqa: E402
 from harness.registry import Registry  # noqa: E402
 
 STYLES = [("-", "s", "0.35"), ("--", "^", "0.2"), ("-.", "D", "0.5"), (":", "v", "0.1"), ((0, (5, 1, 1, 1)), "P", "0.6")]
@@ -45,7 +47,7 @@ for _name, _spec in {
     "fig7": FigureSpec("Fig. 7: Stable Diffusion over guidance scales", panel_by="guidance_scale"),
     "fig9": FigureSpec("Fig. 9: same number of steps", line_by="fine_steps"),
     "fig12": FigureSpec("Fig. 12: trajectory source", line_by="trajectory_source"),
-    "fig13": FigureSpec("Fig. 13: exchanged-steps ratio", line_by="exchanged_ratio", log_x=False),
+    "fig13": FigureSpec("Fig. 13: exchanged-steps ratio", line_by="requested_ratio", log_x=False),
     "curves": FigureSpec("latency-metric curves"),
 }.items():
     FIGURES.register(_name)(_spec)
@@ -89,11 +91,14 @@ def curve_figure(baseline: pd.DataFrame, morse: pd.DataFrame, metric: str, spec:
         for i, (key, points) in enumerate(lines):
             label = "Morse" + (f" ({spec.line_by} = {key[0] if isinstance(key, tuple) else key})" if group_by else "")
             top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=label, **_style(i))
-            ok = points[points["status"] == "ok"]
-            bottom.plot(ok["latency_lsd"], ok["speedup"], **_style(i))
-            na = points[points["status"] != "ok"]
+            counted = points[points["status"].isin(DEFINED)]
+            bottom.plot(counted["latency_lsd"], counted["speedup"], **_style(i))
+            bound = points[points["status"] == UPPER_BOUND]
+            bottom.plot(bound["latency_lsd"], bound["speedup"], linestyle="none", marker="v", markersize=9,
+                        markerfacecolor="white", color="black", label="upper bound" if len(bound) else None)
+            na = points[points["status"] == NOT_REACHED]
             bottom.plot(na["latency_lsd"], np.ones(len(na)), linestyle="none", marker="x", color="black",
-                        label="N/A" if i == 0 and len(na) else None)
+                        label="N/A" if len(na) else None)
         bottom.axhline(1.0, color="0.6", linestyle=":", linewidth=1)
         top.set_title(title or spec.title, fontsize=10)
         top.set_ylabel(f"{metric} ({'higher' if higher_is_better else 'lower'} is better)")
@@ -105,8 +110,9 @@ def curve_figure(baseline: pd.DataFrame, morse: pd.DataFrame, metric: str, spec:
         top.grid(True, color="0.9")
         bottom.grid(True, color="0.9")
         top.legend(fontsize=7)
-        if bottom.get_legend_handles_labels()[0]:
-            bottom.legend(fontsize=7)
+        marks = dict(zip(*reversed(bottom.get_legend_handles_labels())))  # one entry per label
+        if marks:
+            bottom.legend(marks.values(), marks.keys(), fontsize=7)
     fig.suptitle(spec.title)
     fig.tight_layout()
     return fig

@@ -2,7 +2,7 @@
 
 The PDF (``<out-dir>/speedup_<experiment>.pdf``) has one page per entry of ``SECTIONS``: the
 latency-metric curves with their speedup panels (Sec. 3.1), the speedup table, N and the device,
-sample grids of baseline vs Morse at equal LSD, the paper's reported numbers beside ours, and how
+each Dot's held-out residual error by gap, sample grids of baseline vs Morse at equal LSD, the paper's reported numbers beside ours, and how
 every number was computed. The figure also goes to ``<out-dir>/<experiment>/<figure>.pdf|png`` and
 the tables to ``<out-dir>/<experiment>/<table>.md|tex``.
 """
@@ -21,12 +21,12 @@ from matplotlib.backends.backend_pdf import PdfPages
 
 from harness.analysis import figures, paper_reference, speedup, tables
 from harness.analysis.compare import compare
-from harness.analysis.speedup_cli import add_analysis_arguments, format_speedup, overall_average, select
+from harness.analysis.speedup_cli import add_analysis_arguments, average_line, exceptions, format_points, select
 from harness.errors import HarnessError
 from harness.latency import results as latency_results
 
-SECTIONS = ("curves and speedups", "speedup table", "N and device", "samples at equal LSD",
-            "paper (reported) beside ours", "how every number was computed")
+SECTIONS = ("curves and speedups", "speedup table", "N and device", "Dot held-out error by gap",
+            "samples at equal LSD", "paper (reported) beside ours", "how every number was computed")
 TABLES = ("table1", "table3", "table4", "table5", "table6", "table7")
 
 
@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--paper-ref", help=f"paper numbers to show beside ours, e.g. table1 (see {paper_reference.PATH.name})")
     parser.add_argument("--latency-dir", type=Path, default=Path("results"), help="latency_<device>.csv files")
     parser.add_argument("--shards", type=Path, help="folder of sample shards for the grids")
+    parser.add_argument("--dots", type=Path, help="folder of Dot checkpoints (<name>/dot.json) for the held-out error by gap")
     parser.add_argument("--out-dir", type=Path, default=Path("reports"))
     parser.add_argument("--note", default=None,
                         help="what the reader must know first, e.g. that sample counts are scaled down")
@@ -87,6 +88,19 @@ def _latency_rows(latency_dir: Path, experiment: str) -> pd.DataFrame:
     except HarnessError:
         return pd.DataFrame()
     return table[table["experiment"] == experiment]
+
+
+def _dot_heldout(dots: Path | None) -> str:
+    """Each Dot's held-out residual error, overall and by gap t_s - t_o (``harness train-dot --eval-data``)."""
+    found = sorted(dots.glob("*/dot.json")) if dots is not None else []
+    parts = []
+    for path in found:
+        held = json.loads(path.read_text()).get("heldout")
+        if held:
+            parts += [f"Dot {path.parent.name}: residual MSE {held['dot_mse']:.4g} vs zero residual (reuse z_ts) "
+                      f"{held['zero_residual_mse']:.4g} over {held['pairs']} held-out pairs", "",
+                      tables.render(pd.DataFrame(held.get("by_gap", [])), "md"), ""]
+    return "\n".join(parts) or ("no Dot with a held-out check" + (f" under {dots}" if dots else " (give --dots)"))
 
 
 def _write_table(table: pd.DataFrame, folder: Path, name: str) -> str:
@@ -162,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         curves_fig.savefig(folder / f"{args.figure}.{ext}", dpi=150)
     if args.tradeoff:
         figures.tradeoff_figure(rows).savefig(folder / "fig8.pdf")
-    speedup_md = _write_table(result.points, folder, "speedup")
+    speedup_md = _write_table(format_points(result.points), folder, "speedup")
     summary_md = _write_table(result.summary, folder, "speedup_summary")
     written = {name: _write_table(t, folder, name) for name, t in
                _paper_tables(args, rows, baseline, morse).items()}
@@ -172,15 +186,17 @@ def run(args: argparse.Namespace) -> int:
     n_text = tables.render(latency.drop(columns=["dot"], errors="ignore").T.reset_index(), "md") if not latency.empty else \
         f"no latency_<device>.csv row for {args.experiment!r} under {args.latency_dir}"
     n_used = rows[["N", "N_device"]].drop_duplicates().to_string(index=False) if {"N", "N_device"} <= set(rows.columns) else "n/a"
-    average_line = f"average speedup: {format_speedup(overall_average(result))}"
+    average = average_line(result)
     no_samples = "no baseline and Morse shards" + (f" in {args.shards}" if args.shards else " (give --shards)")
     pages = {  # one builder per entry of SECTIONS, in order
         "curves and speedups": lambda: curves_fig,
         "speedup table": lambda: _text_page("speedup table", "\n".join(
-            [speedup_md, "", summary_md, "", average_line] + [f"\n{name}\n{text}" for name, text in written.items()])),
+            [speedup_md, "", summary_md, "", *exceptions(result), average]
+            + [f"\n{name}\n{text}" for name, text in written.items()])),
         "N and device": lambda: _text_page("N and device", f"N used in latency_lsd (column N, N_device):\n{n_used}\n\n"
                                                            f"measurements (harness latency):\n{n_text}\n\n"
                                                            f"N, {paper_reference.LABEL} (Table 5):\n{_paper_n()}"),
+        "Dot held-out error by gap": lambda: _text_page("Dot held-out error by gap t_s - t_o", _dot_heldout(args.dots)),
         "samples at equal LSD": lambda: figures.sample_grid_figure(pairs) if pairs else _text_page(
             "samples at equal LSD", no_samples),
         "paper (reported) beside ours": lambda: _paper_page(args, selected),
@@ -193,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
             pdf.savefig(fig)
             plt.close(fig)
     print(f"{pdf_path} ({len(SECTIONS)} pages), figures and tables in {folder}")
-    print(average_line)
+    print(average)
     return 0
 
 

@@ -12,6 +12,7 @@ from tabulate import tabulate
 from harness import provenance
 from harness.analysis import curves
 from harness.analysis.compare import Comparison, compare
+from harness.analysis.speedup import DEFINED, NOT_REACHED, UPPER_BOUND
 from harness.errors import HarnessError
 
 
@@ -24,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--group-by", action="append", default=[], metavar="COL",
                         help="one comparison per value of COL (repeatable), baseline rows matched on COL, e.g. sampler")
     parser.add_argument("--line-by", action="append", default=[], metavar="COL",
-                        help="one Morse curve per value of COL against the same baseline, e.g. exchanged_ratio")
+                        help="one Morse curve per value of COL against the same baseline, e.g. requested_ratio")
     parser.add_argument("--out", type=Path, help="write the per-point table here (CSV)")
     parser.add_argument("--summary-out", type=Path, help="write the per-group averages here (CSV)")
 
@@ -65,10 +66,12 @@ def select(rows: pd.DataFrame, args: argparse.Namespace, metric: str, higher_is_
     return rows
 
 
-def overall_average(result: Comparison) -> float:
-    """Mean of every defined speedup, all groups pooled (N/A left out)."""
-    defined = result.points["speedup"].dropna()
-    return float(defined.mean()) if len(defined) else float("nan")
+def overall_average(result: Comparison) -> tuple[float, bool]:
+    """Mean of every defined speedup, all groups pooled (upper bounds counted as their bound, N/A
+    left out), and whether it is an upper bound."""
+    counted = result.points[result.points["status"].isin(DEFINED)]
+    value = float(counted["speedup"].mean()) if len(counted) else float("nan")
+    return value, bool((counted["status"] == UPPER_BOUND).any())
 
 
 def only_experiment(*frames: pd.DataFrame) -> str | None:
@@ -77,8 +80,32 @@ def only_experiment(*frames: pd.DataFrame) -> str | None:
     return names.pop() if len(names) == 1 else None
 
 
-def format_speedup(value: float) -> str:
-    return "N/A" if math.isnan(value) else f"{value:.2f}x"
+def format_speedup(value: float, upper_bound: bool = False) -> str:
+    """``1.62x``, ``<= 1.62x`` for an upper bound, ``N/A`` for nan."""
+    if math.isnan(value):
+        return "N/A"
+    return f"{'<= ' if upper_bound else ''}{value:.2f}x"
+
+
+def format_points(points: pd.DataFrame) -> pd.DataFrame:
+    """The per-point table with speedups written out (bounds as ``<= 0.62x``)."""
+    text = [format_speedup(v, s == UPPER_BOUND) for v, s in zip(points["speedup"], points["status"])]
+    return points.assign(speedup=text)
+
+
+def exceptions(result: Comparison) -> list[str]:
+    """One line per upper bound and per N/A point, by name, with the reason."""
+    lines = []
+    for status, what in ((UPPER_BOUND, "upper bound, counted in the average as l_min / l"),
+                         (NOT_REACHED, "N/A, left out of the average")):
+        for _, p in result.points[result.points["status"] == status].iterrows():
+            name = p.get("point") or f"Morse at {p['latency_lsd']:.4g} LSD"
+            lines.append(f"{name} ({what}): {p['note']}")
+    return lines
+
+
+def average_line(result: Comparison) -> str:
+    return f"average speedup: {format_speedup(*overall_average(result))}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,8 +114,7 @@ def run(args: argparse.Namespace) -> int:
     morse = select(morse, args, args.metric, args.higher_is_better)
     result = compare(baseline, morse, args.metric, higher_is_better=args.higher_is_better,
                      group_by=tuple(args.group_by + args.line_by), baseline_by=tuple(args.group_by), n_boot=args.bootstrap, confidence=args.confidence)
-    shown = result.points.assign(speedup=result.points["speedup"].map(format_speedup))
-    print(tabulate(shown, headers="keys", tablefmt="github", showindex=False, floatfmt=".4g"))
+    print(tabulate(format_points(result.points), headers="keys", tablefmt="github", showindex=False, floatfmt=".4g"))
     print()
     print(tabulate(result.summary, headers="keys", tablefmt="github", showindex=False, floatfmt=".3f"))
     made_by = provenance.columns(args, only_experiment(baseline, morse))
@@ -96,5 +122,7 @@ def run(args: argparse.Namespace) -> int:
         result.points.assign(**made_by).to_csv(args.out, index=False)
     if args.summary_out:
         result.summary.assign(**made_by).to_csv(args.summary_out, index=False)
-    print(f"average speedup: {format_speedup(overall_average(result))}")
+    for line in exceptions(result):
+        print(line)
+    print(average_line(result))
     return 0

@@ -3,7 +3,8 @@
 Each JSON file holds `source` (the hub id, or `digits`), `description`, `parameters` (the UNet's
 parameter count), `sample_shape` (C, H, W of the sampling space), `vae` (null, or how latents map
 to pixels), `unet` (a diffusers UNet config dict with its `_class_name`) and `scheduler` (the
-training noise schedule as a diffusers scheduler config). Adding a model is adding a file.
+training noise schedule and sampler settings as a diffusers scheduler config, read by
+`harness.samplers.noise.noise_settings`). Adding a model is adding a file.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import torch
 from harness.errors import HarnessError
 
 CONFIG_DIR = Path(__file__).parent / "configs"
-NOISE_KEYS = ("num_train_timesteps", "beta_start", "beta_end", "beta_schedule", "prediction_type")
 
 
 def architecture_names() -> list[str]:
@@ -66,14 +66,6 @@ def build_unet(
         unet = unet_class(unet_config).from_config(unet_config)
     # nn.Module.to: diffusers' own .to(dtype) warns about fp32-pinned modules, which these UNets lack
     return torch.nn.Module.to(unet, dtype=dtype)
-
-
-def noise_schedule(scheduler_config: dict) -> dict:
-    """The training noise schedule (the keys of NOISE_KEYS), diffusers' defaults filling gaps."""
-    from diffusers import DDPMScheduler
-
-    defaults = DDPMScheduler().config
-    return {key: scheduler_config.get(key, defaults[key]) for key in NOISE_KEYS}
 
 
 def sample_shape(unet: torch.nn.Module) -> tuple[int, int, int]:

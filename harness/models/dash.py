@@ -9,8 +9,8 @@ Sources:
 - `config:<name>`: a packaged architecture (`harness/models/configs/<name>.json`) with seeded
   random weights, for latency timing only.
 
-The noise schedule comes from the folder's scheduler config when it has one, else from the
-packaged config whose `source` is the hub id.
+The noise schedule and sampler settings (`Dash.noise`, see `harness.samplers.noise`) come from the
+folder's scheduler config when it has one, else from the packaged config whose `source` is the hub id.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import torch
 from harness.errors import HarnessError
 from harness.models import architectures
 from harness.models.fingerprint import state_dict_sha256
+from harness.samplers.noise import noise_settings
 
 CONFIG_PREFIX = "config:"
 DIGITS_SOURCE = "digits"
@@ -93,13 +94,11 @@ def load_dash(
     if source.startswith(CONFIG_PREFIX):
         config = architectures.load_architecture(source[len(CONFIG_PREFIX) :])
         unet = architectures.build_unet(config["unet"], seed=RANDOM_WEIGHTS_SEED, device=device, dtype=dtype)
-        noise, vae = architectures.noise_schedule(config["scheduler"]), None
+        noise, vae = noise_settings(config["scheduler"]), None
     else:
         directory = Path(local_path) if local_path is not None else resolve_directory(source)
-        unet, scheduler_config, vae = _read_model_directory(directory, dtype)
-        if scheduler_config is None:
-            scheduler_config = _packaged_scheduler(source, directory)
-        noise = architectures.noise_schedule(scheduler_config)
+        unet, vae = _read_model_directory(directory, dtype)
+        noise = scheduler_settings(source, local_path=directory)
     unet = _frozen(unet, device)
     vae = _frozen(vae, device) if vae is not None else None
     return Dash(unet=unet, noise=noise, sample_shape=architectures.sample_shape(unet), vae=vae, source=source)
@@ -148,13 +147,25 @@ def _cached_snapshot(repo_id: str) -> Path:
         ) from None
 
 
+def scheduler_settings(source: str, *, local_path: str | Path | None = None) -> dict:
+    """``Dash.noise`` of `source` without loading its weights: the folder's scheduler config, else
+    the packaged config's (the workflow plans budgets with it)."""
+    if source.startswith(CONFIG_PREFIX):
+        return noise_settings(architectures.load_architecture(source[len(CONFIG_PREFIX) :])["scheduler"])
+    directory = Path(local_path) if local_path is not None else resolve_directory(source)
+    pipeline = (directory / "unet" / "config.json").is_file()
+    scheduler_file = directory / "scheduler" / "scheduler_config.json" if pipeline else directory / "scheduler_config.json"
+    if scheduler_file.is_file():
+        return noise_settings(json.loads(scheduler_file.read_text()))
+    return noise_settings(_packaged_scheduler(source, directory))
+
+
 def _read_model_directory(directory: Path, dtype: torch.dtype):
-    """(unet, scheduler config or None, vae or None) from a diffusers model or pipeline folder."""
+    """(unet, vae or None) from a diffusers model or pipeline folder."""
     if (directory / "unet" / "config.json").is_file():
         unet_dir, vae_dir = directory / "unet", directory / "vae"
-        scheduler_file = directory / "scheduler" / "scheduler_config.json"
     elif (directory / "config.json").is_file():
-        unet_dir, scheduler_file, vae_dir = directory, directory / "scheduler_config.json", None
+        unet_dir, vae_dir = directory, None
     else:
         raise HarnessError(
             f"no diffusers model in {directory}: expected config.json + weights, or a pipeline folder with unet/"
@@ -167,8 +178,7 @@ def _read_model_directory(directory: Path, dtype: torch.dtype):
         vae = _read_vae(vae_dir, dtype) if has_vae else None
     except (OSError, ValueError) as err:
         raise HarnessError(f"cannot load the diffusers model in {directory}: {err}") from err
-    scheduler_config = json.loads(scheduler_file.read_text()) if scheduler_file.is_file() else None
-    return unet, scheduler_config, vae
+    return unet, vae
 
 
 def _read_vae(vae_dir: Path, dtype: torch.dtype) -> torch.nn.Module:

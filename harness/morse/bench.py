@@ -19,7 +19,7 @@ from harness.morse.dot import build_dot
 from harness.morse.dot_config import DotConfig
 from harness.morse.sampling import morse_sample
 from harness.morse.schedule import plain, plan_from_counts
-from harness.samplers import make_sampler
+from harness.samplers import make_grid, make_sampler
 from harness.seeds import make_generators, per_image_randn
 
 
@@ -71,11 +71,11 @@ def run(args) -> int:
 
     dash = load_dash(args.dash, local_path=args.dash_path)
     dash_fn = DashDenoiser(dash.unet)
-    morse = plan_from_counts("uniform", args.fine_steps, args.dash_steps)
+    morse = plan_from_counts("trailing", args.fine_steps, args.dash_steps, dash.noise)
     dot = build_dot(dash.unet, DotConfig(m=args.m, channels=tuple(int(c) for c in args.channels.split(","))))
     rows = []
     for label, schedule, dot_fn in (
-        (f"plain, {args.dash_steps} Dash steps", plain(list(plan_from_counts("uniform", args.dash_steps, args.dash_steps).grid)), None),
+        (f"plain, {args.dash_steps} Dash steps", plain(make_grid("trailing", args.dash_steps, dash.noise)), None),
         (f"Morse, {args.fine_steps} fine / {args.dash_steps} Dash steps", morse, DotDenoiser(dot.eval())),
     ):
         sampler = make_sampler(args.sampler, dash.noise, schedule.grid)

@@ -3,7 +3,9 @@
 Each is a callable over a batch. Conditioning (class labels, text embeddings) is bound at
 construction; with a guidance scale, both models run classifier-free guidance (Ho & Salimans
 2021): out = out_u + s (out_c - out_u). For Dot the guidance mixes its two residuals, so
-z_ti = z_ts + eta_u + s (eta_c - eta_u); Dot is trained over scales drawn from [2, 10].
+z_ti = z_ts + eta_u + s (eta_c - eta_u). Dot training (harness/morse/train.py) is unconditional so
+far: training over guidance scales (the paper's SD setting, scales 2-10) is not wired yet, see
+docs/morse.md.
 """
 
 from __future__ import annotations
@@ -41,11 +43,13 @@ class DashDenoiser:
         self.channels = unet.config.in_channels
 
     def _forward(self, x, t, **cond):
-        t = torch.full((x.shape[0],), int(t), device=x.device, dtype=torch.long)
+        if not isinstance(t, torch.Tensor):
+            t = torch.full((x.shape[0],), int(t), device=x.device, dtype=torch.long)
         return self.unet(x, t, **cond).sample[:, : self.channels]  # learned-variance models: keep eps
 
     @torch.no_grad()
-    def __call__(self, x: torch.Tensor, t: int) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, t: int | torch.Tensor) -> torch.Tensor:
+        """At one time point t, or at one per image (a tensor of timesteps, as Dot training draws them)."""
         return self.guidance(self._forward, x, t)
 
 

@@ -1,17 +1,18 @@
 """Which steps of a fine time grid run Dash (the set S of Eq. 5) and which run Dot, and what it costs.
 
 Sec. 2.3: under a budget of n LSD, Morse runs n - k Dash steps and about N k Dot steps
-(k/n = the exchanged-steps ratio of Fig. 13), costing d + r/N LSD for d Dash and r Dot steps.
-Algorithm 2, line 2: the Dash steps are spread uniformly over the fine grid, the first step
-always Dash (Dot needs Dash's observations).
+(k/n = the exchanged-steps ratio of Fig. 13), costing d + r/N LSD for d Dash and r Dot steps;
+``harness.morse.budget`` says which counts a budget resolves to. Algorithm 2, line 2: the Dash
+steps are spread uniformly over the fine grid, the first step always Dash (Dot needs Dash's
+observations).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from harness.samplers.grids import make_grid
+from harness.morse import budget
+from harness.samplers.grids import grid_counter, make_grid
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,7 @@ class MorseSchedule:
 
 
 def lsd_cost(dash_steps: int, dot_steps: int, N: float) -> float:
-    if N <= 0:
-        raise ValueError(f"N (Dash/Dot latency ratio) must be positive, got {N}")
-    return dash_steps + dot_steps / N
+    return budget.counts(dash_steps, dot_steps, N).lsd
 
 
 def spread_dash(fine_steps: int, dash_steps: int) -> tuple[bool, ...]:
@@ -56,22 +55,19 @@ def spread_dash(fine_steps: int, dash_steps: int) -> tuple[bool, ...]:
     return tuple(i in positions for i in range(fine_steps))
 
 
-def plan_from_counts(grid_name: str, fine_steps: int, dash_steps: int, num_train_timesteps: int = 1000) -> MorseSchedule:
-    """A fine grid of ``fine_steps`` points with ``dash_steps`` of them run by Dash."""
-    return MorseSchedule(tuple(make_grid(grid_name, fine_steps, num_train_timesteps)), spread_dash(fine_steps, dash_steps))
+def plan_from_counts(grid_name: str, fine_steps: int, dash_steps: int, noise: dict) -> MorseSchedule:
+    """The fine grid of rule ``grid_name`` for ``fine_steps`` steps on the Dash's noise schedule, with
+    ``dash_steps`` of its points run by Dash (spread over the points the grid really has)."""
+    grid = make_grid(grid_name, fine_steps, noise)
+    return MorseSchedule(tuple(grid), spread_dash(len(grid), dash_steps))
 
 
-def plan_from_budget(grid_name: str, lsd: float, N: float, ratio: float, num_train_timesteps: int = 1000) -> MorseSchedule:
-    """Sec. 2.3: a budget of n = ``lsd`` LSD with exchanged-steps ratio k/n = ``ratio``:
-    d = n - k Dash steps (at least one) and r = floor(N k) Dot steps, so that d + r/N <= n."""
-    if lsd < 1:
-        raise ValueError(f"an LSD budget of {lsd} is below one Dash step (1 LSD)")
-    if not 0 <= ratio < 1:
-        raise ValueError(f"the exchanged-steps ratio k/n must lie in [0, 1), got {ratio}")
-    dash = max(1, int(round(lsd * (1 - ratio))))
-    dash = min(dash, int(math.floor(lsd)))
-    dot = int(math.floor(N * (lsd - dash) + 1e-9))
-    return plan_from_counts(grid_name, dash + dot, dash, num_train_timesteps)
+def plan_from_budget(grid_name: str, lsd: float, N: float, ratio: float, noise: dict) -> tuple[MorseSchedule, budget.Counts]:
+    """Sec. 2.3: a budget of n = ``lsd`` LSD with exchanged-steps ratio k/n = ``ratio``, resolved to
+    whole Dash and Dot steps by ``budget.resolve`` on the points this grid visits (the closest
+    achievable ratio within the budget); the schedule and the resolved counts."""
+    counts = budget.resolve(lsd, N, ratio, grid_counter(grid_name, noise))
+    return plan_from_counts(grid_name, counts.grid_steps, counts.dash_steps, noise), counts
 
 
 def plain(grid: list[int]) -> MorseSchedule:

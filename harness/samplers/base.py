@@ -26,7 +26,6 @@ class Sampler(ABC):
     stochastic = False
 
     def __init__(self, noise: dict, grid: Sequence[int], **options):
-        self.noise = dict(noise)
         self.schedule = NoiseSchedule(noise)
         self.grid = [int(t) for t in grid]
         self.options = options

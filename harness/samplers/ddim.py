@@ -1,6 +1,9 @@
 """DDIM (Song et al. 2021a, Eq. 12), written out because diffusers' DDIMScheduler derives the
 previous time point from the step count (diffusers issues 11347, 12633) and so jumps to the
-wrong point on a non-uniform grid. Here the previous point is always the grid's next entry."""
+wrong point on a non-uniform grid. Here the previous point is always the grid's next entry.
+Otherwise the step is diffusers' DDIMScheduler.step on the Dash's scheduler config: x_0 clipped
+or thresholded as the config says, the last step to alpha_bar = 1 or, with ``set_alpha_to_one:
+false``, to alpha_bar_0 (tests/test_samplers.py compares the two)."""
 
 from __future__ import annotations
 
@@ -23,10 +26,9 @@ class DDIMSampler(Sampler):
 
     def step(self, i, x, z, generators):
         t, prev = self.grid[i], self.previous(i)
-        a_t, a_prev = self.schedule.alpha_bar(t), self.schedule.alpha_bar(prev)
-        x0 = (x - math.sqrt(1 - a_t) * z) / math.sqrt(a_t)
-        if self.schedule.clip_sample:
-            x0 = x0.clamp(-1, 1)
+        a_t = self.schedule.alpha_bar(t)
+        a_prev = self.schedule.alpha_bar(prev) if prev >= 0 else self.schedule.final_alpha_bar
+        x0 = self.schedule.clip_x0((x - math.sqrt(1 - a_t) * z) / math.sqrt(a_t))
         sigma = self.eta * math.sqrt((1 - a_prev) / (1 - a_t)) * math.sqrt(1 - a_t / a_prev)
         x_prev = math.sqrt(a_prev) * x0 + math.sqrt(max(1 - a_prev - sigma**2, 0.0)) * z
         if sigma > 0:
