@@ -93,7 +93,7 @@ def test_product_syntax_expands_lists_into_points():
     assert expand_morse({"lsd": [3, 5], "ratio": [0.3, 0.5], "N": 6}) == [
         {"lsd": 3, "ratio": 0.3, "N": 6}, {"lsd": 3, "ratio": 0.5, "N": 6},
         {"lsd": 5, "ratio": 0.3, "N": 6}, {"lsd": 5, "ratio": 0.5, "N": 6}]
-    series = {"name": "ddim", "sampler": "ddim", "dot": "ddim", "baseline_steps": [3],
+    series = {"name": "ddim", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "baseline_steps": [3],
               "morse": [{"lsd": [3, 5], "ratio": [0.3, 0.5], "N": 4.6}]}
     flow = workflow(experiments={"digits": {"series": [series]}})
     assert sorted(flow.experiment("digits").points) == ["ddim_l3_k0p3", "ddim_l3_k0p5", "ddim_l5_k0p3", "ddim_l5_k0p5",

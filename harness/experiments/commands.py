@@ -101,7 +101,7 @@ def sample_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
     point = experiment.point(wildcards["point"])
     series = point.series
     args = dash_args(experiment, series)
-    args += [_option("--sampler", series.get("sampler", "ddim")), _option("--grid", series.get("grid", "uniform"))]
+    args += [_option("--sampler", series.get("sampler", "ddim")), _option("--grid", series["grid"])]
     args += [_option(f"--{key.replace('_', '-')}", value) for key, value in point.plan.items()]
     if point.method == "morse":
         args.append(_option("--dot", experiment.dot_dir(point.dot)))
@@ -112,6 +112,7 @@ def sample_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
         args.append(_option("--guidance-scale", point.guidance_scale))
     args.append(_option("--seeds", experiment.samples.seed_range(wildcards["rep"], wildcards["shard"])))
     args.append(_option("--batch-size", experiment.samples.batch_size))
+    args += [_option("--also-serves", json.dumps(request)) for request in point.also_serves]
     return " ".join(args + [_option("--experiment", experiment.name), _option("--point", point.name)])
 
 
@@ -207,7 +208,8 @@ def report_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
     if a.tradeoff:
         args.append("--tradeoff")
     args += [_option("--experiment", experiment.name), _option("--note", experiment.note),
-             _option("--latency-dir", experiment.latency_dir), _option("--shards", f"samples/{experiment.name}")]
+             _option("--latency-dir", experiment.latency_dir), _option("--shards", f"samples/{experiment.name}"),
+             _option("--dots", f"work/{experiment.name}/dot")]
     return " ".join(args)
 
 

@@ -10,7 +10,10 @@ what a config sets.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
+import sys
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 
@@ -66,19 +69,37 @@ class Analysis:
     tradeoff: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass
 class Point:
-    """One latency point: a baseline step count or a Morse schedule, at one guidance scale."""
+    """One latency point: a baseline step count or a Morse schedule, at one guidance scale.
+
+    ``plan`` holds `harness sample`'s schedule options (an LSD budget already resolved to step counts,
+    harness/morse/budget.py); ``requested_lsd``/``requested_ratio`` what the config asked for.
+    Requests that resolve to one schedule are sampled once: ``sampled_as`` names the point whose
+    shards serve this one, and that point lists the others in ``also_serves``.
+    """
 
     name: str
     method: str  # "baseline" or "morse"
     series: dict
-    plan: dict  # sample's schedule options: {"steps": 5} or {"fine_steps": .., "dash_steps": ..} or {"lsd", "ratio", "N"}
+    plan: dict
+    schedule: object  # harness.morse.schedule.MorseSchedule
+    requested_lsd: float | None = None
+    requested_ratio: float | None = None
     guidance_scale: float | None = None
+    sampled_as: str = ""
+    also_serves: list = field(default_factory=list)
 
     @property
     def dot(self) -> str | None:
         return self.series.get("dot") if self.method == "morse" else None
+
+    def key(self, dash: dict) -> tuple:
+        """What determines the samples: Dash, sampler, guidance, grid and Dash/Dot assignment, and the
+        Dot and its observations when Dot runs. Points with one key are one computation."""
+        key = (json.dumps(dash, sort_keys=True), self.series.get("sampler", "ddim"), self.series.get("eta"),
+               self.guidance_scale, self.schedule.grid, self.schedule.is_dash)
+        return key + ((self.series["dot"], self.series.get("trajectory_source", "dash")) if self.schedule.dot_steps else ())
 
 
 @dataclass
@@ -162,17 +183,34 @@ class Experiment:
 
     @cached_property
     def points(self) -> dict[str, Point]:
-        """Every point by name; a repeated name, or Morse points without a Dot, are config errors."""
+        """Every point by name; a repeated name, or Morse points without a Dot, are config errors.
+        Requests that resolve to one schedule (at LSD 3 and N = 6 only three schedules exist) are
+        sampled once; the plan says which, on stderr."""
         found: dict[str, Point] = {}
+        first: dict[tuple, str] = {}
         for series in self.config["series"]:
-            for point in _series_points(series):
+            source, path = self.dash_location(series)
+            for point in _series_points(series, plan_noise(source, path)):
                 if point.name in found:
                     raise HarnessError(f"experiment {self.name!r}: point {point.name!r} appears twice; rename a series")
                 if point.method == "morse" and series.get("dot") not in self.dots:
                     raise HarnessError(f"experiment {self.name!r}, series {series['name']!r}: Morse points need `dot:` "
                                        f"naming one of the experiment's `dots` ({', '.join(self.dots) or 'none'})")
+                point.sampled_as = first.setdefault(point.key(self.dash(series)), point.name)
+                if point.sampled_as != point.name:
+                    found[point.sampled_as].also_serves.append(
+                        {"point": point.name, "method": point.method, "requested_lsd": point.requested_lsd,
+                         "requested_ratio": point.requested_ratio})
+                    print(f"plan: experiment {self.name!r}: {point.name} resolves to the schedule of {point.sampled_as} "
+                          f"({point.schedule.dash_steps} Dash + {point.schedule.dot_steps} Dot steps): sampled once, "
+                          "reported under both names", file=sys.stderr)
                 found[point.name] = point
         return found
+
+    @property
+    def sampled_points(self) -> list[str]:
+        """The points whose shards are sampled (one per distinct schedule)."""
+        return [name for name, point in self.points.items() if point.sampled_as == name]
 
     def point(self, name: str) -> Point:
         try:
@@ -210,7 +248,7 @@ class Experiment:
     def metric_rows(self) -> list[str]:
         """One CSV row file per (point, repeat, metric)."""
         return [f"work/{self.name}/metrics/{point}.r{rep}.{metric}.csv"
-                for point in self.points for rep in range(self.samples.repeats) for metric in self.metrics]
+                for point in self.sampled_points for rep in range(self.samples.repeats) for metric in self.metrics]
 
     # ---------------------------------------------------------------- latency
 
@@ -243,16 +281,51 @@ class Experiment:
                 f"results/{self.name}_speedup_summary.csv"]
 
 
-def _series_points(series: dict):
-    """Every baseline and Morse point of one series, over its guidance scales."""
-    name = series["name"]
+@functools.cache
+def plan_noise(source: str, path: str | None) -> dict:
+    """The noise settings a Dash will sample with, read without its weights; for a Dash not here yet,
+    its packaged config's, else diffusers' 1000-step default (said on stderr)."""
+    from harness.models import architectures
+    from harness.models import dash as dash_module
+    from harness.samplers.noise import noise_settings
+
+    try:
+        return dash_module.scheduler_settings(source, local_path=path)
+    except HarnessError:
+        packaged = architectures.architecture_for_source(source)
+        if packaged is not None:
+            return noise_settings(packaged["scheduler"])
+        print(f"plan: no scheduler config for Dash {source!r} yet: its schedules are planned on diffusers' default "
+              "1000-step schedule", file=sys.stderr)
+        return noise_settings({})
+
+
+def _series_points(series: dict, noise: dict):
+    """Every baseline and Morse point of one series, over its guidance scales, with its schedule
+    planned on the Dash's noise settings (Sec. 2.3; a budget resolved by harness/morse/budget.py)."""
+    from harness.morse import budget
+    from harness.morse.schedule import plain, plan_from_budget, plan_from_counts
+    from harness.samplers import make_grid
+
+    name, grid = series["name"], series["grid"]
     for scale in series.get("guidance_scales") or [None]:
         suffix = "" if scale is None else f"_g{number_label(scale)}"
         for steps in series.get("baseline_steps", []):
-            yield Point(f"{name}_s{steps}{suffix}", "baseline", series, {"steps": steps}, scale)
+            yield Point(f"{name}_s{steps}{suffix}", "baseline", series, {"steps": steps},
+                        plain(make_grid(grid, steps, noise)), float(steps), 0.0, scale)
         for morse in series.get("morse", []):
             if "fine_steps" in morse:
                 point = f"{name}_f{morse['fine_steps']}_d{morse['dash_steps']}{suffix}"
+                schedule = plan_from_counts(grid, morse["fine_steps"], morse["dash_steps"], noise)
+                requested = (None, None)
+                if morse.get("N"):
+                    asked = budget.counts(morse["dash_steps"], morse["fine_steps"] - morse["dash_steps"], morse["N"])
+                    requested = (asked.lsd, asked.ratio)
+                plan = dict(morse)
             else:
                 point = f"{name}_l{number_label(morse['lsd'])}_k{number_label(morse['ratio'])}{suffix}"
-            yield Point(point, "morse", series, dict(morse), scale)
+                schedule, counts = plan_from_budget(grid, morse["lsd"], morse["N"], morse["ratio"], noise)
+                requested = (float(morse["lsd"]), float(morse["ratio"]))
+                plan = {"fine_steps": counts.grid_steps, "dash_steps": counts.dash_steps, "N": morse["N"],
+                        "requested_lsd": morse["lsd"], "requested_ratio": morse["ratio"]}
+            yield Point(point, "morse", series, plan, schedule, *requested, scale)

@@ -35,7 +35,7 @@ from harness.errors import HarnessError
 from harness.morse.checkpoint import save_dot
 from harness.morse.denoisers import DashDenoiser
 from harness.morse.dot import build_dot
-from harness.morse.dot_config import TRAJECTORY_INPUTS, DotConfig
+from harness.morse.dot_config import DotConfig
 from harness.samplers import SAMPLERS, make_sampler
 from harness.samplers.noise import NoiseSchedule
 from harness.seeds import make_generators
@@ -179,11 +179,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--variant", default="shared", help="shared | bilinear | independent (Tables 6, 7)")
-    parser.add_argument("--extra-blocks", dest="m", type=int, default=1, help="m: extra down/up-sampling blocks (Sec. 2.2)")
-    parser.add_argument("--channels", default="32", help="comma-separated width of each extra block")
-    parser.add_argument("--lora-rank", type=int, default=8, help="0 disables LoRA")
-    parser.add_argument("--inputs", default=",".join(TRAJECTORY_INPUTS), help="trajectory inputs of Dot (Table 4)")
+    parser.add_argument("--variant", default=DotConfig.variant, help="shared | bilinear | independent (Tables 6, 7)")
+    parser.add_argument("--extra-blocks", dest="m", type=int, default=DotConfig.m, help="m: extra down/up-sampling blocks (Sec. 2.2)")
+    parser.add_argument("--channels", default=",".join(map(str, DotConfig.channels)), help="comma-separated width of each extra block")
+    parser.add_argument("--lora-rank", type=int, default=DotConfig.lora_rank, help="0 disables LoRA")
+    parser.add_argument("--inputs", default=",".join(DotConfig.inputs), help="trajectory inputs of Dot (Table 4)")
     parser.add_argument("--checkpoint-every", type=int, default=250)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--resume", action="store_true",
