@@ -111,12 +111,15 @@ def test_budget_rule_closest_ratio_ties_to_more_dash_steps_and_no_bankers_roundi
 def test_every_fig13_request_resolves_to_the_closest_achievable_schedule(grid):
     import yaml
 
+    from harness.experiments.config import expand_morse
     from harness.samplers.grids import grid_counter
 
     visited = grid_counter(grid, NOISE)
     table = [0] + [visited(f) for f in range(1, 1001)]
     config = yaml.safe_load((ROOT / "config" / "experiments" / "fig13_ratio.yaml").read_text())
-    for morse in config["experiments"]["fig13_ratio"]["series"][0]["morse"]:
+    requests = [m for entry in config["experiments"]["fig13_ratio"]["series"][0]["morse"] for m in expand_morse(entry)]
+    assert len(requests) == 30
+    for morse in requests:
         lsd, N, ratio = morse["lsd"], morse["N"], morse["ratio"]
         c = budget.resolve(lsd, N, ratio, visited)
         assert (c.dash_steps, c.dot_steps, c.grid_steps) == _closest_by_brute_force(lsd, N, ratio, table)
