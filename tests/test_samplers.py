@@ -129,12 +129,11 @@ def test_every_paper_config_names_an_official_grid_of_its_sampler_and_the_schema
     import json
     from pathlib import Path
 
-    import yaml
+    from config_helpers import paper_configs
 
     root = Path(__file__).resolve().parents[1]
-    for path in sorted((root / "config" / "experiments").glob("*.yaml")):
-        for name, experiment in yaml.safe_load(path.read_text())["experiments"].items():
-            for series in experiment["series"]:
-                assert series["grid"] in PAPER_GRIDS[series["sampler"]], (path.name, series["name"], series["grid"])
+    for name, experiment in paper_configs().items():
+        for series in experiment["series"]:
+            assert series["grid"] in PAPER_GRIDS[series["sampler"]], (name, series["name"], series["grid"])
     schema = json.loads((root / "config" / "schema.json").read_text())
     assert set(schema["$defs"]["series"]["properties"]["grid"]["enum"]) == set(GRIDS)
