@@ -101,11 +101,12 @@ def sample_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
     point = experiment.point(wildcards["point"])
     series = point.series
     args = dash_args(experiment, series)
-    args += [_option("--sampler", series.get("sampler", "ddim")), _option("--grid", series["grid"])]
+    args += [_option("--sampler", series["sampler"]), _option("--grid", series["grid"])]
     args += [_option(f"--{key.replace('_', '-')}", value) for key, value in point.plan.items()]
     if point.method == "morse":
         args.append(_option("--dot", experiment.dot_dir(point.dot)))
-        args.append(_option("--trajectory-source", series.get("trajectory_source", "dash")))
+        if series.get("trajectory_source"):
+            args.append(_option("--trajectory-source", series["trajectory_source"]))
     if series.get("eta") is not None:
         args.append(_option("--eta", series["eta"]))
     if point.guidance_scale is not None:
@@ -118,7 +119,7 @@ def sample_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
 
 def feature_options(experiment: Experiment, settings: Settings) -> list[str]:
     fid = experiment.metrics["fid"]
-    args = [_option("--extractor", fid.get("extractor", "digitsnet"))]
+    args = [_option("--extractor", fid["extractor"])]
     for key in ("extractor_weights", "image_size", "batch_size"):
         if fid.get(key):
             args.append(_option(f"--{key.replace('_', '-')}", fid[key]))

@@ -97,9 +97,9 @@ class Point:
     def key(self, dash: dict) -> tuple:
         """What determines the samples: Dash, sampler, guidance, grid and Dash/Dot assignment, and the
         Dot and its observations when Dot runs. Points with one key are one computation."""
-        key = (json.dumps(dash, sort_keys=True), self.series.get("sampler", "ddim"), self.series.get("eta"),
+        key = (json.dumps(dash, sort_keys=True), self.series["sampler"], self.series.get("eta"),
                self.guidance_scale, self.schedule.grid, self.schedule.is_dash)
-        return key + ((self.series["dot"], self.series.get("trajectory_source", "dash")) if self.schedule.dot_steps else ())
+        return key + ((self.series["dot"], self.series.get("trajectory_source")) if self.schedule.dot_steps else ())
 
 
 @dataclass
