@@ -83,7 +83,7 @@ def test_ddpm_cifar10_matches_the_published_model():
 def test_conditional_unets_run_on_placeholder_conditioning(name):
     dash = load_dash(f"config:{name}", device="meta", dtype=torch.float16)
     x = torch.zeros(2, *dash.sample_shape, device="meta", dtype=torch.float16)
-    out = dash.predict(x, torch.tensor([999, 500], device="meta"), **dash.placeholder_conditioning(2))
+    out = dash.unet(x, torch.tensor([999, 500], device="meta"), **dash.placeholder_conditioning(2)).sample
     assert out.shape == x.shape
 
 
@@ -93,7 +93,7 @@ def test_random_weights_are_seeded_and_frozen():
     assert not first.unet.training
     assert not any(p.requires_grad for p in first.unet.parameters())
     x = torch.randn(2, *first.sample_shape)
-    assert first.predict(x, torch.tensor([10, 900])).shape == x.shape
+    assert first.unet(x, torch.tensor([10, 900])).sample.shape == x.shape
 
 
 def test_local_model_folder_round_trip(tmp_path):

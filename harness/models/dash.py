@@ -50,10 +50,6 @@ class Dash:
         """sha256 over the UNet's weights (computed on first use: SD-size models take seconds)."""
         return state_dict_sha256(self.unet)
 
-    def predict(self, x: torch.Tensor, t: torch.Tensor | int, **conditioning) -> torch.Tensor:
-        """One UNet evaluation: the model output (epsilon, v, ...) at noisy sample x and timestep t."""
-        return self.unet(x, t, **conditioning).sample
-
     def placeholder_conditioning(self, batch: int) -> dict:
         """Zero conditioning of the right shapes (text states, SDXL's added embeddings) for a batch.
 
