@@ -181,3 +181,12 @@ def test_an_experiment_that_cannot_run_yet_says_so_in_the_plan_and_its_first_job
 
     assert main(["check", *shlex.split(args), "--out", str(tmp_path / "inputs.json")]) == 1
     assert not (tmp_path / "inputs.json").exists()
+
+
+def test_a_point_that_cannot_be_planned_stops_the_plan_naming_its_series():
+    series = {"name": "tight", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "morse": [{"lsd": 0.5, "ratio": 0.5, "N": 4}]}
+    with pytest.raises(HarnessError, match=r"experiments\.digits\.series\.0\.morse\.0\.lsd: 0\.5 is less than the minimum"):
+        workflow(experiments={"digits": {"series": [series]}}).experiment("digits").points
+    series["morse"] = [{"fine_steps": 4, "dash_steps": 6}]
+    with pytest.raises(HarnessError, match=r"experiment 'digits', series 'tight': .*Dash"):
+        workflow(experiments={"digits": {"series": [series]}}).experiment("digits").points

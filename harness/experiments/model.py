@@ -190,7 +190,11 @@ class Experiment:
         first: dict[tuple, str] = {}
         for series in self.config["series"]:
             source, path = self.dash_location(series)
-            for point in _series_points(series, plan_noise(source, path)):
+            try:
+                planned = list(_series_points(series, plan_noise(source, path)))
+            except ValueError as err:  # a grid that cannot place a step count, a budget below one step
+                raise HarnessError(f"experiment {self.name!r}, series {series['name']!r}: {err}") from None
+            for point in planned:
                 if point.name in found:
                     raise HarnessError(f"experiment {self.name!r}: point {point.name!r} appears twice; rename a series")
                 if point.method == "morse" and series.get("dot") not in self.dots:
