@@ -199,7 +199,11 @@ def points(exp):
     which, on stderr."""
     found, first = {}, {}
     for series in experiment(exp)["series"]:
-        for name, point in _series_points(exp, series):
+        try:
+            planned = list(_series_points(exp, series))
+        except ValueError as err:  # a grid that cannot place a step count, a budget below one step
+            raise WorkflowError(f"experiment {exp!r}, series {series['name']!r}: {err}") from None
+        for name, point in planned:
             if name in found:
                 raise WorkflowError(f"experiment {exp!r}: point {name!r} appears twice; rename a series")
             if point["method"] == "morse" and series.get("dot") not in experiment(exp).get("dots", {}):
