@@ -148,6 +148,10 @@ def run(args) -> int:
         seeds = parse_seeds(args.seeds)
     except ValueError as err:
         raise HarnessError(str(err)) from None
+    try:
+        also_serves = [json.loads(spec) for spec in args.also_serves]
+    except json.JSONDecodeError as err:
+        raise HarnessError(f"--also-serves takes JSON: {err}") from None
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     dash = load_dash(args.dash, local_path=args.dash_path, device=device)
     schedule, asked = plan(args, dash.noise)
@@ -155,10 +159,6 @@ def run(args) -> int:
         print(f"note: time grid {args.grid!r} visits {len(schedule.grid)} points for {asked['requested_steps']} "
               f"requested steps (its owner's rule, see harness/samplers/grids.py); the shard counts "
               f"{len(schedule.grid)}", file=sys.stderr)
-    try:
-        also_serves = [json.loads(spec) for spec in args.also_serves]
-    except json.JSONDecodeError as err:
-        raise HarnessError(f"--also-serves takes JSON: {err}") from None
     options = {"eta": args.eta} if args.eta is not None else {}
     try:
         sampler = make_sampler(args.sampler, dash.noise, schedule.grid, **options)

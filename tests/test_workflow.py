@@ -111,6 +111,16 @@ def test_schema_names_a_wrong_value(tmp_path):
     assert "ddim2" in result.stdout + result.stderr
 
 
+def test_a_point_its_grid_cannot_place_stops_the_plan(tmp_path):
+    digits = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["experiments"]["digits"]
+    digits["series"][0]["grid"] = "ldm-uniform"  # CompVis' range(0, 1000, 333) + 1 reaches step 1000
+    bad = _write(tmp_path / "bad.yaml", {"experiments": {"digits": digits}})
+    result = snakemake("-n", "--configfile", str(bad), cwd=tmp_path, timeout=120)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "experiment 'digits', series 'ddim': time grid 'ldm-uniform' for 3 steps" in output
+
+
 def test_missing_weights_stop_the_first_rule_with_a_hint(tmp_path):
     """A paper experiment without its Dash weights fails in check_inputs, saying what to supply."""
     (tmp_path / "hf").mkdir()
