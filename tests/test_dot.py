@@ -58,6 +58,24 @@ def test_removed_trajectory_inputs_do_not_reach_dot(tiny_dash):
     assert torch.equal(dot(x, x, torch.zeros_like(x), 700, 500), dot(x, x, torch.ones_like(x), 700, 500))
 
 
+def test_gap_scale_makes_the_residual_proportional_to_the_gap(tiny_dash):
+    """gap_scale > 0: eta = (t_s - t_i) / gap_scale * network output, so eta = 0 at t_i = t_s."""
+    plain = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(16,), lora_rank=0))
+    scaled = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(16,), lora_rank=0, gap_scale=1000))
+    scaled.load_state_dict(plain.state_dict())
+    torch.nn.init.normal_(plain.resampler.head.weight)
+    scaled.resampler.head.weight.data.copy_(plain.resampler.head.weight)
+    x = torch.randn(3, 1, 16, 16)
+    t_s, t_i = torch.tensor([700, 700, 500]), torch.tensor([700, 450, 100])
+    with torch.no_grad():
+        ref, out = plain(x, x, x, t_s, t_i), scaled(x, x, x, t_s, t_i)
+    for k, gap in enumerate((0, 250, 400)):
+        torch.testing.assert_close(out[k], ref[k] * gap / 1000)
+    assert DotConfig.from_dict(plain.config.to_dict()).gap_scale == 0.0  # old checkpoints: off
+    with pytest.raises(ValueError):
+        DotConfig(m=1, channels=(16,), gap_scale=-1)
+
+
 def _train(dash_dir, out, *extra):
     return main(["train-dot", "--dash", str(dash_dir), "--data", "digits:16:train", "--steps", "2",
                  "--batch-size", "4", "--groups", "2", "--extra-blocks", "1", "--channels", "16", "--lora-rank", "4",

@@ -182,6 +182,7 @@ class DotModel(nn.Module):
         batch = x_ti.shape[0]
         t_i = _as_batch(t_i, batch, x_ti.device)
         t_s = _as_batch(t_s, batch, x_ti.device)
+        gap = (t_s - t_i).clamp(min=0)  # before t_s may be hidden: the scaling is not an input
         if "t_s" not in self.config.inputs:
             t_s = torch.zeros_like(t_s)
         factor = 2**self.config.m
@@ -190,7 +191,10 @@ class DotModel(nn.Module):
         temb = self.temb(t_i, t_s) if self.temb is not None else None
         h, skips = self.resampler.encode(self.observations(x_ts, x_ti, z_ts), temb)
         h = self.network(h, t_i, t_s, **cond)
-        return self.resampler.decode(h, skips, temb)[:, : self.channels]
+        eta = self.resampler.decode(h, skips, temb)[:, : self.channels]
+        if self.config.gap_scale > 0:
+            eta = eta * (gap.to(eta.dtype) / self.config.gap_scale).view(-1, *([1] * (eta.dim() - 1)))
+        return eta
 
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
         names = {n for n, p in self.named_parameters() if p.requires_grad}

@@ -23,6 +23,9 @@ class DotConfig:
     lora_targets: str = DEFAULT_LORA_TARGETS
     inputs: tuple[str, ...] = TRAJECTORY_INPUTS  # which trajectory observations Dot sees
     independent_channels: tuple[int, ...] = (32, 64)  # the independent variant's UNet widths
+    # > 0: eta is scaled by (t_s - t_i) / gap_scale, so the residual vanishes as t_i -> t_s (it
+    # must: z_ti = z_ts at zero gap) and the network's output has one scale at short and long gaps
+    gap_scale: float = 0.0
 
     def __post_init__(self):
         self.channels = tuple(int(c) for c in self.channels)
@@ -35,6 +38,9 @@ class DotConfig:
             raise ValueError(f"give one channel count per extra block: m={self.m}, channels={self.channels}")
         if self.m < 0:
             raise ValueError("m must be >= 0")
+        self.gap_scale = float(self.gap_scale)
+        if self.gap_scale < 0:
+            raise ValueError("gap_scale must be >= 0 (0: no gap scaling)")
 
     def to_dict(self) -> dict:
         return asdict(self)
