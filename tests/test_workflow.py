@@ -121,15 +121,20 @@ def test_a_point_its_grid_cannot_place_stops_the_plan(tmp_path):
     assert "experiment 'digits', series 'ddim': time grid 'ldm-uniform' for 3 steps" in output
 
 
-def test_missing_weights_stop_the_first_rule_with_a_hint(tmp_path):
-    """A paper experiment without its Dash weights fails in check_inputs, saying what to supply."""
+def check_inputs_offline(tmp_path: Path, experiment: str) -> tuple[subprocess.CompletedProcess, str]:
+    """Run an experiment's first rule with an empty Hugging Face cache; it must fail. (result, its log)"""
     (tmp_path / "hf").mkdir()
     env_home = {"HF_HOME": str(tmp_path / "hf"), "HF_HUB_CACHE": str(tmp_path / "hf" / "hub")}
-    command = [SNAKEMAKE, "-s", str(SNAKEFILE), "--directory", str(tmp_path), "-j1", "work/ddim_celebahq256/inputs.json"]
+    command = [SNAKEMAKE, "-s", str(SNAKEFILE), "--directory", str(tmp_path), "-j1", f"work/{experiment}/inputs.json"]
     result = subprocess.run(command, cwd=tmp_path, env={**offline_env(), **env_home}, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode != 0
-    log = (tmp_path / "logs" / "ddim_celebahq256" / "check_inputs.log").read_text()
+    return result, (tmp_path / "logs" / experiment / "check_inputs.log").read_text()
+
+
+def test_missing_weights_stop_the_first_rule_with_a_hint(tmp_path):
+    """A paper experiment without its Dash weights fails in check_inputs, saying what to supply."""
+    result, log = check_inputs_offline(tmp_path, "ddim_celebahq256")
     output = result.stdout + result.stderr + log
     assert "google/ddpm-celebahq-256" in output and "--dash-path" in output
     assert "data/celebahq256" in output
@@ -141,13 +146,7 @@ def test_check_inputs_lists_every_missing_input_of_a_text_to_image_experiment_at
     with none of them present, its first rule fails once, naming each with the registry's how-to."""
     from harness import external
 
-    (tmp_path / "hf").mkdir()
-    env_home = {"HF_HOME": str(tmp_path / "hf"), "HF_HUB_CACHE": str(tmp_path / "hf" / "hub")}
-    command = [SNAKEMAKE, "-s", str(SNAKEFILE), "--directory", str(tmp_path), "-j1", "work/sd/inputs.json"]
-    result = subprocess.run(command, cwd=tmp_path, env={**offline_env(), **env_home}, capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode != 0
-    log = (tmp_path / "logs" / "sd" / "check_inputs.log").read_text()
+    result, log = check_inputs_offline(tmp_path, "sd")
     assert log.count("cannot run:") == 1 and "huggingface-cli download CompVis/stable-diffusion-v1-4" in log
     expected = [external.get(name) for name in ("coco-val2017", "laion_2m", external.INCEPTION, external.COCO_CAPTIONS)]
     for registered in expected + [external.clip_weights("ViT-g-14", "laion2b_s34b_b88k")]:
