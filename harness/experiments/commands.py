@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Callable
 
-from harness.experiments.model import TRAIN_DASH, Experiment
+from harness.experiments.model import Experiment
 from harness.registry import Registry
 
 COMMANDS: Registry[Callable[[Experiment, dict, Settings], str]] = Registry("workflow rule")
@@ -161,12 +161,8 @@ def latency_args(experiment: Experiment, wildcards: dict, settings: Settings) ->
     """`harness latency` times `latency.dash` (e.g. config:ddpm-cifar10-32, random weights of the same
     architecture) or the experiment's own Dash, with the architecture of `latency.dot`."""
     latency = experiment.latency
-    if latency.get("dash"):
-        args = [_option("--dash", latency["dash"])]
-    elif experiment.dash()["source"] == TRAIN_DASH:
-        args = [_option("--dash", experiment.trained_dash_dir)]
-    else:
-        args = [_option("--dash", experiment.dash().get("path") or experiment.dash()["source"])]
+    source, path = experiment.dash_location()
+    args = [_option("--dash", latency.get("dash") or path or source)]  # `harness latency` reads a folder as --dash
     dot = experiment.latency_dot()
     architecture = {key: dot[key] for key in DOT_ARCHITECTURE if key in dot}
     args.append(_option("--dot-config", json.dumps(architecture, sort_keys=True)))
