@@ -22,6 +22,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "bench-morse": ("harness.morse.bench", "benchmark: the sampling loop's overhead beside the model forwards"),
     "latency": ("harness.latency.cli", "time one step of Dash and of Dot on this device; N = Dash/Dot (Table 5)"),
     "curves": ("harness.analysis.curves_cli", "attach latency_lsd = dash_steps + dot_steps / N to results rows"),
+    "tune-ratio": ("harness.stages.tune_ratio", "choose the exchanged-steps ratio per LSD budget on pilot seeds (tuned series)"),
     "speedup": ("harness.analysis.speedup_cli", "speedup of Morse over its baseline at equal metric (Sec. 3.1)"),
     "report": ("harness.analysis.report", "the paper's figures and tables, and a report PDF per experiment"),
     "fid": ("harness.metrics.fid", "FID of one point's sample shards against a dataset (torch-fidelity)"),

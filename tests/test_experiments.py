@@ -43,30 +43,82 @@ def test_the_digits_experiment_makes_its_points_shards_and_rows():
     assert [p for p in digits.points if digits.points[p].method == "baseline"] == [
         f"ddim_s{s}" for s in series["baseline_steps"]]
     morse = [p for p in digits.points.values() if p.method == "morse"]
-    assert len(morse) == len(series["morse"]) and all(p.dot == series["dot"] for p in morse)
-    assert len(digits.metric_rows()) == len(digits.points) * config["samples"]["repeats"] * len(config["metrics"])
+    assert len(morse) == sum(len(expand_morse(entry)) for entry in series["morse"])
+    assert {p.dot for p in morse} == {series["dot"], "oracle", "zero"}
+    assert len(digits.metric_rows()) == len(digits.sampled_points) * config["samples"]["repeats"] * len(config["metrics"])
     assert digits.shards("ddim_s3", 0) == ["samples/digits/ddim_s3.r0.s000.npz"]
     assert "work/digits/latency" in digits.curves_inputs()
     assert digits.targets()[0] == "reports/speedup_digits.pdf"
 
 
-def test_seed_ranges_tile_each_repeat_without_overlap():
-    digits = workflow(experiments={"digits": {"samples": {"num": 25, "shard_size": 10, "first_seed": 7, "repeats": 2}}})
-    samples = digits.experiment("digits").samples
-    assert samples.num_shards == 3
-    ranges = [samples.seed_range(rep, k) for rep in range(2) for k in range(3)]
-    assert ranges == ["7-16", "17-26", "27-31", "32-41", "42-51", "52-56"]
+def test_digits_points_are_lsd_budgets_times_ratios_with_the_ideal_and_the_floor_beside_them():
+    """Issue 12: `{lsd: [...], ratio: [...]}` is a product of budgets and ratios; `dot: [oracle, zero]` adds the
+    reference Dots at the same schedules, named apart, sampled with `--dot oracle` / `--dot zero`."""
+    points = workflow().experiment("digits").points
+    trained = {(p.requested_lsd, p.requested_ratio) for p in points.values() if p.method == "morse" and not p.reference}
+    assert trained == {(l, k) for l in (3.0, 5.0, 8.0) for k in (0.3, 0.5, 0.7)}
+    for reference in ("oracle", "zero"):
+        ref = {name: p for name, p in points.items() if p.reference == reference}
+        assert sorted(ref) == [f"ddim_{reference}_l{l}_k0p5" for l in (3, 5, 8)]
+        for name, point in ref.items():
+            twin = points[name.replace(f"_{reference}", "")]
+            assert point.schedule.is_dash == twin.schedule.is_dash  # the same schedule and latency as the trained point
+            assert point.sampled_as == name  # never mistaken for the trained point's samples
 
 
 def test_a_morse_job_samples_its_schedule_with_its_dot():
     flow = workflow()
-    point = next(p for p in flow.experiment("digits").points.values() if p.method == "morse")
+    digits = flow.experiment("digits")
+    point = next(p for p in digits.points.values() if p.method == "morse" and not p.reference)
     args = options(flow.stage_args("sample", {"exp": "digits", "point": point.name, "rep": "0", "shard": "000"}))
     assert args["--fine-steps"] == str(point.plan["fine_steps"]) and args["--dash-steps"] == str(point.plan["dash_steps"])
-    assert args["--dot"] == f"work/digits/dot/{point.dot}" and args["--seeds"] == "0-999"
+    assert args["--dot"] == "harness/assets/dot-digits" and args["--seeds"] == "0-299"  # the shipped Dot
     assert args["--experiment"] == "digits" and args["--point"] == point.name
-    baseline = options(flow.stage_args("sample", {"exp": "digits", "point": "ddim_s5", "rep": "0", "shard": "000"}))
-    assert baseline["--steps"] == "5" and "--dot" not in baseline
+    assert not any("dot-digits" in f for f in digits.sample_inputs(point.name))  # package data, not a workflow output
+    oracle = options(flow.stage_args("sample", {"exp": "digits", "point": "ddim_oracle_l5_k0p5", "rep": "1", "shard": "0"}))
+    assert oracle["--dot"] == "oracle" and oracle["--seeds"] == "300-599"
+    baseline = options(flow.stage_args("sample", {"exp": "digits", "point": "ddim_s4", "rep": "0", "shard": "000"}))
+    assert baseline["--steps"] == "4" and "--dot" not in baseline
+
+
+def test_replicates_and_the_pilot_set_have_disjoint_seed_ranges():
+    samples = workflow().experiment("digits").samples
+    assert samples.repeats >= 3 and samples.pilot > 0
+    ranges = [samples.seed_range(rep, k) for rep in [*range(samples.repeats), "pilot"] for k in range(samples.shards_of(rep))]
+    seeds = [set(range(int(r.split("-")[0]), int(r.split("-")[1]) + 1)) for r in ranges]
+    assert sum(map(len, seeds)) == len(set().union(*seeds))  # no seed in two ranges
+    assert len(seeds[-1]) == samples.pilot
+
+
+def test_the_tuned_ratio_is_chosen_on_pilot_rows_only():
+    flow = workflow()
+    digits = flow.experiment("digits")
+    pilot = digits.pilot_rows()
+    assert pilot and all(".rpilot." in row for row in pilot)
+    assert not set(pilot) & set(digits.metric_rows())
+    names = {row.split("/")[-1].split(".")[0] for row in pilot}
+    assert names == {n for n, p in digits.points.items() if p.method == "morse" and not p.reference and p.sampled_as == n}
+    args = flow.stage_args("tune_ratio", {"exp": "digits"})
+    assert all(".rpilot." in word for word in shlex.split(args) if word.endswith(".csv"))
+    assert options(flow.stage_args("fid", {"exp": "digits", "point": "ddim_l5_k0p5", "rep": "pilot"}))["--num-samples"] \
+        == str(digits.samples.pilot)
+    assert options(flow.stage_args("curves", {"exp": "digits"}))["--tuned"] == digits.tuned_choices
+
+
+def test_the_shipped_dot_is_remade_by_its_blocks_recipe_and_timed_with_its_own_architecture():
+    flow = workflow()
+    digits = flow.experiment("digits")
+    block = CONFIG["experiments"]["digits"]["dots"]["ddim"]
+    args = options(flow.stage_args("remake_dot_digits", {"exp": "digits", "dot": "ddim"}))
+    assert args["--out"] == block["checkpoint"] and args["--loss-weight"] == block["train"]["loss_weight"]
+    assert args["--gap-scale"] == str(block["gap_scale"])
+    meta = json.loads((ROOT / block["checkpoint"] / "dot.json").read_text())
+    assert meta["dot_config"]["gap_scale"] == block["gap_scale"] and meta["dot_config"]["m"] == block["m"]
+    assert meta["training"]["loss_weight"] == block["train"]["loss_weight"]
+    assert meta["training"]["steps"] == block["train"]["steps"]
+    latency = json.loads(options(flow.stage_args("latency", {"exp": "digits"}))["--dot-config"])
+    assert latency == meta["dot_config"]
+    assert not digits.trains_dot("ddim")
 
 
 def test_jobs_pass_only_what_the_config_sets(tmp_path):
@@ -152,7 +204,8 @@ def test_the_schema_enums_are_the_registries():
     from harness.latency.cli import DTYPES
     from harness.metrics.extractors import EXTRACTORS
     from harness.morse.dot import DOT_VARIANTS
-    from harness.morse.dot_config import TRAJECTORY_INPUTS
+    from harness.morse.dot_config import REFERENCE_DOTS, TRAJECTORY_INPUTS
+    from harness.morse.train import LOSS_WEIGHTS
     from harness.morse.sampling import TRAJECTORY_SOURCES
     from harness.samplers import GRIDS, SAMPLERS
 
@@ -160,7 +213,7 @@ def test_the_schema_enums_are_the_registries():
         "sampler": set(SAMPLERS), "grid": set(GRIDS), "trajectory_source": set(TRAJECTORY_SOURCES),
         "variant": set(DOT_VARIANTS), "inputs": set(TRAJECTORY_INPUTS), "extractor": set(EXTRACTORS),
         "dtype": set(DTYPES), "figure": set(FIGURES), "tables": set(TABLES), "metric": {"fid", "clip_score"},
-        "download": {"cifar10"},
+        "download": {"cifar10"}, "dot": set(REFERENCE_DOTS), "loss_weight": set(LOSS_WEIGHTS),
     }
     schema = json.loads((ROOT / "config" / "schema.json").read_text())
     seen = set()

@@ -14,6 +14,20 @@ rule curves:
         "python -m harness curves {params.args} -o {output} > {log} 2>&1"
 
 
+# Beyond the paper: the ratio per LSD budget, chosen on the pilot seeds (series with `tune_ratio: true`).
+rule tune_ratio:
+    input:
+        lambda wc: E(wc).pilot_rows(),
+    output:
+        "work/{exp}/tuned_ratio.csv",
+    log:
+        "logs/{exp}/tune_ratio.log",
+    params:
+        args=args("tune_ratio"),
+    shell:
+        "python -m harness tune-ratio {params.args} -o {output} > {log} 2>&1"
+
+
 rule speedup:
     input:
         "results/{exp}.csv",

@@ -37,7 +37,7 @@ wildcard_constraints:
     exp="|".join(sorted(WORKFLOW.names, key=len, reverse=True)) or "(?!)",  # only configured experiments
     point=r"[A-Za-z0-9_]+",
     dot=r"[A-Za-z0-9_]+",
-    rep=r"\d+",
+    rep=r"\d+|pilot",  # a replicate, or the pilot set that tunes the ratio per budget
     shard=r"\d+",
 
 

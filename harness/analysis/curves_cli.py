@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.analysis.curves import attach_latency, expand_shared
+from harness.analysis.tuning import label_curves, tuned_rows
 from harness.errors import HarnessError
 from harness.latency import results as latency_results
 
@@ -22,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--N", type=float, dest="n", help="use this N for every experiment instead of measuring")
     parser.add_argument("--N-device", dest="n_device", default="given",
                         help="label recorded in N_device with --N (e.g. 'paper RTX 3090')")
+    parser.add_argument("--tuned", type=Path, help="ratio choices of `harness tune-ratio`: add the tuned curve's rows")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         table = functools.cache(lambda: latency_results.load_all(args.latency_dir))  # read only if needed
         out = attach_latency(rows, lambda experiment: latency_results.lookup_n(table(), experiment, args.device))
+    out = label_curves(out)
+    if args.tuned:
+        out = pd.concat([out, tuned_rows(out, pd.read_csv(args.tuned))], ignore_index=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(args.out, index=False)
     print(f"{len(out)} rows with latency_lsd -> {args.out}")

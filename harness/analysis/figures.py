@@ -37,6 +37,7 @@ class FigureSpec:
     panel_by: str | None = None
     line_by: str | None = None
     log_x: bool = True
+    baseline_by_panel: bool = True  # False: every panel shows the whole baseline (panels of Morse variants)
 
 
 FIGURES: Registry[FigureSpec] = Registry("figure")
@@ -49,6 +50,9 @@ for _name, _spec in {
     "fig12": FigureSpec("Fig. 12: trajectory source", line_by="trajectory_source"),
     "fig13": FigureSpec("Fig. 13: exchanged-steps ratio", line_by="requested_ratio", log_x=False),
     "curves": FigureSpec("latency-metric curves"),
+    # issue 12: the trained Dot between its floor (zero Dot) and its ideal (oracle Dot), and the tuned ratio
+    "dots": FigureSpec("trained, tuned, oracle and zero Dot, by exchanged-steps ratio", panel_by="curve",
+                       line_by="requested_ratio", baseline_by_panel=False),
 }.items():
     FIGURES.register(_name)(_spec)
 
@@ -81,15 +85,17 @@ def curve_figure(baseline: pd.DataFrame, morse: pd.DataFrame, metric: str, spec:
     for col, (title, morse_rows) in enumerate(panels):
         top, bottom = axes[0, col], axes[1, col]
         base = baseline
-        if spec.panel_by and spec.panel_by in baseline.columns and baseline[spec.panel_by].notna().any():
+        if (spec.baseline_by_panel and spec.panel_by and spec.panel_by in baseline.columns
+                and baseline[spec.panel_by].notna().any()):
             base = baseline[baseline[spec.panel_by].astype(str) == str(morse_rows[spec.panel_by].iloc[0])]
         mean = base.groupby("latency_lsd")[metric].mean()
         top.plot(mean.index, mean.values, label="baseline", **BASELINE_STYLE)
         group_by = tuple(c for c in (spec.line_by,) if c)
         result = compare(base, morse_rows, metric, higher_is_better=higher_is_better, group_by=group_by, baseline_by=())
-        lines = result.points.groupby(list(group_by), sort=True) if group_by else [((), result.points)]
+        lines = result.points.groupby(list(group_by), sort=True, dropna=False) if group_by else [((), result.points)]
         for i, (key, points) in enumerate(lines):
-            label = "Morse" + (f" ({spec.line_by} = {key[0] if isinstance(key, tuple) else key})" if group_by else "")
+            value = key[0] if isinstance(key, tuple) else key
+            label = "Morse" + (f" ({spec.line_by} = {'per budget' if pd.isna(value) else value})" if group_by else "")
             top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=label, **_style(i))
             counted = points[points["status"].isin(DEFINED)]
             bottom.plot(counted["latency_lsd"], counted["speedup"], **_style(i))

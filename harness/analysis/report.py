@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     baseline, morse = selected[selected["method"] == "baseline"], selected[selected["method"] == "morse"]
     group_by = tuple(c for c in (spec.panel_by, spec.line_by) if c)
     result = compare(baseline, morse, args.metric, higher_is_better=args.higher_is_better, group_by=group_by,
-                     baseline_by=tuple(c for c in (spec.panel_by,) if c),
+                     baseline_by=tuple(c for c in (spec.panel_by,) if c and spec.baseline_by_panel),
                      n_boot=args.bootstrap, confidence=args.confidence)
     latency = _latency_rows(args.latency_dir, args.experiment)
 

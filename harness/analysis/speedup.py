@@ -136,37 +136,71 @@ def curve_average(points: list[SpeedupPoint]) -> float:
     return float(area / (lat[-1] - lat[0]))
 
 
+Replicates = dict  # latency -> the metric values of its seed-range replicates
+
+
+def bootstrap_speedups(groups: list[tuple[Replicates, Replicates]], higher_is_better: bool, *, n_boot: int = 2000,
+                       seed: int = 0) -> list[np.ndarray]:
+    """Bootstrap draws of every Morse point's speedup, for groups of (baseline, Morse) replicates.
+
+    A draw resamples the replicates of every latency independently (with replacement) and averages
+    them; a baseline shared by several groups (the same dict) is drawn once per draw, so pooled
+    averages keep its common noise. Returns, per group, an array (n_boot, points of its Morse curve in
+    latency order) of speedups, nan where N/A, upper bounds as their bound.
+    """
+    rng = np.random.default_rng(seed)
+
+    def draw(reps: Replicates) -> Curve:
+        lat = list(reps)
+        return make_curve(lat, [np.mean(rng.choice(np.asarray(reps[k], dtype=float), size=len(reps[k]))) for k in lat])
+
+    out = [np.empty((n_boot, len(morse))) for _, morse in groups]
+    for b in range(n_boot):
+        baselines: dict[int, Curve] = {}
+        for g, (base, morse) in enumerate(groups):
+            curve = baselines.setdefault(id(base), draw(base))
+            out[g][b] = [p.speedup for p in speedups(curve, draw(morse), higher_is_better)]
+    return out
+
+
+def percentile_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """The percentile interval of the finite values (nan, nan when there are none)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return float("nan"), float("nan")
+    tail = (1 - confidence) / 2 * 100
+    lo, hi = np.percentile(values, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
+def draw_averages(draws: list[np.ndarray]) -> np.ndarray:
+    """Per bootstrap draw, the mean of every defined speedup of the given groups pooled (nan if none)."""
+    pooled = np.concatenate(draws, axis=1)
+    defined = np.isfinite(pooled)
+    counts = defined.sum(axis=1)
+    sums = np.where(defined, pooled, 0.0).sum(axis=1)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def has_replicates(groups: list[tuple[Replicates, Replicates]]) -> bool:
+    """Whether some latency has two replicates (else there is nothing to resample)."""
+    return any(len(v) >= 2 for base, morse in groups for v in (*base.values(), *morse.values()))
+
+
 def bootstrap_average(
-    baseline_reps: dict[float, np.ndarray],
-    morse_reps: dict[float, np.ndarray],
+    baseline_reps: Replicates,
+    morse_reps: Replicates,
     higher_is_better: bool,
     *,
     n_boot: int = 2000,
     confidence: float = 0.95,
     seed: int = 0,
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of the average speedup from repeated seed ranges.
-
-    Each dict maps a latency to the metric values of its seed-range replicates. A bootstrap draw
-    resamples the replicates of every latency independently (with replacement), averages them,
-    and recomputes the average speedup; draws where every point is N/A are skipped. Returns
-    (nan, nan) when no latency has two replicates, since then there is nothing to resample.
-    """
-    if all(len(v) < 2 for v in (*baseline_reps.values(), *morse_reps.values())):
+    """Percentile bootstrap interval of the average speedup from repeated seed ranges (one group of
+    ``bootstrap_speedups``); (nan, nan) when no latency has two replicates."""
+    groups = [(baseline_reps, morse_reps)]
+    if not has_replicates(groups):
         return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-
-    def draw(reps: dict[float, np.ndarray]) -> Curve:
-        lat = list(reps)
-        val = [np.mean(rng.choice(np.asarray(reps[k], dtype=float), size=len(reps[k]))) for k in lat]
-        return make_curve(lat, val)
-
-    averages = np.array(
-        [average_speedup(speedups(draw(baseline_reps), draw(morse_reps), higher_is_better)) for _ in range(n_boot)]
-    )
-    averages = averages[np.isfinite(averages)]
-    if averages.size == 0:
-        return float("nan"), float("nan")
-    tail = (1 - confidence) / 2 * 100
-    lo, hi = np.percentile(averages, [tail, 100 - tail])
-    return float(lo), float(hi)
+    return percentile_interval(draw_averages(bootstrap_speedups(groups, higher_is_better, n_boot=n_boot, seed=seed)),
+                               confidence)

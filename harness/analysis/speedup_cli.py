@@ -11,7 +11,9 @@ from tabulate import tabulate
 
 from harness import provenance
 from harness.analysis import curves
-from harness.analysis.compare import Comparison, compare
+from harness.analysis.compare import Comparison, compare, pooled_by_curve
+from harness.analysis.references import oracle_behind
+from harness.analysis.tuning import TRAINED
 from harness.analysis.speedup import DEFINED, NOT_REACHED, UPPER_BOUND
 from harness.errors import HarnessError
 
@@ -67,11 +69,11 @@ def select(rows: pd.DataFrame, args: argparse.Namespace, metric: str, higher_is_
 
 
 def overall_average(result: Comparison) -> tuple[float, bool]:
-    """Mean of every defined speedup, all groups pooled (upper bounds counted as their bound, N/A
-    left out), and whether it is an upper bound."""
-    counted = result.points[result.points["status"].isin(DEFINED)]
-    value = float(counted["speedup"].mean()) if len(counted) else float("nan")
-    return value, bool((counted["status"] == UPPER_BOUND).any())
+    """The headline: the mean of every defined speedup of the trained Dot's groups pooled (all groups
+    when the rows name no curve; upper bounds counted as their bound, N/A left out), and whether it
+    is an upper bound."""
+    first = pooled_by_curve(result).iloc[0]
+    return float(first["average_speedup"]), bool(first["average_is_upper_bound"])
 
 
 def only_experiment(*frames: pd.DataFrame) -> str | None:
@@ -105,7 +107,23 @@ def exceptions(result: Comparison) -> list[str]:
 
 
 def average_line(result: Comparison) -> str:
-    return f"average speedup: {format_speedup(*overall_average(result))}"
+    """The headline average with its bootstrap interval, then one such line per other curve (tuned, oracle, zero)."""
+    lines = []
+    for _, row in pooled_by_curve(result).iterrows():
+        name = f", {row['curve']}" if row["curve"] and row["curve"] != TRAINED else ""
+        interval = ("" if math.isnan(row["ci_low"]) else
+                    f" (95% interval {format_speedup(row['ci_low'])}-{format_speedup(row['ci_high'])})")
+        lines.append(f"average speedup{name}: {format_speedup(row['average_speedup'], row['average_is_upper_bound'])}"
+                     f"{interval}")
+    return "\n".join(lines)
+
+
+def oracle_lines(morse: pd.DataFrame, metric: str, higher_is_better: bool) -> list[str]:
+    """A warning per schedule where the oracle Dot is behind the trained Dot by more than the noise."""
+    return [f"check: at {r['requested_lsd']:g} LSD, ratio {r['requested_ratio']:g} the oracle Dot's {metric} "
+            f"{r[f'oracle_{metric}']:.4g} is behind the trained Dot's {r[f'trained_{metric}']:.4g} by more than "
+            f"2 standard errors ({r['standard_error']:.2g}): a bug, or a metric too noisy at this sample count"
+            for _, r in oracle_behind(morse, metric, higher_is_better).iterrows()]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,8 +139,10 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         result.points.assign(**made_by).to_csv(args.out, index=False)
     if args.summary_out:
-        result.summary.assign(**made_by).to_csv(args.summary_out, index=False)
-    for line in exceptions(result):
+        pooled_rows = pooled_by_curve(result, args.confidence).assign(pooled=True)
+        summary = pd.concat([result.summary.assign(pooled=False), pooled_rows], ignore_index=True)
+        summary.assign(**made_by).to_csv(args.summary_out, index=False)
+    for line in exceptions(result) + oracle_lines(morse, args.metric, args.higher_is_better):
         print(line)
     print(average_line(result))
     return 0

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import PurePosixPath
 from dataclasses import dataclass, field
 from typing import Callable
 
+from harness.errors import HarnessError
 from harness.experiments.model import Experiment
 from harness.registry import Registry
 
@@ -18,8 +20,8 @@ COMMANDS: Registry[Callable[[Experiment, dict, Settings], str]] = Registry("work
 
 # Dot block keys that are the architecture (DotConfig fields) and their train-dot options
 DOT_ARCHITECTURE = {"variant": "--variant", "m": "--extra-blocks", "channels": "--channels",
-                    "lora_rank": "--lora-rank", "inputs": "--inputs"}
-DOT_TRAINING = ("steps", "batch_size", "max_gap", "groups", "lr", "warmup", "seed", "checkpoint_every")
+                    "lora_rank": "--lora-rank", "inputs": "--inputs", "gap_scale": "--gap-scale"}
+DOT_TRAINING = ("steps", "batch_size", "max_gap", "groups", "loss_weight", "lr", "warmup", "seed", "checkpoint_every")
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ def check_args(experiment: Experiment, wildcards: dict, settings: Settings) -> s
 
 @COMMANDS.register("train_dot")
 def train_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    """Dot training as the Dot block says, into the workflow's folder (a shipped Dot: into its `checkpoint`)."""
     dot = experiment.dot(wildcards["dot"])
     args = dash_args(experiment, dot) + [_option("--data", dot.get("data") or experiment.dataset["spec"])]
     if dot.get("eval_data"):
@@ -96,6 +99,14 @@ def train_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) 
     return " ".join(args + [_option("--out", experiment.dot_dir(wildcards["dot"]))])
 
 
+@COMMANDS.register("remake_dot_digits")
+def remake_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    """A shipped Dot (`checkpoint:`) made again by its block's recipe, into its folder (the remake rules)."""
+    if experiment.trains_dot(wildcards["dot"]):
+        raise HarnessError(f"experiment {experiment.name!r}: Dot {wildcards['dot']!r} is not shipped (no `checkpoint:`)")
+    return train_dot_args(experiment, wildcards, settings)
+
+
 @COMMANDS.register("sample")
 def sample_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
     point = experiment.point(wildcards["point"])
@@ -104,7 +115,7 @@ def sample_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
     args += [_option("--sampler", series["sampler"]), _option("--grid", series["grid"])]
     args += [_option(f"--{key.replace('_', '-')}", value) for key, value in point.plan.items()]
     if point.method == "morse":
-        args.append(_option("--dot", experiment.dot_dir(point.dot)))
+        args.append(_option("--dot", point.dot if point.reference else experiment.dot_dir(point.dot)))
         if series.get("trajectory_source"):
             args.append(_option("--trajectory-source", series["trajectory_source"]))
     if series.get("eta") is not None:
@@ -133,7 +144,8 @@ def fid_stats_args(experiment: Experiment, wildcards: dict, settings: Settings) 
 
 @COMMANDS.register("fid")
 def fid_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
-    args = [_option("--ref", experiment.metrics["fid"]["reference"]), _option("--num-samples", experiment.samples.num)]
+    args = [_option("--ref", experiment.metrics["fid"]["reference"]),
+            _option("--num-samples", experiment.samples.count(wildcards.get("rep", 0)))]
     return " ".join(args + feature_options(experiment, settings) + ["--refstats-dir work/refstats"])
 
 
@@ -163,9 +175,7 @@ def latency_args(experiment: Experiment, wildcards: dict, settings: Settings) ->
     latency = experiment.latency
     source, path = experiment.dash_location()
     args = [_option("--dash", latency.get("dash") or path or source)]  # `harness latency` reads a folder as --dash
-    dot = experiment.latency_dot()
-    architecture = {key: dot[key] for key in DOT_ARCHITECTURE if key in dot}
-    args.append(_option("--dot-config", json.dumps(architecture, sort_keys=True)))
+    args.append(_option("--dot-config", json.dumps(experiment.dot_architecture(experiment.latency_dot_name()), sort_keys=True)))
     for key in ("batch_size", "warmup", "repeats", "dtype", "device", "pipeline_steps"):
         if latency.get(key) is not None:
             args.append(_option(f"--{key.replace('_', '-')}", latency[key]))
@@ -174,13 +184,29 @@ def latency_args(experiment: Experiment, wildcards: dict, settings: Settings) ->
 
 @COMMANDS.register("curves")
 def curves_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
-    args = [_q(row) for row in experiment.metric_rows()]
-    if experiment.measures_latency:
-        args.append(_option("--latency-dir", experiment.latency_dir))
-    else:
-        args += [_option("--N", experiment.latency["N"]),
-                 _option("--N-device", experiment.latency.get("N_device", "given in config"))]
+    args = [_q(row) for row in experiment.metric_rows()] + _latency_source(experiment)
+    if experiment.tuned_series:
+        args.append(_option("--tuned", experiment.tuned_choices))
     return " ".join(args)
+
+
+@COMMANDS.register("tune_ratio")
+def tune_ratio_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    """The pilot rows -> the ratio chosen per LSD budget (compared at equal requested LSD: N is not needed)."""
+    a = experiment.analysis
+    args = [_q(row) for row in experiment.pilot_rows()]
+    return " ".join(args + [_option("--metric", a.metric)] + (["--higher-is-better"] if a.higher_is_better else []))
+
+
+def _latency_source(experiment: Experiment) -> list[str]:
+    if experiment.measures_latency:
+        return [_option("--latency-dir", experiment.latency_dir)]
+    return [_option("--N", experiment.latency["N"]), _option("--N-device", experiment.latency.get("N_device", "given in config"))]
+
+
+def _bootstrap(experiment: Experiment) -> list[str]:
+    """`--bootstrap B` when the analysis asks for the replicates' interval (`analysis.bootstrap`)."""
+    return [_option("--bootstrap", experiment.analysis.bootstrap)] if experiment.analysis.bootstrap else []
 
 
 def _selection(experiment: Experiment) -> list[str]:
@@ -192,7 +218,8 @@ def _selection(experiment: Experiment) -> list[str]:
 
 @COMMANDS.register("speedup")
 def speedup_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
-    return " ".join(_selection(experiment) + [_option("--group-by", g) for g in experiment.analysis.group_by])
+    args = _selection(experiment) + [_option("--group-by", g) for g in experiment.analysis.group_by]
+    return " ".join(args + _bootstrap(experiment))
 
 
 @COMMANDS.register("report")
@@ -204,10 +231,17 @@ def report_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
         args.append(_option("--paper-ref", a.paper_ref))
     if a.tradeoff:
         args.append("--tradeoff")
+    args += _bootstrap(experiment)
     args += [_option("--experiment", experiment.name), _option("--note", experiment.note),
              _option("--latency-dir", experiment.latency_dir), _option("--shards", f"samples/{experiment.name}"),
-             _option("--dots", f"work/{experiment.name}/dot")]
+             _option("--dots", _dots_folder(experiment))]
     return " ".join(args)
+
+
+def _dots_folder(experiment: Experiment) -> str:
+    """The folder whose <name>/dot.json the report reads: where the first Dot lives (shipped or trained)."""
+    first = next(iter(experiment.dots), None)
+    return str(PurePosixPath(experiment.dot_dir(first)).parent) if first else f"work/{experiment.name}/dot"
 
 
 @COMMANDS.register("train_dash")

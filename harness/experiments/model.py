@@ -16,10 +16,13 @@ import math
 import sys
 from dataclasses import dataclass, field, fields
 from functools import cached_property
+from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.morse.dot_config import REFERENCE_DOTS
 
 TRAIN_DASH = "train-dash"  # dash.source: train the small digits Dash in the workflow
+PILOT = "pilot"  # the replicate label of the pilot set (harness tune-ratio's seeds)
 
 
 def number_label(value) -> str:
@@ -41,15 +44,25 @@ class Samples:
     first_seed: int = 0
     batch_size: int = 100
     repeats: int = 1
+    pilot: int = 0  # images per point of the pilot set that tunes the ratio per budget (0: none)
 
     @property
     def num_shards(self) -> int:
         return math.ceil(self.num / self.shard_size)
 
-    def seed_range(self, rep: int, shard: int) -> str:
-        """The inclusive seed range of one shard: repeat r covers first_seed + r*num ... + num - 1."""
-        start = self.first_seed + int(rep) * self.num + int(shard) * self.shard_size
-        stop = min(start + self.shard_size, self.first_seed + (int(rep) + 1) * self.num)
+    def count(self, rep) -> int:
+        """Images per point of replicate ``rep``, or of the pilot set (rep ``pilot``)."""
+        return self.pilot if rep == PILOT else self.num
+
+    def shards_of(self, rep) -> int:
+        return math.ceil(self.count(rep) / self.shard_size)
+
+    def seed_range(self, rep, shard: int) -> str:
+        """The inclusive seed range of one shard: repeat r covers first_seed + r*num ... + num - 1; the
+        pilot set the ``pilot`` seeds after the last repeat, so it shares no seed with any of them."""
+        first = self.first_seed + (self.repeats if rep == PILOT else int(rep)) * self.num
+        start = first + int(shard) * self.shard_size
+        stop = min(start + self.shard_size, first + self.count(rep))
         return f"{start}-{stop - 1}"
 
 
@@ -67,6 +80,7 @@ class Analysis:
     table_index: tuple[str, ...] = ()
     paper_ref: str | None = None
     tradeoff: bool = False
+    bootstrap: int = 0  # bootstrap draws over the replicates for the average speedup's interval (0: none)
 
 
 @dataclass
@@ -87,19 +101,23 @@ class Point:
     requested_lsd: float | None = None
     requested_ratio: float | None = None
     guidance_scale: float | None = None
+    reference: str | None = None  # one of REFERENCE_DOTS: this point runs that Dot instead of the series'
     sampled_as: str = ""
     also_serves: list = field(default_factory=list)
 
     @property
     def dot(self) -> str | None:
-        return self.series.get("dot") if self.method == "morse" else None
+        """The series' Dot (a name under `dots`), a reference Dot (`oracle`, `zero`), or None for the baseline."""
+        if self.method != "morse":
+            return None
+        return self.reference or self.series.get("dot")
 
     def key(self, dash: dict) -> tuple:
         """What determines the samples: Dash, sampler, guidance, grid and Dash/Dot assignment, and the
         Dot and its observations when Dot runs. Points with one key are one computation."""
         key = (json.dumps(dash, sort_keys=True), self.series["sampler"], self.series.get("eta"),
                self.guidance_scale, self.schedule.grid, self.schedule.is_dash)
-        return key + ((self.series["dot"], self.series.get("trajectory_source")) if self.schedule.dot_steps else ())
+        return key + ((self.dot, self.series.get("trajectory_source")) if self.schedule.dot_steps else ())
 
 
 @dataclass
@@ -177,7 +195,24 @@ class Experiment:
             raise HarnessError(f"experiment {self.name!r} has no Dot {name!r}; known: {', '.join(self.dots) or 'none'}") from None
 
     def dot_dir(self, name: str) -> str:
-        return f"work/{self.name}/dot/{name}"
+        """Where the Dot's checkpoint is: a shipped one (`checkpoint:`), else the one the workflow trains."""
+        return self.dot(name).get("checkpoint") or f"work/{self.name}/dot/{name}"
+
+    def trains_dot(self, name: str) -> bool:
+        return not self.dot(name).get("checkpoint")
+
+    def dot_architecture(self, name: str) -> dict:
+        """The DotConfig fields of Dot ``name``: a shipped checkpoint's own record, else the config's keys."""
+        from harness.experiments.commands import DOT_ARCHITECTURE
+
+        dot = self.dot(name)
+        if dot.get("checkpoint"):
+            meta = Path(dot["checkpoint"]) / "dot.json"
+            if not meta.exists():
+                raise HarnessError(f"experiment {self.name!r}, Dot {name!r}: no checkpoint at {dot['checkpoint']} "
+                                   f"(missing {meta.name})")
+            return json.loads(meta.read_text())["dot_config"]
+        return {key: dot[key] for key in DOT_ARCHITECTURE if key in dot}
 
     # ---------------------------------------------------------------- points, shards, rows
 
@@ -226,7 +261,7 @@ class Experiment:
         """What a sample job of point ``name`` reads: its Dash, and for Morse its trained Dot."""
         point = self.point(name)
         files = self.dash_inputs(point.series)
-        if point.method == "morse":
+        if point.method == "morse" and point.dot not in REFERENCE_DOTS and self.trains_dot(point.dot):
             files.append(f"{self.dot_dir(point.dot)}/dot.safetensors")
         return files
 
@@ -234,16 +269,16 @@ class Experiment:
         return f"samples/{self.name}/{point}.r{rep}.s{int(shard):03d}.npz"
 
     def shards(self, point: str, rep) -> list[str]:
-        return [self.shard(point, rep, k) for k in range(self.samples.num_shards)]
+        return [self.shard(point, rep, k) for k in range(self.samples.shards_of(rep))]
 
     def fid_stats_file(self, point: str, rep, shard) -> str:
         return f"work/{self.name}/fidstats/{point}.r{rep}.s{int(shard):03d}.fidstats"
 
     def fid_inputs(self, point: str, rep) -> list[str]:
         """A one-shard point: the shard itself; several shards: their per-shard feature statistics."""
-        if self.samples.num_shards == 1:
+        if self.samples.shards_of(rep) == 1:
             return self.shards(point, rep)
-        return [self.fid_stats_file(point, rep, k) for k in range(self.samples.num_shards)]
+        return [self.fid_stats_file(point, rep, k) for k in range(self.samples.shards_of(rep))]
 
     @property
     def metrics(self) -> dict[str, dict]:
@@ -253,6 +288,30 @@ class Experiment:
         """One CSV row file per (point, repeat, metric)."""
         return [f"work/{self.name}/metrics/{point}.r{rep}.{metric}.csv"
                 for point in self.sampled_points for rep in range(self.samples.repeats) for metric in self.metrics]
+
+    # ---------------------------------------------------------------- the ratio per budget (tuned series)
+
+    @property
+    def tuned_series(self) -> list[dict]:
+        """Series whose ratio is chosen per LSD budget on the pilot seeds (`tune_ratio: true`)."""
+        return [s for s in self.config["series"] if s.get("tune_ratio")]
+
+    def pilot_rows(self) -> list[str]:
+        """The metric rows of the pilot set: every sampled trained-Dot Morse point of a tuned series, on the
+        pilot seeds (disjoint from every replicate's), for the analysis metric."""
+        if not self.tuned_series:
+            return []
+        if not self.samples.pilot:
+            raise HarnessError(f"experiment {self.name!r}: `tune_ratio` needs pilot seeds (`samples.pilot` > 0)")
+        names = {s["name"] for s in self.tuned_series}
+        return [f"work/{self.name}/metrics/{name}.r{PILOT}.{self.analysis.metric}.csv"
+                for name in self.sampled_points
+                if self.points[name].series["name"] in names and self.points[name].method == "morse"
+                and self.points[name].reference is None and self.points[name].requested_ratio is not None]
+
+    @property
+    def tuned_choices(self) -> str:
+        return f"work/{self.name}/tuned_ratio.csv"
 
     # ---------------------------------------------------------------- latency
 
@@ -269,14 +328,17 @@ class Experiment:
         """False when the config fixes N (`latency.N`) instead of timing Dash and Dot."""
         return not self.latency.get("N")
 
-    def latency_dot(self) -> dict:
+    def latency_dot_name(self) -> str:
         """The Dot whose architecture `harness latency` times (`latency.dot`, else the first)."""
         if not self.dots:
             raise HarnessError(f"experiment {self.name!r}: timing needs a Dot under `dots`")
-        return self.dot(self.latency.get("dot") or next(iter(self.dots)))
+        name = self.latency.get("dot") or next(iter(self.dots))
+        self.dot(name)
+        return name
 
     def curves_inputs(self) -> list[str]:
-        return self.metric_rows() + ([self.latency_dir] if self.measures_latency else [])
+        return (self.metric_rows() + ([self.latency_dir] if self.measures_latency else [])
+                + ([self.tuned_choices] if self.tuned_series else []))
 
     # ---------------------------------------------------------------- targets
 
@@ -318,18 +380,20 @@ def _series_points(series: dict, noise: dict):
             yield Point(f"{name}_s{steps}{suffix}", "baseline", series, {"steps": steps},
                         plain(make_grid(grid, steps, noise)), float(steps), 0.0, scale)
         for morse in series.get("morse", []):
+            reference = morse.get("dot")  # a reference Dot (oracle, zero) instead of the series' Dot
+            prefix = f"{name}_{reference}" if reference else name
             if "fine_steps" in morse:
-                point = f"{name}_f{morse['fine_steps']}_d{morse['dash_steps']}{suffix}"
+                point = f"{prefix}_f{morse['fine_steps']}_d{morse['dash_steps']}{suffix}"
                 schedule = plan_from_counts(grid, morse["fine_steps"], morse["dash_steps"], noise)
                 requested = (None, None)
                 if morse.get("N"):
                     asked = budget.counts(morse["dash_steps"], morse["fine_steps"] - morse["dash_steps"], morse["N"])
                     requested = (asked.lsd, asked.ratio)
-                plan = dict(morse)
+                plan = {k: v for k, v in morse.items() if k != "dot"}
             else:
-                point = f"{name}_l{number_label(morse['lsd'])}_k{number_label(morse['ratio'])}{suffix}"
+                point = f"{prefix}_l{number_label(morse['lsd'])}_k{number_label(morse['ratio'])}{suffix}"
                 schedule, counts = plan_from_budget(grid, morse["lsd"], morse["N"], morse["ratio"], noise)
                 requested = (float(morse["lsd"]), float(morse["ratio"]))
                 plan = {"fine_steps": counts.grid_steps, "dash_steps": counts.dash_steps, "N": morse["N"],
                         "requested_lsd": morse["lsd"], "requested_ratio": morse["ratio"]}
-            yield Point(point, "morse", series, plan, schedule, *requested, scale)
+            yield Point(point, "morse", series, plan, schedule, *requested, scale, reference=reference)

@@ -23,6 +23,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 
 import torch
@@ -36,6 +37,7 @@ from harness.morse.checkpoint import save_dot
 from harness.morse.denoisers import DashDenoiser
 from harness.morse.dot import build_dot
 from harness.morse.dot_config import DotConfig
+from harness.registry import Registry
 from harness.samplers import SAMPLERS, make_sampler
 from harness.samplers.noise import NoiseSchedule
 from harness.seeds import make_generators
@@ -90,10 +92,34 @@ def make_pairs(dash: DashDenoiser, sampler: str, noise: dict, x0: torch.Tensor, 
     return PairBatch(x_ts, x_to, z_ts, dash(x_to, t_o), t_s, t_o)
 
 
-def residual_loss(dot, batch: PairBatch) -> torch.Tensor:
-    """Algorithm 1, line 10: || z_ts + eta(...) - Dash(x_to, t_o) ||^2 (mean over elements)."""
+# Per-image weights of the residual loss, by name (`--loss-weight`); each gets alphas_cumprod and t_o.
+LOSS_WEIGHTS: Registry[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = Registry("Dot loss weight")
+X0_WEIGHT_CAP = 5.0  # the x0 weight's cap: near t_o = T, (1 - abar)/abar grows without bound
+
+
+@LOSS_WEIGHTS.register("none")
+def _uniform_weight(alphas_cumprod: torch.Tensor, t_o: torch.Tensor) -> torch.Tensor:
+    """Algorithm 1 as written: every pair counts the same."""
+    return torch.ones(len(t_o), device=t_o.device)
+
+
+@LOSS_WEIGHTS.register("x0")
+def _x0_weight(alphas_cumprod: torch.Tensor, t_o: torch.Tensor) -> torch.Tensor:
+    """The error a noise error makes in the clean image at t_o (x0 = (x - sqrt(1 - abar) z) / sqrt(abar)):
+    (1 - abar)/abar, capped at X0_WEIGHT_CAP; short gaps near t = 0, where the sample is nearly
+    final, then count as much as the long gaps near t = T, whose residuals are larger."""
+    abar = alphas_cumprod.to(t_o.device)[t_o].float()
+    return ((1 - abar) / abar).clamp(max=X0_WEIGHT_CAP)
+
+
+def residual_loss(dot, batch: PairBatch, weights: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Algorithm 1, line 10: || z_ts + eta(...) - Dash(x_to, t_o) ||^2 per image, averaged with ``weights``
+    (normalised to mean 1, so the loss and the learning rate keep their scale; None: uniform, as the paper).
+    Returns (the loss to minimise, the unweighted mean squared error, comparable with the zero residual's)."""
     prediction = batch.z_ts + dot(batch.x_ts, batch.x_to, batch.z_ts, batch.t_s, batch.t_o)
-    return F.mse_loss(prediction, batch.target)
+    errors = _per_image_mse(prediction, batch.target)
+    loss = errors.mean() if weights is None else (weights / weights.mean() * errors).mean()
+    return loss, errors.mean().detach()
 
 
 def _per_image_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -174,6 +200,9 @@ def add_arguments(parser) -> None:
                         help="largest t_s - t_o drawn (default: the whole range, as Algorithm 1)")
     parser.add_argument("--groups", type=int, default=None,
                         help="(t_s, t_o) pairs drawn per batch, each shared by a slice (default: one per image, as Algorithm 1)")
+    parser.add_argument("--loss-weight", default="none", choices=list(LOSS_WEIGHTS),
+                        help="per-image weight of the residual loss: none (Algorithm 1) or x0 (the error it makes in the "
+                             "clean image at t_o, capped)")
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--batch-size", type=int, default=64, help="per process")
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -184,6 +213,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--channels", default=",".join(map(str, DotConfig.channels)), help="comma-separated width of each extra block")
     parser.add_argument("--lora-rank", type=int, default=DotConfig.lora_rank, help="0 disables LoRA")
     parser.add_argument("--inputs", default=",".join(DotConfig.inputs), help="trajectory inputs of Dot (Table 4)")
+    parser.add_argument("--gap-scale", type=float, default=DotConfig.gap_scale,
+                        help="> 0: eta is scaled by (t_s - t_i) / GAP_SCALE (0: unscaled)")
     parser.add_argument("--checkpoint-every", type=int, default=250)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--resume", action="store_true",
@@ -194,7 +225,7 @@ def _dot_config(args) -> DotConfig:
     inputs = tuple(s for s in args.inputs.split(",") if s)
     try:
         return DotConfig(variant=args.variant, m=args.m, channels=tuple(int(c) for c in args.channels.split(",")),
-                         lora_rank=args.lora_rank, inputs=inputs)
+                         lora_rank=args.lora_rank, inputs=inputs, gap_scale=args.gap_scale)
     except ValueError as err:
         raise HarnessError(str(err)) from None
 
@@ -219,6 +250,8 @@ def run(args) -> int:
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(args.warmup, args.steps))
     generator = torch.Generator().manual_seed(args.seed * 1000 + rank)
+    weight = LOSS_WEIGHTS.get(args.loss_weight)
+    alphas_cumprod = NoiseSchedule(dash.noise).alphas_cumprod
     start, elapsed = 0, 0.0
     resume_path = args.out / "checkpoints" / "last.pt"
     if args.resume and resume_path.exists():
@@ -240,7 +273,7 @@ def run(args) -> int:
     for step in bar:
         x0 = _encode(dash, data[torch.randint(len(data), (args.batch_size,), generator=generator)].to(device))
         batch = make_pairs(denoiser, args.sampler, dash.noise, x0, generator, max_gap=args.max_gap, groups=args.groups)
-        loss = residual_loss(model, batch)
+        loss, mse = residual_loss(model, batch, weight(alphas_cumprod, batch.t_o))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
@@ -248,8 +281,8 @@ def run(args) -> int:
         scheduler.step()
         if rank == 0:
             zero = F.mse_loss(batch.z_ts, batch.target).item()
-            log.write(step + 1, loss.item(), zero, scheduler.get_last_lr()[0], time.perf_counter() - began)
-            bar.set_postfix(loss=f"{loss.item():.4f}", zero=f"{zero:.4f}")
+            log.write(step + 1, mse.item(), zero, scheduler.get_last_lr()[0], time.perf_counter() - began)
+            bar.set_postfix(mse=f"{mse.item():.4f}", zero=f"{zero:.4f}")
             if (step + 1) % args.checkpoint_every == 0 or step + 1 == args.steps:
                 _save_resume(resume_path, dot, optimizer, scheduler, generator, step + 1, time.perf_counter() - began)
     if rank == 0:

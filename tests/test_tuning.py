@@ -1,0 +1,78 @@
+"""Issue 12: the ratio chosen per LSD budget on pilot seeds (the tuned curve), the curve labels, and the
+speedup's bootstrap interval pooled over a curve's groups."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.analysis.compare import compare, pooled_by_curve
+from harness.analysis.tuning import CURVE, TUNED, TUNED_RATIO, choose_ratios, label_curves, tuned_rows
+from harness.errors import HarnessError
+
+
+def _row(lsd, ratio, fid, seeds, dot="work/d/dot/ddim", method="morse"):
+    return {"experiment": "x", "method": method, "sampler": "ddim", "grid_name": "trailing", "trajectory_source": "dash",
+            "guidance_scale": np.nan, "dot": dot, "requested_lsd": lsd, "requested_ratio": ratio, "fid": fid,
+            "seeds": seeds, "point": f"p_l{lsd}_k{ratio}", "latency_lsd": lsd}
+
+
+def test_curves_are_labelled_baseline_trained_oracle_zero():
+    rows = pd.DataFrame([_row(3, 0.0, 9, "0-9", dot="", method="baseline"), _row(3, 0.5, 5, "0-9"),
+                         _row(3, 0.5, 2, "0-9", dot="oracle"), _row(3, 0.5, 20, "0-9", dot="zero")])
+    assert list(label_curves(rows)[CURVE]) == ["baseline", "trained", "oracle", "zero"]
+
+
+def test_the_ratio_is_chosen_per_budget_on_the_pilot_and_judged_on_the_evaluation_seeds():
+    pilot = pd.DataFrame([_row(3, 0.3, 10, "900-999"), _row(3, 0.5, 8, "900-999"), _row(3, 0.7, 30, "900-999"),
+                          _row(5, 0.3, 4, "900-999"), _row(5, 0.5, 6, "900-999"),
+                          _row(5, 0.5, 1, "900-999", dot="oracle")])  # a reference Dot never competes
+    choices = choose_ratios(pilot, "fid")
+    assert dict(zip(choices["requested_lsd"], choices["requested_ratio"])) == {3: 0.5, 5: 0.3}
+    assert set(choices["pilot_seeds"]) == {"900-999"}
+    evaluation = pd.DataFrame([_row(l, k, f, s) for l, k, f in ((3, 0.3, 11), (3, 0.5, 12), (5, 0.3, 7), (5, 0.5, 3))
+                               for s in ("0-99", "100-199")])
+    tuned = tuned_rows(evaluation, choices)
+    assert len(tuned) == 4 and set(tuned[CURVE]) == {TUNED} and tuned["requested_ratio"].isna().all()
+    # the evaluation metric of the chosen ratio, even where another ratio did better on these seeds (5 LSD)
+    assert sorted(zip(tuned["requested_lsd"], tuned[TUNED_RATIO], tuned["fid"])) == [
+        (3, 0.5, 12), (3, 0.5, 12), (5, 0.3, 7), (5, 0.3, 7)]
+
+
+def test_a_tuned_curve_refuses_pilot_seeds_that_overlap_the_evaluation():
+    choices = choose_ratios(pd.DataFrame([_row(3, 0.3, 10, "0-99"), _row(3, 0.5, 8, "0-99")]), "fid")
+    with pytest.raises(HarnessError, match="overlap"):
+        tuned_rows(pd.DataFrame([_row(3, 0.5, 12, "50-149")]), choices)
+
+
+def test_the_headline_pools_the_trained_groups_with_one_bootstrap_interval():
+    rng = np.random.default_rng(0)
+    base = pd.DataFrame([{**_row(s, 0.0, 60 / s + rng.normal(0, 0.2), f"{r}", dot="", method="baseline")}
+                         for s in (2, 3, 4, 6, 9) for r in range(3)])
+    morse = pd.DataFrame([{**_row(l, k, 60 / (l * 1.5) + rng.normal(0, 0.2), f"{r}"), "latency_lsd": l}
+                          for l in (3, 5) for k in (0.3, 0.5) for r in range(3)]
+                         + [{**_row(l, 0.5, 60 / (l * 2.5), f"{r}", dot="oracle"), "latency_lsd": l}
+                            for l in (3, 5) for r in range(3)])
+    morse = label_curves(morse)
+    result = compare(label_curves(base), morse, "fid", group_by=("curve", "requested_ratio"), baseline_by=(), n_boot=200)
+    assert {"ci_low", "ci_high"} <= set(result.points.columns)
+    pooled = pooled_by_curve(result)
+    assert list(pooled[CURVE]) == ["trained", "oracle"]
+    trained = pooled.iloc[0]
+    assert trained["points"] == 4
+    assert trained["ci_low"] <= trained["average_speedup"] <= trained["ci_high"]
+    assert 1.2 < trained["average_speedup"] < 1.8 and pooled.iloc[1]["average_speedup"] > trained["ci_high"]
+
+
+def test_an_oracle_behind_the_trained_dot_beyond_the_noise_is_found_and_within_it_is_not():
+    from harness.analysis.references import oracle_behind
+
+    def rows(oracle_fids, trained_fids):
+        return pd.DataFrame([_row(5, 0.5, f, f"{i}", dot="oracle") for i, f in enumerate(oracle_fids)]
+                            + [_row(5, 0.5, f, f"{i}") for i, f in enumerate(trained_fids)])
+
+    assert oracle_behind(rows([3.0, 3.2, 2.9], [6.0, 6.3, 5.8]), "fid").empty  # the usual order
+    assert oracle_behind(rows([6.0, 3.0, 9.0], [5.0, 5.5, 4.5]), "fid").empty  # behind, but within the noise
+    behind = oracle_behind(rows([6.0, 6.1, 5.9], [3.0, 3.1, 2.9]), "fid")
+    assert len(behind) == 1 and behind.iloc[0]["gap"] == pytest.approx(3.0)
