@@ -47,7 +47,7 @@ def test_the_digits_experiment_makes_its_points_shards_and_rows():
     assert {p.dot for p in morse} == {series["dot"], "oracle", "zero"}
     assert len(digits.metric_rows()) == len(digits.sampled_points) * config["samples"]["repeats"] * len(config["metrics"])
     assert digits.shards("ddim_s3", 0) == ["samples/digits/ddim_s3.r0.s000.npz"]
-    assert "work/digits/latency" in digits.curves_inputs()
+    assert "work/digits/latency" in digits.attach_lsd_inputs()
     assert digits.targets()[0] == "reports/speedup_digits.pdf"
 
 
@@ -102,7 +102,7 @@ def test_the_tuned_ratio_is_chosen_on_pilot_rows_only():
     assert all(".rpilot." in word for word in shlex.split(args) if word.endswith(".csv"))
     assert options(flow.stage_args("fid", {"exp": "digits", "point": "ddim_l5_k0p5", "rep": "pilot"}))["--num-samples"] \
         == str(digits.samples.pilot)
-    assert options(flow.stage_args("curves", {"exp": "digits"}))["--tuned"] == digits.tuned_choices
+    assert options(flow.stage_args("attach_lsd", {"exp": "digits"}))["--tuned"] == digits.tuned_choices
 
 
 def test_the_shipped_dot_is_remade_by_its_blocks_recipe_and_timed_with_its_own_architecture():
@@ -200,19 +200,18 @@ def _enums(node, path=""):
 
 def test_the_schema_enums_are_the_registries():
     from harness.analysis.figures import FIGURES
-    from harness.analysis.report import TABLES
-    from harness.latency.cli import DTYPES
+    from harness.analysis.tables import PAPER_TABLES
+    from harness.stages.latency import DTYPES
     from harness.metrics.extractors import EXTRACTORS
     from harness.morse.dot import DOT_VARIANTS
-    from harness.morse.dot_config import REFERENCE_DOTS, TRAJECTORY_INPUTS
+    from harness.morse.dot_config import REFERENCE_DOTS, TRAJECTORY_INPUTS, TRAJECTORY_SOURCES
     from harness.morse.train import LOSS_WEIGHTS
-    from harness.morse.sampling import TRAJECTORY_SOURCES
     from harness.samplers import GRIDS, SAMPLERS
 
     registries = {
         "sampler": set(SAMPLERS), "grid": set(GRIDS), "trajectory_source": set(TRAJECTORY_SOURCES),
         "variant": set(DOT_VARIANTS), "inputs": set(TRAJECTORY_INPUTS), "extractor": set(EXTRACTORS),
-        "dtype": set(DTYPES), "figure": set(FIGURES), "tables": set(TABLES), "metric": {"fid", "clip_score"},
+        "dtype": set(DTYPES), "figure": set(FIGURES), "tables": set(PAPER_TABLES), "metric": {"fid", "clip_score"},
         "download": {"cifar10"}, "dot": set(REFERENCE_DOTS), "loss_weight": set(LOSS_WEIGHTS),
     }
     schema = json.loads((ROOT / "config" / "schema.json").read_text())

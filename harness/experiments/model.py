@@ -336,7 +336,7 @@ class Experiment:
         self.dot(name)
         return name
 
-    def curves_inputs(self) -> list[str]:
+    def attach_lsd_inputs(self) -> list[str]:
         return (self.metric_rows() + ([self.latency_dir] if self.measures_latency else [])
                 + ([self.tuned_choices] if self.tuned_series else []))
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 TRAJECTORY_INPUTS = ("x_ts", "z_ts", "t_s")  # Table 4: the observations at Dash's last point
-ORACLE, ZERO = "oracle", "zero"  # reference Dots (`harness sample --dot`): Dash at every point, and z_ts reused
-REFERENCE_DOTS = (ORACLE, ZERO)  # the ideal and the floor a trained Dot lies between
+ORACLE, ZERO = "oracle", "zero"  # `--dot` values: the ideal Dot (Dash at every point) and the zero residual
+TRAJECTORY_SOURCES = ("dash", "last")  # where they come from: Eq. 5 (Dash's last point) or Eq. 7 (either model's)
+REFERENCE_DOTS = (ORACLE, ZERO)  # the ideal and the floor a trained Dot lies between (reference curves)
 # LoRA targets: the convolutions of the pre-trained ResNet blocks and the attention projections.
 DEFAULT_LORA_TARGETS = r".*(resnets\.\d+\.conv[12]|\.(to_q|to_k|to_v|to_out\.0))$"
 
