@@ -112,6 +112,17 @@ def attach_lsd(ws: Workspace) -> Path:
     return ws.stage("attach-lsd", *rows, "--latency-dir", latency(ws).parent, "-o", out, out=out)
 
 
+def tune_ratio(ws: Workspace) -> Path:
+    pilot = ws.root / "pilot" / "rows.csv"
+    pilot.parent.mkdir(parents=True, exist_ok=True)
+    pilot.write_text("experiment,method,dot,requested_lsd,requested_ratio,fid,seeds\n"
+                     "tiny,morse,dot,4,0.3,9.5,900-915\ntiny,morse,dot,4,0.5,8.5,900-915\n")
+    out = ws.root / "tuned_ratio.csv"
+    ws.stage("tune-ratio", pilot, "--metric", "fid", "-o", out, out=out)
+    assert "4,0.5,8.5" in out.read_text()  # the better pilot ratio at 4 LSD
+    return out
+
+
 def speedup(ws: Workspace) -> Path:
     out = ws.root / "results" / "tiny_speedup.csv"
     return ws.stage("speedup", attach_lsd(ws), "--metric", "fid", "--out", out,
@@ -160,7 +171,7 @@ def bench_metrics(ws: Workspace) -> Path:
 
 STAGE_CASES: dict[str, Callable[[Workspace], Path]] = {
     "check": check, "train-dash": train_dash, "train-dot": train_dot, "sample": sample, "bench-morse": bench_morse,
-    "latency": latency, "attach-lsd": attach_lsd, "speedup": speedup, "report": report, "fid": fid, "fid-stats": fid_stats,
+    "latency": latency, "attach-lsd": attach_lsd, "tune-ratio": tune_ratio, "speedup": speedup, "report": report, "fid": fid, "fid-stats": fid_stats,
     "clip": clip, "coco-prompts": coco_prompts, "train-digitsnet": train_digitsnet, "bench-metrics": bench_metrics,
 }
 

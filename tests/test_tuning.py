@@ -76,3 +76,12 @@ def test_an_oracle_behind_the_trained_dot_beyond_the_noise_is_found_and_within_i
     assert oracle_behind(rows([6.0, 3.0, 9.0], [5.0, 5.5, 4.5]), "fid").empty  # behind, but within the noise
     behind = oracle_behind(rows([6.0, 6.1, 5.9], [3.0, 3.1, 2.9]), "fid")
     assert len(behind) == 1 and behind.iloc[0]["gap"] == pytest.approx(3.0)
+
+
+def test_the_share_of_the_floor_to_ideal_gap_the_trained_dot_closes():
+    from harness.analysis.references import gap_closed
+
+    rows = pd.DataFrame([_row(5, 0.5, 30, "0"), _row(5, 0.5, 40, "0", dot="zero"), _row(5, 0.5, 10, "0", dot="oracle"),
+                         _row(3, 0.3, 12, "0")])  # no references at 3 LSD: not judged
+    closed = gap_closed(rows, "fid")
+    assert len(closed) == 1 and closed.iloc[0]["gap_closed"] == pytest.approx(1 / 3)

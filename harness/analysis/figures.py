@@ -22,6 +22,7 @@ import pandas as pd  # noqa: E402
 
 from harness.analysis import paper_reference  # noqa: E402
 from harness.analysis.compare import compare  # noqa: E402
+from harness.analysis.tuning import CURVE  # noqa: E402
 from harness.analysis.speedup import DEFINED, NOT_REACHED, UPPER_BOUND  # noqa: E402
 from harness.registry import Registry  # noqa: E402
 
@@ -51,8 +52,8 @@ for _name, _spec in {
     "fig13": FigureSpec("Fig. 13: exchanged-steps ratio", line_by="requested_ratio", log_x=False),
     "curves": FigureSpec("latency-metric curves"),
     # issue 12: the trained Dot between its floor (zero Dot) and its ideal (oracle Dot), and the tuned ratio
-    "dots": FigureSpec("trained, tuned, oracle and zero Dot, by exchanged-steps ratio", panel_by="curve",
-                       line_by="requested_ratio", baseline_by_panel=False),
+    "dots": FigureSpec("trained Dot between the zero Dot (floor) and the oracle Dot (ideal), by ratio",
+                       panel_by="requested_ratio", line_by="curve", baseline_by_panel=False),
 }.items():
     FIGURES.register(_name)(_spec)
 
@@ -73,7 +74,8 @@ def _style(i: int) -> dict:
 def _panels(rows: pd.DataFrame, column: str | None) -> list[tuple[str, pd.DataFrame]]:
     if column is None:
         return [("", rows)]
-    return [(f"{column} = {value}", group) for value, group in rows.groupby(column, sort=True)]
+    return [(f"{column} = {'per budget' if pd.isna(value) else value}", group)
+            for value, group in rows.groupby(column, sort=True, dropna=False)]
 
 
 def curve_figure(baseline: pd.DataFrame, morse: pd.DataFrame, metric: str, spec: FigureSpec, *,
@@ -94,8 +96,10 @@ def curve_figure(baseline: pd.DataFrame, morse: pd.DataFrame, metric: str, spec:
         result = compare(base, morse_rows, metric, higher_is_better=higher_is_better, group_by=group_by, baseline_by=())
         lines = result.points.groupby(list(group_by), sort=True, dropna=False) if group_by else [((), result.points)]
         for i, (key, points) in enumerate(lines):
-            value = key[0] if isinstance(key, tuple) else key
-            label = "Morse" + (f" ({spec.line_by} = {'per budget' if pd.isna(value) else value})" if group_by else "")
+            label = "Morse"
+            if group_by:
+                value = key[0] if isinstance(key, tuple) else key
+                label = f"{value} Dot" if spec.line_by == CURVE else f"{label} ({spec.line_by} = {value})"
             top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=label, **_style(i))
             counted = points[points["status"].isin(DEFINED)]
             bottom.plot(counted["latency_lsd"], counted["speedup"], **_style(i))

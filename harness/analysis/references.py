@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from harness.analysis.tuning import CURVE, TRAINED, label_curves
-from harness.morse.dot_config import ORACLE
+from harness.morse.dot_config import ORACLE, ZERO
 
 SCHEDULE = ("requested_lsd", "requested_ratio", "fine_steps", "dash_steps")
 
@@ -23,6 +23,8 @@ def oracle_behind(rows: pd.DataFrame, metric: str, higher_is_better: bool = Fals
     ``sigmas`` standard errors (columns: the schedule, both means, the gap and its standard error)."""
     rows = label_curves(rows) if CURVE not in rows.columns else rows
     keys = [c for c in SCHEDULE if c in rows.columns]
+    if not keys or metric not in rows.columns:
+        return pd.DataFrame()
     stats = (rows[rows[CURVE].isin([ORACLE, TRAINED])].dropna(subset=[metric])
              .groupby(keys + [CURVE])[metric].agg(["mean", "std", "count"]).reset_index())
     found = []
@@ -37,3 +39,20 @@ def oracle_behind(rows: pd.DataFrame, metric: str, higher_is_better: bool = Fals
             found.append({**dict(zip(keys, schedule)), f"oracle_{metric}": by.loc[ORACLE, "mean"],
                           f"trained_{metric}": by.loc[TRAINED, "mean"], "gap": gap, "standard_error": error})
     return pd.DataFrame(found)
+
+
+def gap_closed(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Per schedule with all three curves: how much of the way from the floor (zero Dot) to the ideal
+    (oracle Dot) the trained Dot goes, on the mean metric: (zero - trained) / (zero - oracle); 1 is the
+    ideal, 0 no better than reusing z_ts, below 0 worse."""
+    rows = label_curves(rows) if CURVE not in rows.columns else rows
+    keys = [c for c in SCHEDULE if c in rows.columns]
+    if not keys or metric not in rows.columns:
+        return pd.DataFrame()
+    means = rows[rows[CURVE].isin([ORACLE, TRAINED, ZERO])].dropna(subset=[metric]).pivot_table(
+        index=keys, columns=CURVE, values=metric, aggfunc="mean")
+    if not {ORACLE, TRAINED, ZERO} <= set(means.columns):
+        return pd.DataFrame()
+    means = means.dropna(subset=[ORACLE, TRAINED, ZERO])
+    closed = (means[ZERO] - means[TRAINED]) / (means[ZERO] - means[ORACLE])
+    return means.assign(gap_closed=closed).reset_index()

@@ -13,7 +13,7 @@ import pandas as pd
 
 from harness.analysis import curves
 from harness.analysis.compare import Comparison, pooled_by_curve
-from harness.analysis.references import oracle_behind
+from harness.analysis.references import gap_closed, oracle_behind
 from harness.analysis.tuning import TRAINED
 from harness.analysis.speedup import DEFINED, NOT_REACHED, UPPER_BOUND
 from harness.errors import HarnessError
@@ -90,8 +90,12 @@ def average_line(result: Comparison) -> str:
 
 
 def oracle_lines(morse: pd.DataFrame, metric: str, higher_is_better: bool) -> list[str]:
-    """A warning per schedule where the oracle Dot is behind the trained Dot by more than the noise."""
-    return [f"check: at {r['requested_lsd']:g} LSD, ratio {r['requested_ratio']:g} the oracle Dot's {metric} "
+    """Per schedule with the reference Dots: the share of the floor-to-ideal gap the trained Dot closes, and
+    a warning where the oracle Dot is behind the trained Dot by more than the noise."""
+    closed = [f"floor to ideal: at {r['requested_lsd']:g} LSD, ratio {r['requested_ratio']:g} the trained Dot closes "
+              f"{r['gap_closed']:.0%} of the way from the zero Dot's {metric} {r['zero']:.4g} to the oracle's {r['oracle']:.4g}"
+              f" (trained: {r['trained']:.4g})" for _, r in gap_closed(morse, metric).iterrows()]
+    return closed + [f"check: at {r['requested_lsd']:g} LSD, ratio {r['requested_ratio']:g} the oracle Dot's {metric} "
             f"{r[f'oracle_{metric}']:.4g} is behind the trained Dot's {r[f'trained_{metric}']:.4g} by more than "
             f"2 standard errors ({r['standard_error']:.2g}): a bug, or a metric too noisy at this sample count"
             for _, r in oracle_behind(morse, metric, higher_is_better).iterrows()]

@@ -219,6 +219,7 @@ def _selection(experiment: Experiment) -> list[str]:
 @COMMANDS.register("speedup")
 def speedup_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
     args = _selection(experiment) + [_option("--group-by", g) for g in experiment.analysis.group_by]
+    args += [_option("--line-by", c) for c in experiment.analysis.line_by]
     return " ".join(args + _bootstrap(experiment))
 
 

@@ -73,6 +73,7 @@ class Analysis:
     metric: str = "fid"
     higher_is_better: bool = False
     group_by: tuple[str, ...] = ()
+    line_by: tuple[str, ...] = ()  # Morse-only columns: one curve per value, all against the same baseline
     where: tuple[str, ...] = ()
     best_over: str | None = None
     figure: str = "curves"
@@ -130,7 +131,7 @@ class Experiment:
     def __post_init__(self):
         self.samples = _from_dict(Samples, self.config.get("samples"))
         analysis = dict(self.config.get("analysis") or {})
-        for key in ("group_by", "where", "tables", "table_index"):
+        for key in ("group_by", "line_by", "where", "tables", "table_index"):
             analysis[key] = tuple(analysis.get(key, ()))
         self.analysis = _from_dict(Analysis, analysis)
 
