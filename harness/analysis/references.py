@@ -21,10 +21,10 @@ SCHEDULE = ("requested_lsd", "requested_ratio", "fine_steps", "dash_steps")
 def oracle_behind(rows: pd.DataFrame, metric: str, higher_is_better: bool = False, sigmas: float = 2.0) -> pd.DataFrame:
     """One row per schedule where the oracle Dot's mean metric is behind the trained Dot's by more than
     ``sigmas`` standard errors (columns: the schedule, both means, the gap and its standard error)."""
-    rows = label_curves(rows) if CURVE not in rows.columns else rows
     keys = [c for c in SCHEDULE if c in rows.columns]
-    if not keys or metric not in rows.columns:
-        return pd.DataFrame()
+    if not keys or metric not in rows.columns or not {"method", "dot"} <= set(rows.columns):
+        return pd.DataFrame()  # rows that cannot hold reference Dots
+    rows = label_curves(rows) if CURVE not in rows.columns else rows
     stats = (rows[rows[CURVE].isin([ORACLE, TRAINED])].dropna(subset=[metric])
              .groupby(keys + [CURVE])[metric].agg(["mean", "std", "count"]).reset_index())
     found = []
@@ -45,10 +45,10 @@ def gap_closed(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Per schedule with all three curves: how much of the way from the floor (zero Dot) to the ideal
     (oracle Dot) the trained Dot goes, on the mean metric: (zero - trained) / (zero - oracle); 1 is the
     ideal, 0 no better than reusing z_ts, below 0 worse."""
-    rows = label_curves(rows) if CURVE not in rows.columns else rows
     keys = [c for c in SCHEDULE if c in rows.columns]
-    if not keys or metric not in rows.columns:
-        return pd.DataFrame()
+    if not keys or metric not in rows.columns or not {"method", "dot"} <= set(rows.columns):
+        return pd.DataFrame()  # rows that cannot hold reference Dots
+    rows = label_curves(rows) if CURVE not in rows.columns else rows
     means = rows[rows[CURVE].isin([ORACLE, TRAINED, ZERO])].dropna(subset=[metric]).pivot_table(
         index=keys, columns=CURVE, values=metric, aggfunc="mean")
     if not {ORACLE, TRAINED, ZERO} <= set(means.columns):

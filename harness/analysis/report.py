@@ -21,7 +21,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 
 from harness.analysis import figures, paper_reference, speedup, tables
 from harness.analysis.compare import compare
-from harness.analysis.speedup_table import average_line, exceptions, format_points, select
+from harness.analysis.speedup_table import average_line, exceptions, format_points, oracle_lines, select
 from harness.errors import HarnessError
 from harness.latency import results as latency_results
 
@@ -165,7 +165,8 @@ def make_report(args: argparse.Namespace) -> int:
     pages = {  # one builder per entry of SECTIONS, in order
         "curves and speedups": lambda: curves_fig,
         "speedup table": lambda: _text_page("speedup table", "\n".join(
-            [speedup_md, "", summary_md, "", *exceptions(result), average]
+            [speedup_md, "", summary_md, "", *exceptions(result),
+             *oracle_lines(morse, args.metric, args.higher_is_better), average]
             + [f"\n{name}\n{text}" for name, text in written.items()])),
         "N and device": lambda: _text_page("N and device", f"N used in latency_lsd (column N, N_device):\n{n_used}\n\n"
                                                            f"measurements (harness latency):\n{n_text}\n\n"
