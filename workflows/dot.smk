@@ -18,18 +18,3 @@ rule train_dot:
     shell:
         "{params.launch} -m harness train-dot {params.args} --threads {threads} --resume > {log} 2>&1"
 
-
-# Remakes the shipped digits Dot, harness/assets/dot-digits, with the recipe of the digits experiment's
-# Dot block (config/config.yaml; its README gives the command and the time). Nothing depends on it:
-# run it on request with `snakemake -j2 -f remake_dot_digits` (after the Dash, if that was remade).
-rule remake_dot_digits:
-    output:
-        "harness/assets/dot-digits/dot.safetensors",
-        "harness/assets/dot-digits/dot.json",
-    log:
-        "logs/remake_dot_digits.log",
-    params:
-        args=lambda wc: _checked(WORKFLOW.stage_args, "remake_dot_digits", {"exp": "digits", "dot": "ddim"}),
-    threads: 1
-    shell:
-        "python -m harness train-dot {params.args} --threads {threads} > {log} 2>&1"

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import shlex
-from pathlib import PurePosixPath
 from dataclasses import dataclass, field
 from typing import Callable
 
-from harness.errors import HarnessError
 from harness.experiments.model import Experiment
 from harness.registry import Registry
 
@@ -86,7 +84,6 @@ def check_args(experiment: Experiment, wildcards: dict, settings: Settings) -> s
 
 @COMMANDS.register("train_dot")
 def train_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
-    """Dot training as the Dot block says, into the workflow's folder (a shipped Dot: into its `checkpoint`)."""
     dot = experiment.dot(wildcards["dot"])
     args = dash_args(experiment, dot) + [_option("--data", dot.get("data") or experiment.dataset["spec"])]
     if dot.get("eval_data"):
@@ -97,14 +94,6 @@ def train_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) 
     train = dot.get("train") or {}
     args += [_option(f"--{key.replace('_', '-')}", train[key]) for key in DOT_TRAINING if key in train]
     return " ".join(args + [_option("--out", experiment.dot_dir(wildcards["dot"]))])
-
-
-@COMMANDS.register("remake_dot_digits")
-def remake_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
-    """A shipped Dot (`checkpoint:`) made again by its block's recipe, into its folder (the remake rules)."""
-    if experiment.trains_dot(wildcards["dot"]):
-        raise HarnessError(f"experiment {experiment.name!r}: Dot {wildcards['dot']!r} is not shipped (no `checkpoint:`)")
-    return train_dot_args(experiment, wildcards, settings)
 
 
 @COMMANDS.register("sample")
@@ -175,7 +164,9 @@ def latency_args(experiment: Experiment, wildcards: dict, settings: Settings) ->
     latency = experiment.latency
     source, path = experiment.dash_location()
     args = [_option("--dash", latency.get("dash") or path or source)]  # `harness latency` reads a folder as --dash
-    args.append(_option("--dot-config", json.dumps(experiment.dot_architecture(experiment.latency_dot_name()), sort_keys=True)))
+    dot = experiment.dot(experiment.latency_dot_name())
+    architecture = {key: dot[key] for key in DOT_ARCHITECTURE if key in dot}
+    args.append(_option("--dot-config", json.dumps(architecture, sort_keys=True)))
     for key in ("batch_size", "warmup", "repeats", "dtype", "device", "pipeline_steps"):
         if latency.get(key) is not None:
             args.append(_option(f"--{key.replace('_', '-')}", latency[key]))
@@ -235,14 +226,8 @@ def report_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
     args += _bootstrap(experiment)
     args += [_option("--experiment", experiment.name), _option("--note", experiment.note),
              _option("--latency-dir", experiment.latency_dir), _option("--shards", f"samples/{experiment.name}"),
-             _option("--dots", _dots_folder(experiment))]
+             _option("--dots", f"work/{experiment.name}/dot")]
     return " ".join(args)
-
-
-def _dots_folder(experiment: Experiment) -> str:
-    """The folder whose <name>/dot.json the report reads: where the first Dot lives (shipped or trained)."""
-    first = next(iter(experiment.dots), None)
-    return str(PurePosixPath(experiment.dot_dir(first)).parent) if first else f"work/{experiment.name}/dot"
 
 
 @COMMANDS.register("train_dash")

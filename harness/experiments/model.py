@@ -16,7 +16,6 @@ import math
 import sys
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.morse.dot_config import REFERENCE_DOTS
@@ -196,24 +195,7 @@ class Experiment:
             raise HarnessError(f"experiment {self.name!r} has no Dot {name!r}; known: {', '.join(self.dots) or 'none'}") from None
 
     def dot_dir(self, name: str) -> str:
-        """Where the Dot's checkpoint is: a shipped one (`checkpoint:`), else the one the workflow trains."""
-        return self.dot(name).get("checkpoint") or f"work/{self.name}/dot/{name}"
-
-    def trains_dot(self, name: str) -> bool:
-        return not self.dot(name).get("checkpoint")
-
-    def dot_architecture(self, name: str) -> dict:
-        """The DotConfig fields of Dot ``name``: a shipped checkpoint's own record, else the config's keys."""
-        from harness.experiments.commands import DOT_ARCHITECTURE
-
-        dot = self.dot(name)
-        if dot.get("checkpoint"):
-            meta = Path(dot["checkpoint"]) / "dot.json"
-            if not meta.exists():
-                raise HarnessError(f"experiment {self.name!r}, Dot {name!r}: no checkpoint at {dot['checkpoint']} "
-                                   f"(missing {meta.name})")
-            return json.loads(meta.read_text())["dot_config"]
-        return {key: dot[key] for key in DOT_ARCHITECTURE if key in dot}
+        return f"work/{self.name}/dot/{name}"
 
     # ---------------------------------------------------------------- points, shards, rows
 
@@ -262,7 +244,7 @@ class Experiment:
         """What a sample job of point ``name`` reads: its Dash, and for Morse its trained Dot."""
         point = self.point(name)
         files = self.dash_inputs(point.series)
-        if point.method == "morse" and point.dot not in REFERENCE_DOTS and self.trains_dot(point.dot):
+        if point.method == "morse" and point.dot not in REFERENCE_DOTS:
             files.append(f"{self.dot_dir(point.dot)}/dot.safetensors")
         return files
 
