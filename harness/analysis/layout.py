@@ -70,7 +70,7 @@ class Flow:
         self.y -= self._height(fontsize, 1.2)
 
     def paragraph(self, text: str, fontsize: float = 8, width: int | None = None, **style) -> None:
-        width = width or int(960 / fontsize)
+        width = width or int((860 if style.get("weight") == "bold" else 960) / fontsize)
         lines = [w for line in text.splitlines() for w in (textwrap.wrap(line, width) or [""])]
         self.ax.text(0, self.y, "\n".join(lines), fontsize=fontsize, va="top", linespacing=1.3, **style)
         self.y -= self._height(fontsize, len(lines) * 1.3 / LINE + 0.5)
@@ -97,7 +97,7 @@ class Flow:
         for (row, col), c in drawn.get_celld().items():
             c.set_linewidth(0.8)
             c.visible_edges = "TB" if row == 0 else ("B" if row == last else "")
-            c.PAD = 0.02
+            c.PAD = 0.04
             if row == 0:
                 c.get_text().set_weight("bold")
             if not _numeric(table.iloc[:, col]) if len(table) else True:
