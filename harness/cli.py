@@ -16,6 +16,7 @@ from harness.errors import HarnessError
 # subcommand -> (module, one-line help)
 STAGES: dict[str, tuple[str, str]] = {
     "check": ("harness.check", "check that all an experiment reads from outside is present (offline); list what is missing"),
+    "check-configs": ("harness.experiments.lint", "validate every experiment of the workflow configs (the `lint` target)"),
     "train-dash": ("harness.models.train_dash", "train the small digits Dash (a DDPM UNet) on CPU"),
     "train-dot": ("harness.morse.train", "train a Dot model against a frozen Dash (Algorithm 1)"),
     "sample": ("harness.generate", "generate a seed-range shard, plain or with Morse (Algorithm 2)"),

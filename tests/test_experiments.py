@@ -111,7 +111,7 @@ def test_templates_share_blocks_and_an_experiment_overrides_them(tmp_path):
     shared = {k: digits.pop(k) for k in ("dataset", "dash", "metrics", "samples")}
     config = _files(tmp_path, {
         "common.yaml": {"templates": {"digits_base": shared}},
-        "one.yaml": {"experiments": {"one": {**digits, "extends": "digits_base", "samples": {"num": 10}}}},
+        "one.yaml": {"experiments": {"one": {**digits, "extends": "digits_base", "samples": {"num": 10, "shard_size": 10}}}},
     })
     one = Workflow(config, tmp_path).experiment("one")
     assert one.config["dash"] == shared["dash"] and one.samples.num == 10
@@ -127,12 +127,31 @@ def test_an_unused_broken_experiment_does_not_stop_the_others(tmp_path):
     assert flow.experiment("good").samples.num == digits["samples"]["num"]
     with pytest.raises(HarnessError) as err:
         flow.experiment("bad")
-    assert str(err.value) == "experiments.bad.samples.num: -5 is less than the minimum of 1"
+    assert str(err.value) == "experiments.bad.samples.num: -5 is below the minimum 1"
 
 
 def test_an_unknown_key_is_named_with_its_path():
-    with pytest.raises(HarnessError, match=r"^experiments\.digits\.samples: Additional properties .*'shard_sise'"):
+    with pytest.raises(HarnessError, match=r"^experiments\.digits\.samples: unknown key\(s\) 'shard_sise'; known: batch_size, "):
         workflow(experiments={"digits": {"samples": {"shard_sise": 3}}}).experiment("digits")
+
+
+@pytest.mark.parametrize("override, expected", [
+    ({"series": [{"name": "s", "sampler": "ddimm", "grid": "trailing"}]},
+     "experiments.digits.series.0.sampler: 'ddimm' is not one of ddim, "),
+    ({"series": [{"name": "s", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "morse": [{"lsd": 3}]}]},
+     "experiments.digits.series.0.morse.0: {\"lsd\": 3} matches none of the accepted forms: {fine_steps, dash_steps} or "
+     "{lsd, ratio, N}"),
+    ({"series": [{"name": "s", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "morse": [{"lsd": 0.5, "ratio": 0.5, "N": 4}]}]},
+     "experiments.digits.series.0.morse.0.lsd: 0.5 LSD is below 1: every run takes at least one Dash step, and one "
+     "Dash step costs 1 LSD"),
+    ({"samples": {"num": 100, "shard_size": 1000}},
+     "experiments.digits.samples.shard_size: 1000 is larger than samples.num 100 (a shard holds at most a point's samples: set shard_size <= num)"),
+    ({"analysis": {"paper_ref": "table99"}}, "experiments.digits.analysis.paper_ref: no paper reference 'table99'; known: "),
+])
+def test_a_config_error_is_one_short_line_with_its_key_path_first(override, expected):
+    with pytest.raises(HarnessError) as err:
+        workflow(experiments={"digits": override}).experiment("digits")
+    assert str(err.value).startswith(expected) and "\n" not in str(err.value) and len(str(err.value)) < 200
 
 
 def _enums(node, path=""):
@@ -185,8 +204,6 @@ def test_an_experiment_that_cannot_run_yet_says_so_in_the_plan_and_its_first_job
 
 def test_a_point_that_cannot_be_planned_stops_the_plan_naming_its_series():
     series = {"name": "tight", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "morse": [{"lsd": 0.5, "ratio": 0.5, "N": 4}]}
-    with pytest.raises(HarnessError, match=r"experiments\.digits\.series\.0\.morse\.0\.lsd: 0\.5 is less than the minimum"):
-        workflow(experiments={"digits": {"series": [series]}}).experiment("digits").points
     series["morse"] = [{"fine_steps": 4, "dash_steps": 6}]
     with pytest.raises(HarnessError, match=r"experiment 'digits', series 'tight': .*Dash"):
-        workflow(experiments={"digits": {"series": [series]}}).experiment("digits").points
+        workflow(experiments={"digits": {"series": [series]}}).experiment("digits")  # the plan, not a job, stops

@@ -204,7 +204,8 @@ def report_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
         args.append(_option("--paper-ref", a.paper_ref))
     if a.tradeoff:
         args.append("--tradeoff")
-    args += [_option("--experiment", experiment.name), _option("--note", experiment.note),
+    args += [_option("--experiment", experiment.name), _option("--title", experiment.title),
+             _option("--note", experiment.note), _option("--benchmarks", f"benchmarks/{experiment.name}"),
              _option("--latency-dir", experiment.latency_dir), _option("--shards", f"samples/{experiment.name}"),
              _option("--dots", f"work/{experiment.name}/dot")]
     return " ".join(args)
