@@ -207,3 +207,19 @@ def test_a_point_that_cannot_be_planned_stops_the_plan_naming_its_series():
     series["morse"] = [{"fine_steps": 4, "dash_steps": 6}]
     with pytest.raises(HarnessError, match=r"experiment 'digits', series 'tight': .*Dash"):
         workflow(experiments={"digits": {"series": [series]}}).experiment("digits")  # the plan, not a job, stops
+
+
+def test_the_lint_lists_every_broken_experiment_and_only_those(tmp_path):
+    digits = copy.deepcopy(CONFIG["experiments"]["digits"])
+    broken = copy.deepcopy(digits)
+    broken["samples"]["shard_size"] = 5000
+    config = _files(tmp_path, {"a.yaml": {"experiments": {"good": digits, "bad": broken}}})
+    flow = Workflow(config, tmp_path)
+    assert flow.problems() == ["experiments.bad.samples.shard_size: 5000 is larger than samples.num 1000 (a shard "
+                               "holds at most a point's samples: set shard_size <= num)"]
+    assert flow.unknown_target("x") == ("unknown target 'x'; known report targets: reports/speedup_bad.pdf, "
+                                        "reports/speedup_good.pdf")
+    from harness.cli import main
+
+    (tmp_path / "workflow.yaml").write_text(yaml.safe_dump(config))
+    assert main(["check-configs", str(tmp_path / "workflow.yaml"), "--base", str(tmp_path)]) == 1

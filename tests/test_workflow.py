@@ -121,6 +121,26 @@ def test_a_point_its_grid_cannot_place_stops_the_plan(tmp_path):
     assert "experiment 'digits', series 'ddim': time grid 'ldm-uniform' for 3 steps" in output
 
 
+def test_an_unknown_target_lists_the_known_report_targets(tmp_path):
+    for target in ("reports/speedup_cifr.pdf", "cifr"):
+        result = snakemake("-n", target, cwd=tmp_path, timeout=120)
+        assert result.returncode == 2
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"error: unknown target {target!r}; known report targets: reports/speedup_cifar.pdf, ")
+        assert "reports/speedup_digits.pdf" in last and "Traceback" not in result.stderr
+
+
+def test_a_typo_in_another_experiment_stops_only_the_targets_that_need_it(tmp_path):
+    bad = _write(tmp_path / "typo.yaml", {"experiments": {"cifar": {"samples": {"nmu": 5}}}})
+    assert snakemake("-n", "--configfile", str(bad), cwd=tmp_path, timeout=120).returncode == 0  # the digits default
+    result = snakemake("-n", "reports/speedup_cifar.pdf", "--configfile", str(bad), cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == ("error: experiments.cifar.samples: unknown key(s) 'nmu'; known: "
+                                                      "batch_size, first_seed, num, repeats, shard_size")
+    lint = snakemake("-j1", "lint", "--configfile", str(bad), cwd=tmp_path, timeout=300)
+    assert lint.returncode != 0 and "experiments.cifar.samples: unknown key(s) 'nmu'" in lint.stdout + lint.stderr
+
+
 def check_inputs_offline(tmp_path: Path, experiment: str) -> tuple[subprocess.CompletedProcess, str]:
     """Run an experiment's first rule with an empty Hugging Face cache; it must fail. (result, its log)"""
     (tmp_path / "hf").mkdir()
