@@ -41,7 +41,7 @@ ruleorder: report > unknown_target
 # Cheap bookkeeping jobs run where Snakemake runs, never as cluster jobs.
 localrules:
     check_inputs,
-    curves,
+    attach_lsd,
     speedup,
     report,
     lint,

@@ -27,7 +27,7 @@ import pandas as pd
 from harness.analysis import compute, figures, metric_names, paper_reference, speedup
 from harness.analysis.compare import Comparison
 from harness.analysis.layout import Flow, cell, page, wrapped
-from harness.analysis.speedup_cli import exceptions, format_speedup, overall_average
+from harness.analysis.speedup_table import exceptions, format_speedup, overall_average
 from harness.registry import Registry
 
 

@@ -1,13 +1,7 @@
-"""`python -m harness check-configs`: validate every experiment a workflow config names, not only
-those a run needs (the workflow checks those when it starts; this is its `lint` target).
-
-The configs are merged in order, as Snakemake merges ``--configfile`` files over
-config/config.yaml; ``--json`` is the workflow's own merged config.
-"""
+"""Every experiment of the workflow configs validated (`harness check-configs`, the `lint` target)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -18,26 +12,17 @@ from harness.errors import HarnessError
 from harness.experiments import Workflow
 from harness.experiments.config import merged
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("config", nargs="*", type=Path, default=[ROOT / "config" / "config.yaml"],
-                        help="workflow config files, merged in order (default: config/config.yaml)")
-    parser.add_argument("--json", default=None, help="a merged workflow config as JSON (the lint rule passes its own)")
-    parser.add_argument("--base", type=Path, default=ROOT, help="folder the configs' experiment_files are relative to")
-    parser.epilog = "example: python -m harness check-configs config/config.yaml my_overrides.yaml"
-
-
-def run(args: argparse.Namespace) -> int:
+def check_configs(paths: list[Path], extra_json: str | None, base: Path) -> int:
+    """Merge the config files (then ``extra_json``), check every experiment; 1 when any is broken."""
     config: dict = {}
-    for path in args.config:
+    for path in paths:
         if not path.exists():
             raise HarnessError(f"config file {path} does not exist")
         config = merged(config, yaml.safe_load(path.read_text()) or {})
-    if args.json:
-        config = merged(config, json.loads(args.json))
-    flow = Workflow(config, args.base)
+    if extra_json:
+        config = merged(config, json.loads(extra_json))
+    flow = Workflow(config, base)
     problems = flow.problems()
     for line in problems:
         print(line, file=sys.stderr)

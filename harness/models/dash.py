@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from harness.assets import DASH_DIGITS
 from harness.errors import HarnessError
 from harness.models import architectures
 from harness.models.fingerprint import state_dict_sha256
@@ -29,7 +30,7 @@ from harness.samplers.noise import noise_settings
 
 CONFIG_PREFIX = "config:"
 DIGITS_SOURCE = "digits"
-DIGITS_DIR = Path(__file__).resolve().parents[1] / "assets" / "dash-digits"
+DIGITS_DIR = DASH_DIGITS
 RANDOM_WEIGHTS_SEED = 0
 PROMPT_TOKENS = 77  # CLIP's text length: the number of cross-attention states per prompt
 SDXL_VAE_SCALE = 8  # pixels per latent cell, for SDXL's size conditioning
