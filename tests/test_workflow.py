@@ -248,6 +248,17 @@ def test_tiny_digits_workflow_runs_end_to_end(tmp_path):
     for name in ("reports/speedup_tiny.pdf", "results/tiny.csv", "results/tiny_speedup.csv",
                  "results/tiny_speedup_summary.csv"):
         assert (tmp_path / name).stat().st_size > 0, name
+    # each sample, FID, training and latency job left its time and memory; the report shows them
+    for rule in ("sample", "fid", "train_dot", "latency"):
+        assert list((tmp_path / "benchmarks" / "tiny" / rule).glob("*.tsv")), rule
+    pdf = (tmp_path / "reports" / "speedup_tiny.pdf").read_bytes()
+    assert len(set(re.findall(rb"/MediaBox\s*\[([^\]]*)\]", pdf))) == 1  # one page size
+    text = subprocess.run(["pdftotext", str(tmp_path / "reports" / "speedup_tiny.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Compute this run cost" in text and "Average speedup" in text
+    html = run("--report", "report.html", timeout=300)
+    assert html.returncode == 0, html.stderr[-3000:]
+    assert "speedup_tiny.pdf" in (tmp_path / "report.html").read_text(errors="replace")
     # every row of every results CSV, and every shard, names its commit, versions, device, time and config
     import pandas as pd
 
