@@ -32,6 +32,7 @@ STAGES: dict[str, str] = {
     "attach-lsd": "attach latency_lsd = dash_steps + dot_steps / N to results rows",
     "speedup": "speedup of Morse over its baseline at equal metric (Sec. 3.1)",
     "report": "the paper's figures and tables, and a report PDF per experiment",
+    "compute-cost": "images, Dash and Dot steps and hours each experiment costs, from its plan and latency CSVs",
     "train-digitsnet": "train the digits FID feature network on CPU",
     "bench-morse": "benchmark: the sampling loop's overhead beside the model forwards",
     "bench-metrics": "benchmark: feature-extraction throughput and FID peak memory on this machine",

@@ -225,3 +225,20 @@ def test_the_lint_lists_every_broken_experiment_and_only_those(tmp_path):
 
     (tmp_path / "workflow.yaml").write_text(yaml.safe_dump(config))
     assert main(["check-configs", str(tmp_path / "workflow.yaml"), "--base", str(tmp_path)]) == 1
+
+
+def test_the_compute_an_experiment_costs_comes_from_its_plan_and_a_latency_row():
+    import pandas as pd
+
+    from harness.experiments.cost import table
+
+    digits = workflow().experiment("digits")  # baselines 3+5+8+12+20 Dash steps; Morse f8/d4 ... f24/d12
+    latency = pd.DataFrame([{"experiment": "digits", "device": "gpu-x", "batch_size": 250, "dash_median_s": 1.0,
+                             "dot_median_s": 0.25, "N": 4.0}])
+    measured, = table([digits], latency).to_dict("records")
+    assert measured["images sampled"] == 9 * 1000
+    assert measured["Dash image-steps"] == (48 + 30) * 1000 and measured["Dot image-steps"] == 30 * 1000
+    assert measured["LSD x images"] == 78000 + 30000 / 4
+    assert measured["hours on device"] == pytest.approx((78000 * 1.0 + 30000 * 0.25) / 250 / 3600)
+    unmeasured, = table([digits], latency.iloc[:0]).to_dict("records")
+    assert unmeasured["device"] == "not measured" and unmeasured["hours on device"] is None
