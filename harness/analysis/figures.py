@@ -58,7 +58,7 @@ LSD_LABEL = "latency (LSD: Dash-step latencies)"
 PANELS_PER_ROW = 3
 
 
-def lsd_axis(ax, lsds, log: bool = True) -> None:
+def lsd_axis(ax, lsds, log: bool = True, label: str = LSD_LABEL) -> None:
     """The LSD axis with a labelled tick at each evaluated latency (labels that would collide skipped)."""
     if log:
         ax.set_xscale("log")
@@ -73,7 +73,7 @@ def lsd_axis(ax, lsds, log: bool = True) -> None:
     ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
     ax.xaxis.set_major_formatter(matplotlib.ticker.FixedFormatter(labels))
     ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-    ax.set_xlabel(LSD_LABEL)
+    ax.set_xlabel(label)
 
 
 def _style(i: int) -> dict:
@@ -88,7 +88,7 @@ def _panels(rows: pd.DataFrame, column: str | None) -> list[tuple[str, pd.DataFr
 
 
 def _curve_panel(fig, spot, title: str, base: pd.DataFrame, morse_rows: pd.DataFrame, metric: str,
-                 spec: FigureSpec, higher_is_better: bool, y_label: str) -> None:
+                 spec: FigureSpec, higher_is_better: bool, y_label: str | None, x_label: str) -> None:
     """One panel at ``spot`` (a grid cell): the metric against LSD over its speedup n / l (Sec. 3.1)."""
     pair = spot.subgridspec(2, 1, height_ratios=[3, 2], hspace=0.08)
     top = fig.add_subplot(pair[0])
@@ -112,10 +112,11 @@ def _curve_panel(fig, spot, title: str, base: pd.DataFrame, morse_rows: pd.DataF
                     label="N/A" if len(na) else None)
     bottom.axhline(1.0, color="0.6", linestyle=":", linewidth=1)
     top.set_title(title or spec.title, fontsize=9)
-    top.set_ylabel(y_label, fontsize=8)
-    bottom.set_ylabel("speedup at equal metric", fontsize=8)
+    if y_label:  # the first panel of a row names the axes
+        top.set_ylabel(y_label, fontsize=8)
+        bottom.set_ylabel("speedup at equal metric", fontsize=8)
     bottom.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.2gx"))
-    lsd_axis(bottom, [*mean.index, *morse_rows["latency_lsd"]], log=spec.log_x)
+    lsd_axis(bottom, [*mean.index, *morse_rows["latency_lsd"]], log=spec.log_x, label=x_label)
     for ax in (top, bottom):
         ax.grid(True, color="0.9")
         ax.tick_params(labelsize=7)
@@ -142,13 +143,14 @@ def curve_figure(baseline: pd.DataFrame, morse: pd.DataFrame, metric: str, spec:
     rows, cols = -(-len(panels) // PANELS_PER_ROW), min(len(panels), PANELS_PER_ROW)
     new = fig is None
     fig, area = _area(fig, rect, min(PAGE_SIZE[1], 1.2 + 4.8 * rows))
-    grid = fig.add_gridspec(rows, cols, hspace=0.3, wspace=0.35, **area)
+    grid = fig.add_gridspec(rows, cols, hspace=0.3, wspace=0.25, **area)
     for i, (title, morse_rows) in enumerate(panels):
         base = baseline
         if spec.panel_by and spec.panel_by in baseline.columns and baseline[spec.panel_by].notna().any():
             base = baseline[baseline[spec.panel_by].astype(str) == str(morse_rows[spec.panel_by].iloc[0])]
+        label = y_label or f"{metric} ({'higher' if higher_is_better else 'lower'} is better)"
         _curve_panel(fig, grid[divmod(i, cols)], title, base, morse_rows, metric, spec, higher_is_better,
-                     y_label or f"{metric} ({'higher' if higher_is_better else 'lower'} is better)")
+                     label if i % cols == 0 else None, LSD_LABEL if cols == 1 else "latency (LSD)")
     if new:
         fig.suptitle(spec.title)
     return fig
