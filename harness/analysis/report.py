@@ -22,6 +22,7 @@ from harness.analysis.compare import compare
 from harness.analysis.speedup_table import average_line, format_points, select
 from harness.errors import HarnessError
 from harness.latency import results as latency_results
+from harness.shards import atomic_write
 
 FIGURE_FORMATS = ("pdf", "png", "svg")
 
@@ -96,13 +97,17 @@ def make_report(args: argparse.Namespace) -> int:
 
     pdf_path = args.out_dir / f"speedup_{args.experiment}.pdf"
     written = []
-    with PdfPages(pdf_path) as pdf:
-        for name, build in pages.PAGES.in_order():
-            fig = build(ctx)
-            if fig is not None:
-                pdf.savefig(fig)
-                plt.close(fig)
-                written.append(name)
+
+    def write_pages(handle) -> None:
+        with PdfPages(handle) as pdf:
+            for name, build in pages.PAGES.in_order():
+                fig = build(ctx)
+                if fig is not None:
+                    pdf.savefig(fig)
+                    plt.close(fig)
+                    written.append(name)
+
+    atomic_write(pdf_path, write_pages)  # a report that fails half-way leaves no PDF that looks finished
     print(f"{pdf_path} ({len(written)} pages: {', '.join(written)}), figures and tables in {folder}")
     print(average_line(result))
     return 0
