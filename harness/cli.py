@@ -27,6 +27,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "fid": ("harness.metrics.fid", "FID of one point's sample shards against a dataset (torch-fidelity)"),
     "fid-stats": ("harness.metrics.fid_stats", "mergeable FID feature statistics of some shards (multi-machine FID)"),
     "clip": ("harness.metrics.clip", "CLIP score of one point's sample shards against their prompts (open_clip)"),
+    "class-accuracy": ("harness.metrics.class_accuracy", "accuracy of the digits classifier on each image's intended class label"),
     "coco-prompts": ("harness.metrics.prompts", "the fixed-seed MS-COCO caption subset used as prompts"),
     "train-digitsnet": ("harness.metrics.train_digitsnet", "train the digits FID feature network on CPU"),
     "bench-metrics": ("harness.metrics.bench", "feature-extraction throughput and FID peak memory on this machine"),

@@ -2,6 +2,8 @@
 
 Sources:
 - `digits`: the checkpoint shipped in `harness/assets/dash-digits/` (made by `harness train-dash`);
+  `digits-cond`: its class-conditional sibling in `harness/assets/dash-digits-cond/` (digit labels,
+  null class 10 for classifier-free guidance; `train-dash --num-classes 10 --label-dropout 0.1`);
 - a local directory: a diffusers model folder (`config.json` + weights) or a pipeline folder
   (`unet/`, `scheduler/`, optionally `vae/`);
 - a hub id such as `google/ddpm-cifar10-32`, read from the local Hugging Face cache only: the
@@ -33,7 +35,13 @@ from harness.samplers.noise import noise_settings
 
 CONFIG_PREFIX = "config:"
 DIGITS_SOURCE = "digits"
-DIGITS_DIR = Path(__file__).resolve().parents[1] / "assets" / "dash-digits"
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+DIGITS_DIR = ASSETS / "dash-digits"
+# shipped Dash source -> (folder, the train-dash options that remake it beside --out)
+SHIPPED = {
+    DIGITS_SOURCE: (DIGITS_DIR, ""),
+    "digits-cond": (ASSETS / "dash-digits-cond", " --num-classes 10 --label-dropout 0.1"),
+}
 RANDOM_WEIGHTS_SEED = 0
 PROMPT_TOKENS = 77  # CLIP's text length: the number of cross-attention states per prompt
 TEXT_FOLDERS = (("tokenizer", "text_encoder"), ("tokenizer_2", "text_encoder_2"))  # a pipeline's, in order
@@ -126,18 +134,19 @@ def _frozen(module: torch.nn.Module, device) -> torch.nn.Module:
 
 def resolve_directory(source: str) -> Path:
     """The local folder holding `source`: the shipped digits model, a path, or a cached hub snapshot."""
-    if source == DIGITS_SOURCE:
-        if not DIGITS_DIR.is_dir():
+    if source in SHIPPED:
+        directory, options = SHIPPED[source]
+        if not (directory / "config.json").is_file():
             raise HarnessError(
-                f"the shipped digits Dash is missing from {DIGITS_DIR}; rebuild it (train-dash's defaults are "
-                f"the shipped recipe): `python -m harness train-dash --out {DIGITS_DIR}`"
+                f"the shipped {source} Dash is missing from {directory}; rebuild it (its train_config.json "
+                f"records the recipe): `python -m harness train-dash --out {directory}{options}`"
             )
-        return DIGITS_DIR
+        return directory
     if Path(source).is_dir():
         return Path(source)
     if source.count("/") != 1 or Path(source).exists():
         raise HarnessError(
-            f"unknown Dash source {source!r}: expected `{DIGITS_SOURCE}`, a local model directory, "
+            f"unknown Dash source {source!r}: expected a shipped one ({', '.join(SHIPPED)}), a local model directory, "
             f"a Hugging Face hub id (owner/name) or `{CONFIG_PREFIX}<name>` with a packaged name "
             f"({', '.join(architectures.architecture_names())})"
         )
