@@ -72,14 +72,15 @@ class Dash:
         return state_dict_sha256(self.unet)
 
     def placeholder_conditioning(self, batch: int) -> dict:
-        """Zero conditioning of the right shapes (text states, SDXL's added embeddings) for a batch.
+        """Zero conditioning of the right shapes (text states, SDXL's added embeddings, class 0) for a batch.
 
         For timing and smoke tests of conditional UNets; an unconditional UNet takes none ({}).
         """
         config = self.unet.config
-        if "cross_attention_dim" not in config:
-            return {}
         like = next(self.unet.parameters())
+        if "cross_attention_dim" not in config:
+            classes = {"class_labels": torch.zeros(batch, dtype=torch.long, device=like.device)}
+            return classes if config.get("num_class_embeds") else {}
 
         def zeros(*shape: int) -> torch.Tensor:
             return torch.zeros(*shape, device=like.device, dtype=like.dtype)

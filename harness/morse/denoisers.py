@@ -84,8 +84,8 @@ class DotDenoiser:
         return self.dot(x_ts, x_ti, z_ts, t_s, t_i, **cond)
 
     @torch.no_grad()
-    def __call__(self, x_ts, x_ti, z_ts, t_s: int, t_i: int) -> torch.Tensor:
-        t_s, t_i = torch.tensor(t_s), torch.tensor(t_i)
+    def __call__(self, x_ts, x_ti, z_ts, t_s: int | torch.Tensor, t_i: int | torch.Tensor) -> torch.Tensor:
+        t_s, t_i = torch.as_tensor(t_s), torch.as_tensor(t_i)
         if self.scale_input:
             scale = torch.as_tensor(self.guidance.scale, dtype=torch.float32).expand(len(x_ti))
             return z_ts + self.dot(x_ts, x_ti, z_ts, t_s, t_i, guidance_scale=scale, **self.guidance.cond)
