@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
     parser.add_argument("--guidance-scale", type=float, default=None,
                         help="time guided steps: Dash runs both CFG branches, and so does a Dot without w as input")
+    parser.add_argument("--classifier-scale", type=float, default=None,
+                        help="classifier-guided Dash (ADM-G): the classifier's gradient is timed as part of Dash's step")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--pipeline-steps", type=int, default=0,
@@ -73,11 +75,11 @@ def run(args: argparse.Namespace) -> int:
         "dot": json.dumps(dataclasses.asdict(config), sort_keys=True),
         **device_info.identify(device), **device_info.backend_flags(),
         "warmup": args.warmup, "repeats": args.repeats, "pipeline_steps": args.pipeline_steps,
-        "guidance_scale": args.guidance_scale, "dash_branches": 1 if args.guidance_scale is None else 2,
+        "guidance_scale": args.guidance_scale, "classifier_scale": args.classifier_scale, "dash_branches": 1 if args.guidance_scale is None else 2,
     }
     # Dash is timed before Dot is built around it: building injects (disabled) LoRA layers into it
     try:
-        dash_step = steps.dash_step(dash, batch, args.guidance_scale)
+        dash_step = steps.dash_step(dash, batch, args.guidance_scale, args.classifier_scale)
     except ValueError as err:
         raise HarnessError(str(err)) from None
     dash_timing = time_callable(dash_step, device,

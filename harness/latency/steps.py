@@ -6,7 +6,8 @@ callables sampling runs. Inputs are random tensors of the batch size and Dash's 
 conditioning is Dash's placeholder (zero text states, SDXL's added embeddings, class 0); latency does
 not depend on their values. With a guidance scale, a step is guided as in sampling: Dash runs both
 CFG branches (twice the batch), and so does a Dot that mixes its two residuals; a Dot trained over
-guidance scales predicts the guided estimate in one branch (``Guidance.branches``).
+guidance scales predicts the guided estimate in one branch (``Guidance.branches``). Classifier
+guidance (ADM-G) is part of Dash: its classifier's forward and backward are in Dash's step.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Callable
 
 import torch
 
-from harness.morse.denoisers import DashDenoiser, DotDenoiser, Guidance
+from harness.morse.denoisers import DotDenoiser, Guidance
 
 
 def _inputs(dash, batch: int, count: int) -> list[torch.Tensor]:
@@ -37,10 +38,11 @@ def guidance(dash, batch: int, scale: float | None) -> Guidance:
     return Guidance(cond, cond, scale)
 
 
-def dash_step(dash, batch: int, scale: float | None = None) -> Callable[[], object]:
-    """One noise estimate of Dash at a mid-trajectory step (guided: both branches)."""
+def dash_step(dash, batch: int, scale: float | None = None, classifier_scale: float | None = None) -> Callable[[], object]:
+    """One noise estimate of Dash at a mid-trajectory step (guided: both branches; with a classifier scale,
+    the classifier's gradient too)."""
     (x,), t = _inputs(dash, batch, 1), _timesteps(dash, 500, batch)
-    denoiser = DashDenoiser(dash.unet, guidance(dash, batch, scale))
+    denoiser = dash.denoiser(guidance(dash, batch, scale), classifier_scale)
     return lambda: denoiser(x, t)
 
 
