@@ -66,7 +66,7 @@ class Analysis:
     tables: tuple[str, ...] = ()
     table_index: tuple[str, ...] = ()
     paper_ref: str | None = None
-    tradeoff: bool = False
+    tradeoff: str | None = None  # Fig. 8: the metric against this one over guidance scales
 
 
 @dataclass
