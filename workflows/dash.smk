@@ -18,9 +18,9 @@ rule train_dash:
 
 
 # Remakes a shipped Dash, harness/assets/dash-<name> (harness/models/shipped.py: digits, digits-cond),
-# as recorded in its train_config.json (2,000 steps of batch 64, seed 0; about 25 minutes on one CPU
-# core). Nothing depends on them: run on request with the folder's train_config.json as the target,
-# `snakemake -j2 -f harness/assets/dash-digits/train_config.json` (or dash-digits-cond/).
+# as recorded in its train_config.json (digits: 2,000 steps of batch 64, seed 0, about 25 minutes on one
+# CPU core; digits-cond: 1,000 steps). Nothing depends on them: run one on request with its folder's
+# train_config.json as the target, `snakemake -j2 -f harness/assets/dash-digits/train_config.json` (or dash-digits-cond/).
 from harness.models.shipped import SHIPPED_DASH
 
 
@@ -40,5 +40,5 @@ rule remake_dash:
     threads: 1
     shell:
         "python -m harness train-dash --config digits --steps {params.steps} --batch-size {params.batch}"
-        " --seed 0 {params.options} --threads {threads} --out harness/assets/dash-{wildcards.shipped} > {log} 2>&1"
+        " --seed 0 --threads {threads} {params.options} --out harness/assets/dash-{wildcards.shipped} > {log} 2>&1"
 
