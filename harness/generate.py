@@ -11,6 +11,13 @@ Examples:
   python -m harness sample --dash digits --dot work/dot --sampler ddim --fine-steps 20 --dash-steps 5 \\
       --seeds 0-999 --out morse_f20_d5.npz
   python -m harness sample --dash digits --dot work/dot --lsd 6 --N 2.5 --ratio 0.5 --seeds 0-99 --out m.npz
+  python -m harness sample --dash config:tiny-sd --conditions prompts:prompts.txt --guidance-scale 7.5 \\
+      --steps 6 --seeds 0-3 --out sd.npz
+
+Conditions (``--conditions``, harness/conditions.py) are tied to seeds as the noise is: image s gets
+condition s whatever the batch; they are encoded once per batch (harness/models/conditioning.py)
+and stored in the shard. ``--guidance-scale`` runs classifier-free guidance against the null class
+or the empty prompt (or, for LCM UNets with a guidance embedding, sets the embedded w).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import torch
 from tqdm import tqdm
 
 from harness import provenance
+from harness.conditions import NONE, parse_conditions
 from harness.errors import HarnessError
 from harness.morse.denoisers import DashDenoiser, DotDenoiser, OracleDot, ZeroResidualDot
 from harness.morse.sampling import TRAJECTORY_SOURCES, morse_sample
@@ -58,8 +66,11 @@ def add_arguments(parser) -> None:
                       help="with --fine-steps/--dash-steps: the k/n they were resolved from (recorded)")
     parser.add_argument("--trajectory-source", default="dash", choices=TRAJECTORY_SOURCES,
                         help="Eq. 5 (observations at Dash's last point) or Eq. 7 (last step of either model)")
+    parser.add_argument("--conditions", default=NONE,
+                        help="condition source: none, labels:K (uniform per seed), labels-file:PATH or prompts:PATH "
+                             "(line s for seed s)")
     parser.add_argument("--guidance-scale", type=float, default=None,
-                        help="classifier-free guidance scale for conditional Dash models (not wired yet: see docs/morse.md)")
+                        help="classifier-free guidance scale w: eps_u + w (eps_c - eps_u) (default: no guidance)")
     parser.add_argument("--seeds", required=True, help="per-image seeds, e.g. 0-999 or 1,2,5-10")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--experiment", default="adhoc")
@@ -121,18 +132,20 @@ def decode(dash, x: torch.Tensor) -> torch.Tensor:
         return dash.vae.decode(x / dash.vae.config.scaling_factor).sample
 
 
-def _dot_for(args, dash, schedule: MorseSchedule, dash_fn):
+def _dot_for(args, dash, schedule: MorseSchedule, conditions: str):
+    """(Dot for a batch from its Dash denoiser and guidance, the Dot's name); (None, None) without Dot steps."""
     if schedule.dot_steps == 0:
         return None, None
     if args.dot is None:
         raise HarnessError("this schedule has Dot steps: pass --dot DIR (or --dot oracle / --dot zero)")
     if args.dot == ORACLE:
-        return OracleDot(dash_fn), ORACLE
+        return (lambda dash_fn, guidance: OracleDot(dash_fn)), ORACLE
     if args.dot == ZERO:
-        return ZeroResidualDot(), ZERO
+        return (lambda dash_fn, guidance: ZeroResidualDot()), ZERO
     from harness.morse.checkpoint import load_dot
 
-    return DotDenoiser(load_dot(Path(args.dot), dash)), str(args.dot)
+    dot = load_dot(Path(args.dot), dash, conditions=conditions, guidance_scale=args.guidance_scale)
+    return (lambda dash_fn, guidance: DotDenoiser(dot, guidance)), str(args.dot)
 
 
 def run(args) -> int:
@@ -164,16 +177,18 @@ def run(args) -> int:
         sampler = make_sampler(args.sampler, dash.noise, schedule.grid, **options)
     except (ValueError, TypeError) as err:
         raise HarnessError(f"sampler {args.sampler!r}: {err}") from None
-    conditional = dash.unet.config.get("cross_attention_dim") is not None or dash.unet.config.get("num_class_embeds")
-    if conditional or args.guidance_scale is not None:
-        raise HarnessError(f"{dash.source}: conditional sampling (prompts, class labels, --guidance-scale) is not wired "
-                           "into `harness sample` yet; guidance itself is in harness/morse/denoisers.py")
-    dash_fn = DashDenoiser(dash.unet)
-    dot_fn, dot_name = _dot_for(args, dash, schedule, dash_fn)
+    source = parse_conditions(args.conditions)
+    dash.conditioner.check(source.kind, args.guidance_scale, dash.source)
+    values = source.for_seeds(seeds)  # all checked before any model runs
+    make_dot, dot_name = _dot_for(args, dash, schedule, source.kind)
 
     images = []
     for start in tqdm(range(0, len(seeds), args.batch_size), desc=f"sample {args.out.name}", file=sys.stderr):
         batch_seeds = seeds[start : start + args.batch_size]
+        batch_values = None if values is None else values[start : start + args.batch_size]
+        guidance = dash.conditioner.guidance(batch_values, args.guidance_scale)  # encoded once per batch
+        dash_fn = DashDenoiser(dash.unet, guidance)
+        dot_fn = make_dot(dash_fn, guidance) if make_dot else None
         generators = make_generators(batch_seeds, device)
         x_T = per_image_randn(dash.sample_shape, generators, device)
         x0 = morse_sample(x_T, schedule, sampler, dash_fn, dot_fn, generators, args.trajectory_source)
@@ -191,7 +206,8 @@ def run(args) -> int:
         **asked,
         **achieved(schedule, args.N),
         "also_serves": also_serves,
-        "guidance_scale": None,
+        "guidance_scale": args.guidance_scale,
+        "conditions": source.record(),
         "dash": dash.source,
         "dash_fingerprint": dash.fingerprint,
         "dot": dot_name,
@@ -201,7 +217,8 @@ def run(args) -> int:
         "image_size": list(images[0].shape[1:]),
         **provenance.columns(args, args.experiment, device),
     }
-    write_shard(args.out, Shard(np.concatenate(images), np.asarray(seeds, dtype=np.int64), meta))
+    stored = {} if source.kind == NONE else {source.kind: np.asarray(values)}
+    write_shard(args.out, Shard(np.concatenate(images), np.asarray(seeds, dtype=np.int64), meta, stored))
     return 0
 
 

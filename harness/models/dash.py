@@ -9,7 +9,11 @@ Sources:
 - a hub id such as `google/ddpm-cifar10-32`, read from the local Hugging Face cache only: the
   harness never downloads; `local_path` (the `--dash-path DIR` option) points at a copy instead;
 - `config:<name>`: a packaged architecture (`harness/models/configs/<name>.json`) with seeded
-  random weights, for latency timing only.
+  random weights, for latency timing and tests (`tiny-sd`, `tiny-sdxl` carry small text encoders).
+
+Text-conditioned UNets come with their tokenizer(s) and CLIP text encoder(s) (pipeline folders:
+`tokenizer/`, `text_encoder/`, and `tokenizer_2/`, `text_encoder_2/` for SDXL); `Dash.conditioner`
+(harness/models/conditioning.py) turns conditions into the UNet's inputs.
 
 The noise schedule and sampler settings (`Dash.noise`, see `harness.samplers.noise`) come from the
 folder's scheduler config when it has one, else from the packaged config whose `source` is the hub id.
@@ -35,7 +39,7 @@ DIGITS_SOURCE = "digits"
 DIGITS_DIR = SHIPPED_DASH[DIGITS_SOURCE][0]
 RANDOM_WEIGHTS_SEED = 0
 PROMPT_TOKENS = 77  # CLIP's text length: the number of cross-attention states per prompt
-SDXL_VAE_SCALE = 8  # pixels per latent cell, for SDXL's size conditioning
+TEXT_FOLDERS = (("tokenizer", "text_encoder"), ("tokenizer_2", "text_encoder_2"))  # a pipeline's, in order
 
 
 @dataclass
@@ -47,6 +51,15 @@ class Dash:
     sample_shape: tuple[int, int, int]
     vae: torch.nn.Module | None
     source: str
+    text_encoders: tuple = ()  # conditioning.TextEncoder per encoder, in the pipeline's order
+    text_missing: str | None = None  # what is missing for prompts, when the encoders could not be read
+
+    @cached_property
+    def conditioner(self):
+        """The conditions this Dash takes and how they become its UNet's inputs."""
+        from harness.models.conditioning import conditioner_for
+
+        return conditioner_for(self)
 
     @cached_property
     def fingerprint(self) -> str:
@@ -68,14 +81,13 @@ class Dash:
 
         conditioning = {"encoder_hidden_states": zeros(batch, PROMPT_TOKENS, config.cross_attention_dim)}
         if config.addition_embed_type == "text_time":
+            from harness.models.conditioning import sdxl_time_ids
+
             num_time_ids = 6  # original size, crop top-left, target size
             text_dim = config.projection_class_embeddings_input_dim - num_time_ids * config.addition_time_embed_dim
-            _, height, width = self.sample_shape
-            pixels = [height * SDXL_VAE_SCALE, width * SDXL_VAE_SCALE]
-            time_ids = torch.tensor(pixels + [0, 0] + pixels, device=like.device, dtype=like.dtype)
             conditioning["added_cond_kwargs"] = {
                 "text_embeds": zeros(batch, text_dim),
-                "time_ids": time_ids.expand(batch, -1),
+                "time_ids": sdxl_time_ids(self.sample_shape, batch, like),
             }
         if config.time_cond_proj_dim is not None:
             conditioning["timestep_cond"] = zeros(batch, config.time_cond_proj_dim)
@@ -93,14 +105,21 @@ def load_dash(
     if source.startswith(CONFIG_PREFIX):
         config = architectures.load_architecture(source[len(CONFIG_PREFIX) :])
         unet = architectures.build_unet(config["unet"], seed=RANDOM_WEIGHTS_SEED, device=device, dtype=dtype)
-        noise, vae = noise_settings(config["scheduler"]), None
+        noise, vae = noise_settings(config["scheduler"]), architectures.build_vae(config, seed=RANDOM_WEIGHTS_SEED, dtype=dtype)
+        text = architectures.build_text_encoders(config, seed=RANDOM_WEIGHTS_SEED, dtype=dtype)
+        text_missing = None if text or "cross_attention_dim" not in config["unet"] else \
+            f"the packaged config {source} has no text encoders (timing only)"
     else:
         directory = Path(local_path) if local_path is not None else resolve_directory(source)
         unet, vae = _read_model_directory(directory, dtype)
         noise = scheduler_settings(source, local_path=directory)
+        text, text_missing = _read_text_encoders(directory, unet.config, dtype) if "cross_attention_dim" in unet.config \
+            else ([], None)
     unet = _frozen(unet, device)
     vae = _frozen(vae, device) if vae is not None else None
-    return Dash(unet=unet, noise=noise, sample_shape=architectures.sample_shape(unet), vae=vae, source=source)
+    text = tuple(type(e)(e.tokenizer, _frozen(e.model, device)) for e in text)
+    return Dash(unet=unet, noise=noise, sample_shape=architectures.sample_shape(unet), vae=vae, source=source,
+                text_encoders=text, text_missing=text_missing)
 
 
 def _frozen(module: torch.nn.Module, device) -> torch.nn.Module:
@@ -179,6 +198,30 @@ def _read_model_directory(directory: Path, dtype: torch.dtype):
     except (OSError, ValueError) as err:
         raise HarnessError(f"cannot load the diffusers model in {directory}: {err}") from err
     return unet, vae
+
+
+def _read_text_encoders(directory: Path, unet_config, dtype: torch.dtype) -> tuple[list, str | None]:
+    """The pipeline folder's tokenizer/text encoder pairs (two for SDXL), or what is missing of them."""
+    from transformers import AutoTokenizer, CLIPTextModel, CLIPTextModelWithProjection
+
+    from harness.models.conditioning import TextEncoder
+
+    count = 2 if unet_config.get("addition_embed_type") == "text_time" else 1
+    folders = TEXT_FOLDERS[:count]
+    missing = [str(directory / name) for pair in folders for name in pair if not (directory / name).is_dir()]
+    if missing:
+        return [], (f"{', '.join(missing)} (a pipeline folder holds them beside unet/: pass the whole pipeline "
+                    "snapshot with --dash-path)")
+    classes = (CLIPTextModel, CLIPTextModelWithProjection)[:count] if count == 2 else (CLIPTextModel,)
+    encoders = []
+    for (tokenizer_dir, encoder_dir), cls in zip(folders, classes):
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(directory / tokenizer_dir, local_files_only=True)
+            model = cls.from_pretrained(directory / encoder_dir, torch_dtype=dtype, local_files_only=True)
+        except (OSError, ValueError) as err:
+            raise HarnessError(f"cannot load the text encoder in {directory / encoder_dir}: {err}") from err
+        encoders.append(TextEncoder(tokenizer, model))
+    return encoders, None
 
 
 def _read_vae(vae_dir: Path, dtype: torch.dtype) -> torch.nn.Module:

@@ -1,11 +1,11 @@
 """The noise estimators of Eq. 5: Dash theta(x_ti, t_i) at the points in S, Dot elsewhere.
 
-Each is a callable over a batch. Conditioning (class labels, text embeddings) is bound at
-construction; with a guidance scale, both models run classifier-free guidance (Ho & Salimans
-2021): out = out_u + s (out_c - out_u). For Dot the guidance mixes its two residuals, so
-z_ti = z_ts + eta_u + s (eta_c - eta_u). Dot training (harness/morse/train.py) is unconditional so
-far: training over guidance scales (the paper's SD setting, scales 2-10) is not wired yet, see
-docs/morse.md.
+Each is a callable over a batch. Conditioning (class labels, text embeddings, built by
+harness/models/conditioning.py once per batch) is bound at construction; with a guidance scale,
+Dash runs classifier-free guidance (Ho & Salimans 2021): out = out_u + w (out_c - out_u), w one
+scale or one per image. A Dot trained over guidance scales (``DotConfig.guidance_scales``) predicts
+the guided estimate in one branch, w an input it sees; any other Dot mixes its two residuals,
+z_ti = z_ts + eta_u + w (eta_c - eta_u).
 """
 
 from __future__ import annotations
@@ -15,23 +15,39 @@ from typing import Callable
 import torch
 
 
-class Guidance:
-    """Run ``fn`` once per batch, or on [unconditional; conditional] and mix by the scale."""
+def _stack(uncond, cond):
+    """[unconditional; conditional] of one input: a tensor, or a dict of them (SDXL's added_cond_kwargs)."""
+    if isinstance(cond, dict):
+        return {k: _stack(uncond[k], cond[k]) for k in cond}
+    return torch.cat([uncond, cond])
 
-    def __init__(self, cond: dict | None = None, uncond: dict | None = None, scale: float | None = None):
+
+class Guidance:
+    """Run ``fn`` once per batch, or on [unconditional; conditional] and mix by the scale (CFG):
+    both branches in one call of twice the batch, so a guided step costs two model evaluations."""
+
+    def __init__(self, cond: dict | None = None, uncond: dict | None = None,
+                 scale: float | torch.Tensor | None = None):
         if scale is not None and (cond is None or uncond is None):
             raise ValueError("classifier-free guidance needs both conditional and unconditional inputs")
         self.cond = cond or {}
         self.uncond = uncond
         self.scale = scale
 
+    @property
+    def branches(self) -> int:
+        """Model evaluations per image and step: 2 under CFG, else 1."""
+        return 1 if self.scale is None else 2
+
     def __call__(self, fn: Callable[..., torch.Tensor], *batch: torch.Tensor) -> torch.Tensor:
         if self.scale is None:
             return fn(*batch, **self.cond)
         doubled = [torch.cat([b, b]) if isinstance(b, torch.Tensor) and b.dim() > 0 else b for b in batch]
-        kwargs = {k: torch.cat([self.uncond[k], self.cond[k]]) for k in self.cond}
-        out_u, out_c = fn(*doubled, **kwargs).chunk(2)
-        return out_u + self.scale * (out_c - out_u)
+        out_u, out_c = fn(*doubled, **_stack(self.uncond, self.cond)).chunk(2)
+        scale = torch.as_tensor(self.scale, device=out_c.device, dtype=out_c.dtype)
+        if scale.dim() == 1:  # one scale per image
+            scale = scale.view(-1, *([1] * (out_c.dim() - 1)))
+        return out_u + scale * (out_c - out_u)
 
 
 class DashDenoiser:
@@ -59,13 +75,21 @@ class DotDenoiser:
     def __init__(self, dot: torch.nn.Module, guidance: Guidance | None = None):
         self.dot = dot
         self.guidance = guidance or Guidance()
+        # a Dot trained over guidance scales sees w and predicts the guided estimate in one branch
+        self.scale_input = getattr(getattr(dot, "config", None), "guidance_scales", None) is not None
+        if self.scale_input and self.guidance.scale is None:
+            raise ValueError("this Dot was trained over guidance scales: it needs one (--guidance-scale)")
 
     def _forward(self, x_ts, x_ti, z_ts, t_s, t_i, **cond):
         return self.dot(x_ts, x_ti, z_ts, t_s, t_i, **cond)
 
     @torch.no_grad()
     def __call__(self, x_ts, x_ti, z_ts, t_s: int, t_i: int) -> torch.Tensor:
-        return z_ts + self.guidance(self._forward, x_ts, x_ti, z_ts, torch.tensor(t_s), torch.tensor(t_i))
+        t_s, t_i = torch.tensor(t_s), torch.tensor(t_i)
+        if self.scale_input:
+            scale = torch.as_tensor(self.guidance.scale, dtype=torch.float32).expand(len(x_ti))
+            return z_ts + self.dot(x_ts, x_ti, z_ts, t_s, t_i, guidance_scale=scale, **self.guidance.cond)
+        return z_ts + self.guidance(self._forward, x_ts, x_ti, z_ts, t_s, t_i)
 
 
 class OracleDot:
