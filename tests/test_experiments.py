@@ -87,7 +87,7 @@ def test_every_rule_of_the_workflow_has_a_command_builder():
     rules = set()
     for path in (ROOT / "workflows").glob("*.smk"):
         rules |= {line.split()[1].rstrip(":") for line in path.read_text().splitlines() if line.startswith("rule ")}
-    shelled = rules - {"remake_dash"}  # runs a fixed command on a shipped asset
+    shelled = rules - {"remake_dash", "remake_dot"}  # remake shipped assets (remake_dot with train_dot's builder)
     assert shelled <= set(COMMANDS), sorted(shelled - set(COMMANDS))
 
 
@@ -213,10 +213,13 @@ def test_digits_cond_plans_baseline_and_morse_over_guidance_scales_with_both_met
     wildcards = {"exp": "digits_cond", "point": "ddim_l5_k0p5_g2", "rep": "0", "shard": "000"}
     sample = options(flow.stage_args("sample", wildcards))
     assert sample["--conditions"] == "labels:10" and sample["--guidance-scale"] == "2"
-    assert sample["--dash"] == "digits-cond" and sample["--dot"] == "work/digits_cond/dot/ddim"
-    assert shlex.split(flow.stage_args("train_dot", {"exp": "digits_cond", "dot": "ddim"})).count("--guidance-scales") == 1
+    # the Dot is shipped (trained over guidance scales by remake_dot with the block's train-dot options)
+    assert sample["--dash"] == "digits-cond" and sample["--dot"] == "harness/assets/dot-digits_cond/ddim"
+    assert cond.sample_inputs("ddim_l5_k0p5_g2")[-1] == "harness/assets/dot-digits_cond/ddim/dot.safetensors"
+    train = options(flow.stage_args("train_dot", {"exp": "digits_cond", "dot": "ddim"}))
+    assert train["--out"] == "harness/assets/dot-digits_cond/ddim" and train["--dash"] == "digits-cond"
     assert "--guidance-scales 1 4" in flow.stage_args("train_dot", {"exp": "digits_cond", "dot": "ddim"})
     assert options(flow.stage_args("class_accuracy", wildcards)) == {"--num-samples": "500"}
     report = options(flow.stage_args("report", {"exp": "digits_cond"}))
     assert report["--best-over"] == "guidance_scale" and report["--tradeoff"] == "class_accuracy"
-    assert report["--metric"] == "fid"
+    assert report["--metric"] == "fid" and report["--dots"] == "harness/assets/dot-digits_cond"

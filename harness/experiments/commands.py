@@ -220,7 +220,7 @@ def report_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
         args.append(_option("--tradeoff", a.tradeoff))
     args += [_option("--experiment", experiment.name), _option("--note", experiment.note),
              _option("--latency-dir", experiment.latency_dir), _option("--shards", f"samples/{experiment.name}"),
-             _option("--dots", f"work/{experiment.name}/dot")]
+             _option("--dots", experiment.dots_dir)]
     return " ".join(args)
 
 
