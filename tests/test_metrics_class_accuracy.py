@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 
 import numpy as np
 import pytest
@@ -13,17 +12,15 @@ from harness.data.digits import load_digits_uint8
 from harness.errors import HarnessError
 from harness.metrics import digitsnet
 from harness.metrics.class_accuracy import accuracy, load_classifier, predict
+from harness.shards import Shard, write_shard
 from metrics_helpers import META
 
 
 def _write(path, images, seeds, labels=None):
-    """A shard as `harness sample --conditions labels:K` writes it: images, seeds, labels, meta."""
-    meta = json.dumps({**META, "experiment": "digits_cond", "conditions": {"spec": "labels:10", "kind": "labels"},
-                       "seeds": [int(seeds.min()), int(seeds.max())]})
-    arrays = dict(images=images, seeds=seeds.astype(np.int64), meta=np.array(meta))
-    if labels is not None:
-        arrays["labels"] = labels.astype(np.int64)
-    np.savez(path, **arrays)
+    """A shard as `harness sample --conditions labels:K` writes it: images, seeds, meta and labels."""
+    meta = {**META, "experiment": "digits_cond", "conditions": {"spec": "labels:10", "kind": "labels"},
+            "seeds": [int(seeds.min()), int(seeds.max())]}
+    write_shard(path, Shard(images, seeds, meta, {} if labels is None else {"labels": labels.astype(np.int64)}))
     return path
 
 

@@ -4,7 +4,8 @@ Each curve figure has one panel per value of ``panel_by`` (Fig. 4: sampler, Fig.
 the metric against latency in LSD on top (baseline solid black, each Morse curve its own line style
 and marker), and under it the speedup n / l of Sec. 3.1 with a dotted 1x line; upper bounds (the baseline is
 better at its lowest latency) are drawn at their bound with an open downward triangle, N/A points
-on the 1x line with an "x". Fig. 8 is the FID-CLIP trade-off over guidance scales.
+on the 1x line with an "x". Fig. 8 (a metric against another over guidance scales) is in
+``harness.analysis.tradeoff``.
 Rows drawn from ``paper_reference`` carry the label "paper (reported)".
 """
 
@@ -61,7 +62,7 @@ def _log_lsd_axis(ax) -> None:
     ax.set_xlabel("latency (LSD)")
 
 
-def _style(i: int) -> dict:
+def line_style(i: int) -> dict:
     line, marker, color = STYLES[i % len(STYLES)]
     return dict(linestyle=line, marker=marker, color=color)
 
@@ -90,9 +91,9 @@ def curve_figure(baseline: pd.DataFrame, morse: pd.DataFrame, metric: str, spec:
         lines = result.points.groupby(list(group_by), sort=True) if group_by else [((), result.points)]
         for i, (key, points) in enumerate(lines):
             label = "Morse" + (f" ({spec.line_by} = {key[0] if isinstance(key, tuple) else key})" if group_by else "")
-            top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=label, **_style(i))
+            top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=label, **line_style(i))
             counted = points[points["status"].isin(DEFINED)]
-            bottom.plot(counted["latency_lsd"], counted["speedup"], **_style(i))
+            bottom.plot(counted["latency_lsd"], counted["speedup"], **line_style(i))
             bound = points[points["status"] == UPPER_BOUND]
             bottom.plot(bound["latency_lsd"], bound["speedup"], linestyle="none", marker="v", markersize=9,
                         markerfacecolor="white", color="black", label="upper bound" if len(bound) else None)
@@ -118,26 +119,10 @@ def curve_figure(baseline: pd.DataFrame, morse: pd.DataFrame, metric: str, spec:
     return fig
 
 
-def tradeoff_figure(rows: pd.DataFrame, x_metric: str = "clip_score", y_metric: str = "fid") -> plt.Figure:
-    """Fig. 8: FID against CLIP score over guidance scales, one curve per method and LSD."""
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    for i, ((method, lsd), group) in enumerate(rows.groupby(["method", "latency_lsd"], sort=True)):
-        group = group.sort_values("guidance_scale")
-        style = dict(BASELINE_STYLE, linestyle=STYLES[i % len(STYLES)][0]) if method == "baseline" else _style(i)
-        ax.plot(group[x_metric], group[y_metric], label=f"{method}, {lsd:g} LSD", **style)
-    ax.set_xlabel(x_metric)
-    ax.set_ylabel(y_metric)
-    ax.set_title("Fig. 8: FID-CLIP trade-off over guidance scales")
-    ax.grid(True, color="0.9")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
 def _method_curves(ax, frame: pd.DataFrame, metric: str, title: str) -> None:
     for i, ((method, variant), group) in enumerate(frame.groupby(["method", "variant"], sort=True)):
         group = group.groupby("latency_lsd")[metric].mean()
-        style = dict(BASELINE_STYLE, linestyle=STYLES[i % len(STYLES)][0]) if method == "baseline" else _style(i)
+        style = dict(BASELINE_STYLE, linestyle=STYLES[i % len(STYLES)][0]) if method == "baseline" else line_style(i)
         ax.plot(group.index, group.values, label=f"{method}, {variant}" if variant else method, **style)
     _log_lsd_axis(ax)
     ax.set_ylabel(metric)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
-from harness.analysis import figures, paper_reference, speedup, tables
+from harness.analysis import figures, paper_reference, speedup, tables, tradeoff
 from harness.analysis.compare import compare
 from harness.analysis.speedup_cli import add_analysis_arguments, average_line, exceptions, format_points, select
 from harness.errors import HarnessError
@@ -37,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--higher-is-better", action="store_true")
     add_analysis_arguments(parser)
     parser.add_argument("--figure", default="curves", help=f"figure form: {', '.join(figures.FIGURES)}")
-    parser.add_argument("--tradeoff", action="store_true", help="also Fig. 8 (fid against clip_score over scales)")
+    parser.add_argument("--tradeoff", metavar="METRIC",
+                        help="also Fig. 8: --metric against METRIC (clip_score, class_accuracy) over guidance scales")
     parser.add_argument("--table", action="append", default=[], choices=TABLES, help="paper table to write (repeatable)")
     parser.add_argument("--table-index", action="append", default=[], metavar="COL",
                         help="row column(s) of tables 3, 4, 6 besides `method`; the variant column of table 7")
@@ -174,8 +175,7 @@ def run(args: argparse.Namespace) -> int:
         curves_fig.text(0.01, 0.005, textwrap.fill(f"Note: {args.note}", width), fontsize=6, va="bottom")
     for ext in ("pdf", "png"):
         curves_fig.savefig(folder / f"{args.figure}.{ext}", dpi=150)
-    if args.tradeoff:
-        figures.tradeoff_figure(rows).savefig(folder / "fig8.pdf")
+    extra_pages = _extra_pages(args, rows, folder)
     speedup_md = _write_table(format_points(result.points), folder, "speedup")
     summary_md = _write_table(result.summary, folder, "speedup_summary")
     written = {name: _write_table(t, folder, name) for name, t in
@@ -203,14 +203,25 @@ def run(args: argparse.Namespace) -> int:
         "how every number was computed": lambda: _text_page("how every number was computed",
                                                             _provenance(args, rows, spec)),
     }
+    pages.update(extra_pages)
     with PdfPages(pdf_path) as pdf:
-        for section in SECTIONS:
+        for section in pages:
             fig = pages[section]()
             pdf.savefig(fig)
             plt.close(fig)
-    print(f"{pdf_path} ({len(SECTIONS)} pages), figures and tables in {folder}")
+    print(f"{pdf_path} ({len(pages)} pages), figures and tables in {folder}")
     print(average)
     return 0
+
+
+def _extra_pages(args, rows: pd.DataFrame, folder: Path) -> dict:
+    """Pages an experiment asks for beyond SECTIONS, after them: Fig. 8's trade-off (--tradeoff), also
+    written to ``<folder>/fig8.pdf``."""
+    if not args.tradeoff:
+        return {}
+    fig = tradeoff.tradeoff_figure(rows, args.tradeoff, args.metric)
+    fig.savefig(folder / "fig8.pdf")
+    return {"trade-off over guidance scales (Fig. 8)": lambda: fig}
 
 
 def _paper_n() -> str:

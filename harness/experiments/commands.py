@@ -91,6 +91,8 @@ def train_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) 
     if dot.get("sampler"):
         args.append(_option("--sampler", dot["sampler"]))
     args += [_option(option, dot[key]) for key, option in DOT_ARCHITECTURE.items() if key in dot]
+    if dot.get("guidance_scales"):
+        args.append("--guidance-scales " + " ".join(_q(scale) for scale in dot["guidance_scales"]))
     train = dot.get("train") or {}
     args += [_option(f"--{key.replace('_', '-')}", train[key]) for key in DOT_TRAINING if key in train]
     return " ".join(args + [_option("--out", experiment.dot_dir(wildcards["dot"]))])
@@ -109,6 +111,8 @@ def sample_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
             args.append(_option("--trajectory-source", series["trajectory_source"]))
     if series.get("eta") is not None:
         args.append(_option("--eta", series["eta"]))
+    if experiment.config.get("conditions"):
+        args.append(_option("--conditions", experiment.config["conditions"]))
     if point.guidance_scale is not None:
         args.append(_option("--guidance-scale", point.guidance_scale))
     args.append(_option("--seeds", experiment.samples.seed_range(wildcards["rep"], wildcards["shard"])))
@@ -154,6 +158,16 @@ def clip_args(experiment: Experiment, wildcards: dict, settings: Settings) -> st
         if clip.get(key) is not None:
             args.append(_option(option, clip[key]))
     return " ".join(args + (["--offline"] if settings.offline else []))
+
+
+@COMMANDS.register("class_accuracy")
+def class_accuracy_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    accuracy = experiment.metrics["class_accuracy"]
+    args = [_option("--num-samples", experiment.samples.num)]
+    for key, option in (("weights", "--classifier-weights"), ("batch_size", "--batch-size")):
+        if accuracy.get(key) is not None:
+            args.append(_option(option, accuracy[key]))
+    return " ".join(args)
 
 
 @COMMANDS.register("latency")
@@ -203,10 +217,10 @@ def report_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
     if a.paper_ref:
         args.append(_option("--paper-ref", a.paper_ref))
     if a.tradeoff:
-        args.append("--tradeoff")
+        args.append(_option("--tradeoff", a.tradeoff))
     args += [_option("--experiment", experiment.name), _option("--note", experiment.note),
              _option("--latency-dir", experiment.latency_dir), _option("--shards", f"samples/{experiment.name}"),
-             _option("--dots", f"work/{experiment.name}/dot")]
+             _option("--dots", experiment.dots_dir)]
     return " ".join(args)
 
 

@@ -16,6 +16,7 @@ import math
 import sys
 from dataclasses import dataclass, field, fields
 from functools import cached_property
+from pathlib import PurePosixPath
 
 from harness.errors import HarnessError
 
@@ -66,7 +67,7 @@ class Analysis:
     tables: tuple[str, ...] = ()
     table_index: tuple[str, ...] = ()
     paper_ref: str | None = None
-    tradeoff: bool = False
+    tradeoff: str | None = None  # Fig. 8: the metric against this one over guidance scales
 
 
 @dataclass
@@ -177,7 +178,13 @@ class Experiment:
             raise HarnessError(f"experiment {self.name!r} has no Dot {name!r}; known: {', '.join(self.dots) or 'none'}") from None
 
     def dot_dir(self, name: str) -> str:
-        return f"work/{self.name}/dot/{name}"
+        """Dot ``name``'s folder: the trained one it ships (``dots.<name>.path``), else the one trained here."""
+        return self.dot(name).get("path") or f"work/{self.name}/dot/{name}"
+
+    @property
+    def dots_dir(self) -> str:
+        """The folder holding the Dot folders (``<name>/dot.json``), where the report reads their held-out error."""
+        return str(PurePosixPath(self.dot_dir(next(iter(self.dots)))).parent) if self.dots else f"work/{self.name}/dot"
 
     # ---------------------------------------------------------------- points, shards, rows
 

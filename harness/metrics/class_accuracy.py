@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from harness import provenance
+from harness.conditions import LABELS  # the shard array of intended class labels, one per seed
 from harness.errors import HarnessError
 from harness.images import ShardImages, open_images
 from harness.metrics import digitsnet
@@ -25,7 +26,6 @@ from harness.metrics.options import default_device
 from harness.metrics.rows import identity_columns, sample_meta, write_row
 from harness.metrics.sha import file_sha256
 
-LABELS = "labels"  # the shard array of intended class labels, one per seed (harness.conditions)
 COLUMN = "class_accuracy"
 
 

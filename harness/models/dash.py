@@ -34,17 +34,12 @@ import torch
 from harness.errors import HarnessError
 from harness.models import architectures
 from harness.models.fingerprint import state_dict_sha256
+from harness.models.shipped import SHIPPED_DASH
 from harness.samplers.noise import noise_settings
 
 CONFIG_PREFIX = "config:"
 DIGITS_SOURCE = "digits"
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
-DIGITS_DIR = ASSETS / "dash-digits"
-# shipped Dash source -> (folder, the train-dash options that remake it beside --out)
-SHIPPED = {
-    DIGITS_SOURCE: (DIGITS_DIR, ""),
-    "digits-cond": (ASSETS / "dash-digits-cond", " --num-classes 10 --label-dropout 0.1"),
-}
+DIGITS_DIR = SHIPPED_DASH[DIGITS_SOURCE][0]
 RANDOM_WEIGHTS_SEED = 0
 PROMPT_TOKENS = 77  # CLIP's text length: the number of cross-attention states per prompt
 CLASSIFIER_FILE = Path("classifier") / "classifier.pt2"
@@ -160,19 +155,19 @@ def _frozen(module: torch.nn.Module, device) -> torch.nn.Module:
 
 def resolve_directory(source: str) -> Path:
     """The local folder holding `source`: the shipped digits model, a path, or a cached hub snapshot."""
-    if source in SHIPPED:
-        directory, options = SHIPPED[source]
+    if source in SHIPPED_DASH:
+        directory, options = SHIPPED_DASH[source]
         if not (directory / "config.json").is_file():
             raise HarnessError(
                 f"the shipped {source} Dash is missing from {directory}; rebuild it (its train_config.json "
-                f"records the recipe): `python -m harness train-dash --out {directory}{options}`"
+                f"records the recipe): `python -m harness train-dash --out {directory} {options}`"
             )
         return directory
     if Path(source).is_dir():
         return Path(source)
     if source.count("/") != 1 or Path(source).exists():
         raise HarnessError(
-            f"unknown Dash source {source!r}: expected a shipped one ({', '.join(SHIPPED)}), a local model directory, "
+            f"unknown Dash source {source!r}: expected a shipped one ({', '.join(SHIPPED_DASH)}), a local model directory, "
             f"a Hugging Face hub id (owner/name) or `{CONFIG_PREFIX}<name>` with a packaged name "
             f"({', '.join(architectures.architecture_names())})"
         )
