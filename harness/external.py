@@ -84,7 +84,8 @@ _add("lsun_church256", "data/lsun_church256", "LSUN Church 256x256 training imag
      "256x256 (PNG/JPG) under data/lsun_church256")
 _add("laion_2m", "data/laion_2m", "Dot training data of the text-to-image experiments (about 2M LAION-5B images)",
      "download about 2M LAION-5B images at the Dash's resolution (512 for SD v1.4, 1024 for LCM-SDXL), e.g. with "
-     "img2dataset (https://github.com/rom1504/img2dataset), and put the image files (PNG/JPG) under data/laion_2m")
+     "img2dataset (https://github.com/rom1504/img2dataset), and put the image-caption pairs (KEY.jpg beside KEY.txt, "
+     "as img2dataset's `files` output) under data/laion_2m")
 
 
 def _add_dash(name: str, what: str, origin: str) -> None:

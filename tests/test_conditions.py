@@ -128,8 +128,9 @@ def test_tiny_sdxl_prompt_path_with_added_embeddings(prompts_file, tmp_path):
     shard = _sample("config:tiny-sdxl", tmp_path / "x.npz", "0-1", 2, "--conditions", f"prompts:{prompts_file}",
                     "--sampler", "lcm", "--grid", "lcm", "--steps", "2")
     assert shard.images.shape == (2, 32, 32, 3) and shard.meta["guidance_scale"] is None
-    guided = dash.conditioner.guidance(PROMPTS[:2], 4.0)  # SDXL proper: CFG with the empty prompt
-    assert guided.branches == 2
+    guided = dash.conditioner.guidance(PROMPTS[:2], 4.0)  # SDXL proper: CFG against zeroed text inputs
+    assert guided.branches == 2 and not guided.uncond["encoder_hidden_states"].any()
+    assert not guided.uncond["added_cond_kwargs"]["text_embeds"].any()
 
 
 def test_dot_trained_over_guidance_scales_sees_the_scale(class_dash_dir, tmp_path, capsys):

@@ -179,8 +179,13 @@ def latency_args(experiment: Experiment, wildcards: dict, settings: Settings) ->
     args = [_option("--dash", latency.get("dash") or path or source)]  # `harness latency` reads a folder as --dash
     dot = experiment.latency_dot()
     architecture = {key: dot[key] for key in DOT_ARCHITECTURE if key in dot}
+    if dot.get("guidance_scales"):  # a Dot that takes w: one branch per guided step
+        from harness.conditions import conditions_kind
+
+        architecture.update(guidance_scales=dot["guidance_scales"],
+                            conditions=conditions_kind(experiment.config.get("conditions")))
     args.append(_option("--dot-config", json.dumps(architecture, sort_keys=True)))
-    for key in ("batch_size", "warmup", "repeats", "dtype", "device", "pipeline_steps"):
+    for key in ("batch_size", "warmup", "repeats", "dtype", "device", "pipeline_steps", "guidance_scale"):
         if latency.get(key) is not None:
             args.append(_option(f"--{key.replace('_', '-')}", latency[key]))
     return " ".join(args + [_option("--experiment", experiment.name), _option("--results-dir", experiment.latency_dir)])

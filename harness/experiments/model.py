@@ -230,9 +230,14 @@ class Experiment:
             raise HarnessError(f"experiment {self.name!r} has no point {name!r}") from None
 
     def sample_inputs(self, name: str) -> list[str]:
-        """What a sample job of point ``name`` reads: its Dash, and for Morse its trained Dot."""
+        """What a sample job of point ``name`` reads: its Dash, its conditions file (prompts, labels) and for
+        Morse its trained Dot."""
+        from harness.conditions import conditions_file
+
         point = self.point(name)
         files = self.dash_inputs(point.series)
+        if conditions_file(self.config.get("conditions")):
+            files.append(conditions_file(self.config.get("conditions")))
         if point.method == "morse":
             files.append(f"{self.dot_dir(point.dot)}/dot.safetensors")
         return files
