@@ -33,7 +33,7 @@ from tqdm import tqdm
 from harness import provenance
 from harness.conditions import NONE, parse_conditions
 from harness.errors import HarnessError
-from harness.morse.denoisers import DashDenoiser, DotDenoiser, OracleDot, ZeroResidualDot
+from harness.morse.denoisers import DotDenoiser, OracleDot, ZeroResidualDot
 from harness.morse.sampling import TRAJECTORY_SOURCES, morse_sample
 from harness.morse import budget
 from harness.morse.schedule import MorseSchedule, plain, plan_from_budget, plan_from_counts
@@ -71,6 +71,8 @@ def add_arguments(parser) -> None:
                              "(line s for seed s)")
     parser.add_argument("--guidance-scale", type=float, default=None,
                         help="classifier-free guidance scale w: eps_u + w (eps_c - eps_u) (default: no guidance)")
+    parser.add_argument("--classifier-scale", type=float, default=None,
+                        help="classifier guidance (ADM-G) with the Dash folder's classifier at this scale (guided-diffusion: 1.0)")
     parser.add_argument("--seeds", required=True, help="per-image seeds, e.g. 0-999 or 1,2,5-10")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--experiment", default="adhoc")
@@ -187,7 +189,7 @@ def run(args) -> int:
         batch_seeds = seeds[start : start + args.batch_size]
         batch_values = None if values is None else values[start : start + args.batch_size]
         guidance = dash.conditioner.guidance(batch_values, args.guidance_scale)  # encoded once per batch
-        dash_fn = DashDenoiser(dash.unet, guidance)
+        dash_fn = dash.denoiser(guidance, args.classifier_scale)
         dot_fn = make_dot(dash_fn, guidance) if make_dot else None
         generators = make_generators(batch_seeds, device)
         x_T = per_image_randn(dash.sample_shape, generators, device)
@@ -207,6 +209,7 @@ def run(args) -> int:
         **achieved(schedule, args.N),
         "also_serves": also_serves,
         "guidance_scale": args.guidance_scale,
+        "classifier_scale": args.classifier_scale,
         "conditions": source.record(),
         "dash": dash.source,
         "dash_fingerprint": dash.fingerprint,

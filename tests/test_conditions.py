@@ -156,3 +156,57 @@ def test_dot_trained_over_guidance_scales_sees_the_scale(class_dash_dir, tmp_pat
     shard = _sample(str(class_dash_dir), tmp_path / "m.npz", "0-3", 4, "--conditions", f"labels:{NUM_CLASSES}",
                     "--guidance-scale", "4", "--dot", str(out), "--fine-steps", "4", "--dash-steps", "2")
     assert shard.meta["dot"] == str(out) and shard.images.shape == (4, 16, 16, 1)
+
+
+class _TinyClassifier(torch.nn.Module):
+    """A noise-aware classifier(x_t, t) -> logits, as guided-diffusion's, exported with torch.export."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, NUM_CLASSES, 3, padding=1)
+
+    def forward(self, x, t):
+        return (self.conv(x) * x).mean((2, 3)) * (1 + t.float()[:, None] / 1000)
+
+
+@pytest.fixture
+def classifier_dash_dir(class_dash_dir, tmp_path):
+    import shutil
+
+    directory = tmp_path / "adm_g"
+    shutil.copytree(class_dash_dir, directory)
+    (directory / "classifier").mkdir()
+    torch.manual_seed(1)
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(_TinyClassifier(), (torch.randn(2, 1, 16, 16), torch.tensor([1, 2])),
+                                  dynamic_shapes=({0: batch}, {0: batch}))
+    torch.export.save(program, str(directory / "classifier" / "classifier.pt2"))
+    return directory
+
+
+def test_classifier_guidance_is_part_of_dash(classifier_dash_dir, class_dash_dir, tmp_path, capsys):
+    """Dhariwal & Nichol's Algorithm 2: eps - s sqrt(1 - alpha_bar_t) grad log p(y | x_t); timed inside Dash's step."""
+    from harness.latency import steps
+    from harness.samplers.noise import NoiseSchedule
+
+    dash = load_dash(str(classifier_dash_dir))
+    x, labels, t = torch.randn(2, *dash.sample_shape), np.array([2, 5]), 400
+    guidance = dash.conditioner.guidance(labels, None)
+    plain = dash.denoiser(guidance)(x, t)
+    assert torch.allclose(dash.denoiser(guidance, 0.0)(x, t), plain)
+    x_in = x.clone().requires_grad_(True)
+    log_p = torch.log_softmax(dash.classifier(x_in, torch.full((2,), t)), -1)[[0, 1], [2, 5]].sum()
+    grad = torch.autograd.grad(log_p, x_in)[0]
+    sigma = (1 - NoiseSchedule(dash.noise).alphas_cumprod[t]).sqrt().float()
+    assert torch.allclose(dash.denoiser(guidance, 2.0)(x, t), plain - 2.0 * sigma * grad, atol=1e-5)
+
+    calls = []
+    dash.classifier.register_forward_hook(lambda *a: calls.append(1))
+    steps.dash_step(dash, 2, None, 1.0)()
+    assert calls == [1]
+    shard = _sample(str(classifier_dash_dir), tmp_path / "g.npz", "0-1", 2, "--conditions", f"labels:{NUM_CLASSES}",
+                    "--classifier-scale", "1", "--steps", "3")
+    assert shard.meta["classifier_scale"] == 1.0
+    assert main(["sample", "--dash", str(class_dash_dir), "--conditions", f"labels:{NUM_CLASSES}", "--classifier-scale",
+                 "1", "--steps", "3", "--seeds", "0-1", "--out", str(tmp_path / "x.npz")]) == 1
+    assert "no classifier for classifier guidance" in capsys.readouterr().err

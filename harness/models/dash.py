@@ -13,7 +13,10 @@ Sources:
 
 Text-conditioned UNets come with their tokenizer(s) and CLIP text encoder(s) (pipeline folders:
 `tokenizer/`, `text_encoder/`, and `tokenizer_2/`, `text_encoder_2/` for SDXL); `Dash.conditioner`
-(harness/models/conditioning.py) turns conditions into the UNet's inputs.
+(harness/models/conditioning.py) turns conditions into the UNet's inputs. A class-conditional Dash
+folder may hold a noise-aware classifier for classifier guidance (ADM-G), `classifier/classifier.pt2`:
+a `torch.export` program classifier(x_t, t) -> logits with a dynamic batch (guided-diffusion's
+EncoderUNetModel exported once with `torch.export.export` and `torch.export.save`).
 
 The noise schedule and sampler settings (`Dash.noise`, see `harness.samplers.noise`) come from the
 folder's scheduler config when it has one, else from the packaged config whose `source` is the hub id.
@@ -39,6 +42,7 @@ DIGITS_SOURCE = "digits"
 DIGITS_DIR = SHIPPED_DASH[DIGITS_SOURCE][0]
 RANDOM_WEIGHTS_SEED = 0
 PROMPT_TOKENS = 77  # CLIP's text length: the number of cross-attention states per prompt
+CLASSIFIER_FILE = Path("classifier") / "classifier.pt2"
 TEXT_FOLDERS = (("tokenizer", "text_encoder"), ("tokenizer_2", "text_encoder_2"))  # a pipeline's, in order
 
 
@@ -53,6 +57,23 @@ class Dash:
     source: str
     text_encoders: tuple = ()  # conditioning.TextEncoder per encoder, in the pipeline's order
     text_missing: str | None = None  # what is missing for prompts, when the encoders could not be read
+    classifier: torch.nn.Module | None = None  # noise-aware classifier for classifier guidance (ADM-G)
+
+    def denoiser(self, guidance=None, classifier_scale: float | None = None):
+        """Dash's noise estimator (Eq. 2) under this guidance; with ``classifier_scale``, classifier-guided
+        (the classifier is part of Dash, so its gradient is part of every Dash step)."""
+        from harness.morse.denoisers import ClassifierGuidance, DashDenoiser
+        from harness.samplers.noise import NoiseSchedule
+
+        if classifier_scale is None:
+            return DashDenoiser(self.unet, guidance)
+        if self.classifier is None:
+            raise HarnessError(f"Dash {self.source} has no classifier for classifier guidance: expected "
+                               f"{CLASSIFIER_FILE} in its folder (a torch.export program, classifier(x_t, t) -> logits)")
+        if guidance is None or "class_labels" not in guidance.cond:
+            raise HarnessError("classifier guidance needs class labels (--conditions labels:K)")
+        classifier = ClassifierGuidance(self.classifier, classifier_scale, NoiseSchedule(self.noise).alphas_cumprod)
+        return DashDenoiser(self.unet, guidance, classifier)
 
     @cached_property
     def conditioner(self):
@@ -67,14 +88,15 @@ class Dash:
         return state_dict_sha256(self.unet)
 
     def placeholder_conditioning(self, batch: int) -> dict:
-        """Zero conditioning of the right shapes (text states, SDXL's added embeddings) for a batch.
+        """Zero conditioning of the right shapes (text states, SDXL's added embeddings, class 0) for a batch.
 
         For timing and smoke tests of conditional UNets; an unconditional UNet takes none ({}).
         """
         config = self.unet.config
-        if "cross_attention_dim" not in config:
-            return {}
         like = next(self.unet.parameters())
+        if "cross_attention_dim" not in config:
+            classes = {"class_labels": torch.zeros(batch, dtype=torch.long, device=like.device)}
+            return classes if config.get("num_class_embeds") else {}
 
         def zeros(*shape: int) -> torch.Tensor:
             return torch.zeros(*shape, device=like.device, dtype=like.dtype)
@@ -107,6 +129,7 @@ def load_dash(
         unet = architectures.build_unet(config["unet"], seed=RANDOM_WEIGHTS_SEED, device=device, dtype=dtype)
         noise, vae = noise_settings(config["scheduler"]), architectures.build_vae(config, seed=RANDOM_WEIGHTS_SEED, dtype=dtype)
         text = architectures.build_text_encoders(config, seed=RANDOM_WEIGHTS_SEED, dtype=dtype)
+        classifier = None
         text_missing = None if text or "cross_attention_dim" not in config["unet"] else \
             f"the packaged config {source} has no text encoders (timing only)"
     else:
@@ -115,11 +138,14 @@ def load_dash(
         noise = scheduler_settings(source, local_path=directory)
         text, text_missing = _read_text_encoders(directory, unet.config, dtype) if "cross_attention_dim" in unet.config \
             else ([], None)
+        classifier_file = directory / CLASSIFIER_FILE
+        classifier = torch.export.load(str(classifier_file)).module() if classifier_file.is_file() else None
     unet = _frozen(unet, device)
     vae = _frozen(vae, device) if vae is not None else None
     text = tuple(type(e)(e.tokenizer, _frozen(e.model, device)) for e in text)
     return Dash(unet=unet, noise=noise, sample_shape=architectures.sample_shape(unet), vae=vae, source=source,
-                text_encoders=text, text_missing=text_missing)
+                text_encoders=text, text_missing=text_missing,
+                classifier=classifier.to(device).requires_grad_(False) if classifier is not None else None)
 
 
 def _frozen(module: torch.nn.Module, device) -> torch.nn.Module:

@@ -50,23 +50,50 @@ class Guidance:
         return out_u + scale * (out_c - out_u)
 
 
-class DashDenoiser:
-    """theta(x_t, t) of Eq. 2: the pre-trained model's noise estimate at one time point."""
+class ClassifierGuidance:
+    """Classifier guidance (Dhariwal & Nichol 2021, Algorithm 2), part of Dash (ADM-G, Fig. 6):
+    eps - s sqrt(1 - alpha_bar_t) grad_x log p_phi(y | x_t, t), the classifier's gradient at every Dash call."""
 
-    def __init__(self, unet: torch.nn.Module, guidance: Guidance | None = None):
+    def __init__(self, classifier: torch.nn.Module, scale: float, alphas_cumprod: torch.Tensor):
+        self.classifier = classifier
+        self.scale = scale
+        self.alphas_cumprod = alphas_cumprod
+
+    def __call__(self, eps: torch.Tensor, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        with torch.enable_grad():
+            x_in = x.detach().requires_grad_(True)
+            log_probs = torch.log_softmax(self.classifier(x_in, t).float(), dim=-1)
+            chosen = log_probs[torch.arange(len(labels), device=x.device), labels].sum()
+            grad = torch.autograd.grad(chosen, x_in)[0]
+        sigma = (1 - self.alphas_cumprod.to(x.device)[t]).sqrt().to(eps.dtype).view(-1, *([1] * (eps.dim() - 1)))
+        return eps - self.scale * sigma * grad.to(eps.dtype)
+
+
+class DashDenoiser:
+    """theta(x_t, t) of Eq. 2: the pre-trained model's noise estimate at one time point (with a
+    classifier, the classifier-guided estimate: the classifier is part of Dash)."""
+
+    def __init__(self, unet: torch.nn.Module, guidance: Guidance | None = None,
+                 classifier: ClassifierGuidance | None = None):
         self.unet = unet
         self.guidance = guidance or Guidance()
+        self.classifier = classifier
         self.channels = unet.config.in_channels
+        if classifier is not None and "class_labels" not in self.guidance.cond:
+            raise ValueError("classifier guidance needs class labels")
 
     def _forward(self, x, t, **cond):
-        if not isinstance(t, torch.Tensor):
-            t = torch.full((x.shape[0],), int(t), device=x.device, dtype=torch.long)
         return self.unet(x, t, **cond).sample[:, : self.channels]  # learned-variance models: keep eps
 
     @torch.no_grad()
     def __call__(self, x: torch.Tensor, t: int | torch.Tensor) -> torch.Tensor:
         """At one time point t, or at one per image (a tensor of timesteps, as Dot training draws them)."""
-        return self.guidance(self._forward, x, t)
+        if not isinstance(t, torch.Tensor) or t.dim() == 0:
+            t = torch.full((x.shape[0],), int(t), device=x.device, dtype=torch.long)
+        eps = self.guidance(self._forward, x, t)
+        if self.classifier is not None:
+            eps = self.classifier(eps, x, t, self.guidance.cond["class_labels"])
+        return eps
 
 
 class DotDenoiser:
@@ -84,8 +111,8 @@ class DotDenoiser:
         return self.dot(x_ts, x_ti, z_ts, t_s, t_i, **cond)
 
     @torch.no_grad()
-    def __call__(self, x_ts, x_ti, z_ts, t_s: int, t_i: int) -> torch.Tensor:
-        t_s, t_i = torch.tensor(t_s), torch.tensor(t_i)
+    def __call__(self, x_ts, x_ti, z_ts, t_s: int | torch.Tensor, t_i: int | torch.Tensor) -> torch.Tensor:
+        t_s, t_i = torch.as_tensor(t_s), torch.as_tensor(t_i)
         if self.scale_input:
             scale = torch.as_tensor(self.guidance.scale, dtype=torch.float32).expand(len(x_ti))
             return z_ts + self.dot(x_ts, x_ti, z_ts, t_s, t_i, guidance_scale=scale, **self.guidance.cond)

@@ -102,11 +102,13 @@ def residual_loss(dot, batch: PairBatch, inputs: dict | None = None) -> torch.Te
     return F.mse_loss(prediction, batch.target)
 
 
-def conditioned(dash, values, scales: tuple[float, float] | None, generator: torch.Generator) -> tuple[DashDenoiser, dict]:
+def conditioned(dash, values, scales: tuple[float, float] | None, generator: torch.Generator,
+                classifier_scale: float | None = None) -> tuple[DashDenoiser, dict]:
     """Dash's denoiser for a batch of conditions (None: unconditional) and Dot's inputs: the same
-    conditioning and, trained over guidance scales, w ~ U[scales] per image, at which Dash runs CFG."""
+    conditioning and, trained over guidance scales, w ~ U[scales] per image, at which Dash runs CFG;
+    with ``classifier_scale``, Dash is classifier-guided (ADM-G) and Dot learns that estimate."""
     if values is None:
-        return DashDenoiser(dash.unet), {}
+        return dash.denoiser(None, classifier_scale), {}
     w = None
     if scales is not None:
         lo, hi = scales
@@ -115,7 +117,7 @@ def conditioned(dash, values, scales: tuple[float, float] | None, generator: tor
     inputs = dict(guidance.cond)
     if w is not None:
         inputs["guidance_scale"] = w.to(next(dash.unet.parameters()).device)
-    return DashDenoiser(dash.unet, guidance), inputs
+    return dash.denoiser(guidance, classifier_scale), inputs
 
 
 def _per_image_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -212,7 +214,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--inputs", default=",".join(DotConfig.inputs), help="trajectory inputs of Dot (Table 4)")
     parser.add_argument("--guidance-scales", type=float, nargs=2, metavar=("LO", "HI"), default=None,
                         help="conditional Dash: train Dot on the CFG-guided estimate, w ~ U[LO, HI] per image "
-                             "(paper: 2 10); Dot then takes w as an input"),
+                             "(paper: 2 10); Dot then takes w as an input")
+    parser.add_argument("--classifier-scale", type=float, default=None,
+                        help="classifier-guided Dash (ADM-G): Dot learns the estimate guided by the Dash folder's classifier")
     parser.add_argument("--checkpoint-every", type=int, default=250)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--resume", action="store_true",
@@ -271,7 +275,7 @@ def run(args) -> int:
     for step in bar:
         rows = torch.randint(len(data), (args.batch_size,), generator=generator)
         x0 = _encode(dash, data[rows].to(device))
-        denoiser, inputs = conditioned(dash, _take(values, rows), args.guidance_scales, generator)
+        denoiser, inputs = conditioned(dash, _take(values, rows), args.guidance_scales, generator, args.classifier_scale)
         batch = make_pairs(denoiser, args.sampler, dash.noise, x0, generator, max_gap=args.max_gap, groups=args.groups)
         loss = residual_loss(model, batch, inputs)
         optimizer.zero_grad(set_to_none=True)
@@ -303,7 +307,7 @@ def run(args) -> int:
                 DashDenoiser(dash.unet), dot.eval(), args.sampler, dash.noise, _encode(dash, held.to(device)),
                 max_gap=args.max_gap, groups=args.groups,
                 conditioning=None if held_values is None else
-                lambda rows, gen: conditioned(dash, held_values[rows], args.guidance_scales, gen))
+                lambda rows, gen: conditioned(dash, held_values[rows], args.guidance_scales, gen, args.classifier_scale))
             print(f"held-out residual MSE: Dot {meta['heldout']['dot_mse']:.5f} vs zero residual "
                   f"{meta['heldout']['zero_residual_mse']:.5f}; by gap t_s - t_o:\n{gap_table(meta['heldout'])}",
                   file=sys.stderr)
