@@ -9,7 +9,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -55,7 +54,7 @@ def test_dry_run_plans_every_paper_target_offline(tmp_path):
     targets = [f"reports/speedup_{name}.pdf" for name in paper_experiments()]
     result = snakemake(*targets, "-n", "--quiet", "rules", cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    for rule in ("check_inputs", "train_dot", "sample", "fid", "clip", "latency", "curves", "speedup", "report"):
+    for rule in ("check_inputs", "train_dot", "sample", "fid", "clip", "latency", "attach_lsd", "speedup", "report"):
         assert rule in result.stdout, f"rule {rule} missing from the plan:\n{result.stdout[-2000:]}"
     assert not (tmp_path / "samples").exists(), "a dry run must not create outputs"
 
@@ -298,7 +297,7 @@ def test_tiny_conditional_workflow_reports_both_schemes(tmp_path):
     import pandas as pd
 
     from harness.analysis.report import SECTIONS
-    from harness.models.shipped import SHIPPED_DASH
+    from harness.assets import SHIPPED_DASH
 
     if not (SHIPPED_DASH["digits-cond"][0] / "config.json").is_file():
         pytest.skip("the class-conditional digits Dash is not built")
