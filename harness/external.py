@@ -39,6 +39,7 @@ CLIP_PREFIX = "clip-"
 COCO_CAPTIONS = "coco-captions"
 
 INCEPTION_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth"
+CLIP_MODEL, CLIP_PRETRAINED = "ViT-g-14", "laion2b_s34b_b88k"  # the paper's CLIP score (open_clip names)
 CLIP_REPO, CLIP_FILE = "laion/CLIP-ViT-g-14-laion2B-s34B-b88K", "open_clip_pytorch_model.bin"
 CLIP_DIR = f"data/weights/{CLIP_REPO.split('/')[1]}"
 
@@ -55,7 +56,7 @@ _INCEPTION_FILE = f"data/weights/{INCEPTION_URL.rsplit('/', 1)[1]}"
 _add(INCEPTION, _INCEPTION_FILE, "Inception weights (torch-fidelity's TF-compatible InceptionV3, the FID network)",
      _on_a_machine_with_network(f"mkdir -p data/weights && curl -L -o {_INCEPTION_FILE} {INCEPTION_URL}", _INCEPTION_FILE)
      + " (or give another path with --extractor-weights, config key metrics.fid.extractor_weights)")
-_add(f"{CLIP_PREFIX}ViT-g-14-laion2b_s34b_b88k", f"{CLIP_DIR}/{CLIP_FILE}",
+_add(f"{CLIP_PREFIX}{CLIP_MODEL}-{CLIP_PRETRAINED}", f"{CLIP_DIR}/{CLIP_FILE}",
      "CLIP weights (open_clip ViT-g-14, laion2b_s34b_b88k, for the CLIP score)",
      _on_a_machine_with_network(f"huggingface-cli download {CLIP_REPO} {CLIP_FILE} --local-dir {CLIP_DIR}", CLIP_DIR)
      + " (or copy the Hugging Face cache holding that repo, HF_HOME; or give another file with --clip-checkpoint,"

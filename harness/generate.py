@@ -1,19 +1,8 @@
-"""`harness sample`: one seed-range shard of images, plain jump sampling or Morse (Algorithm 2).
+"""One seed-range shard of images, plain jump sampling or Morse (Algorithm 2): `harness sample`.
 
-As in NVlabs/edm's generate.py, every image has its own seed: its initial noise and every
-stochastic step's noise come from a generator of its own, so an image depends only on its seed,
-not on the batch size or on how seeds are split into shards. The Dash/Dot assignment, the time
-grid and their LSD cost are stored with the images; the shard is written atomically, and all
-input is checked before any model runs, so a bad command leaves nothing behind.
-
-Examples:
-  python -m harness sample --dash digits --sampler ddim --steps 10 --seeds 0-999 --out base10.npz
-  python -m harness sample --dash digits --dot work/dot --sampler ddim --fine-steps 20 --dash-steps 5 \\
-      --seeds 0-999 --out morse_f20_d5.npz
-  python -m harness sample --dash digits --dot work/dot --lsd 6 --N 2.5 --ratio 0.5 --seeds 0-99 --out m.npz
-  python -m harness sample --dash config:tiny-sd --conditions prompts:prompts.txt --guidance-scale 7.5 \\
-      --steps 6 --seeds 0-3 --out sd.npz
-
+The options are documented in harness/stages/sample.py. Per-image seeds (harness/seeds.py) make an
+image depend only on its seed; the shard, with its schedule, LSD cost and provenance, is written
+atomically after all input was checked.
 Conditions (``--conditions``, harness/conditions.py) are tied to seeds as the noise is: image s gets
 condition s whatever the batch; they are encoded once per batch (harness/models/conditioning.py)
 and stored in the shard. ``--guidance-scale`` runs classifier-free guidance against the null class
@@ -28,60 +17,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from harness import provenance
 from harness.conditions import NONE, parse_conditions
 from harness.errors import HarnessError
 from harness.morse.denoisers import DotDenoiser, OracleDot, ZeroResidualDot
-from harness.morse.sampling import TRAJECTORY_SOURCES, morse_sample
+from harness.morse.sampling import morse_sample
 from harness.morse import budget
+from harness.morse.dot_config import ORACLE, ZERO
+from harness.progress import progress
 from harness.morse.schedule import MorseSchedule, plain, plan_from_budget, plan_from_counts
 from harness.samplers import GRIDS, SAMPLERS, make_grid, make_sampler
 from harness.seeds import make_generators, per_image_randn
 from harness.shards import Shard, parse_seeds, write_shard
 
-ORACLE, ZERO = "oracle", "zero"  # --dot values for the ideal Dot and the zero residual
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--dash", required=True, help="Dash source: digits, a hub id, a local dir, or config:<name>")
-    parser.add_argument("--dash-path", default=None, help="local directory holding the Dash weights (offline)")
-    parser.add_argument("--dot", default=None,
-                        help=f"Dot checkpoint directory (from train-dot), '{ORACLE}' (Dash at every point) or '{ZERO}' (reuse z_ts)")
-    parser.add_argument("--sampler", default="ddim", help="one of: " + ", ".join(SAMPLERS))
-    parser.add_argument("--eta", type=float, default=None, help="DDIM's eta (default 0)")
-    parser.add_argument("--grid", default="trailing",
-                        help="time grid rule (harness/samplers/grids.py names each after its owner's code): " + ", ".join(GRIDS))
-    plan = parser.add_argument_group("schedule: give exactly one of --steps, --fine-steps/--dash-steps, --lsd/--ratio")
-    plan.add_argument("--steps", type=int, help="plain jump sampling with this many Dash steps (the baseline)")
-    plan.add_argument("--fine-steps", type=int, help="Morse: points of the fine grid")
-    plan.add_argument("--dash-steps", type=int, help="Morse: how many of them run Dash")
-    plan.add_argument("--lsd", type=float, help="Morse: latency budget in LSD (Sec. 2.3)")
-    plan.add_argument("--ratio", type=float, help="Morse: exchanged-steps ratio k/n (Fig. 13)")
-    plan.add_argument("--N", type=float, help="Dash/Dot latency ratio: needed with --lsd, recorded otherwise")
-    plan.add_argument("--requested-lsd", type=float,
-                      help="with --fine-steps/--dash-steps: the LSD budget they were resolved from (recorded)")
-    plan.add_argument("--requested-ratio", type=float,
-                      help="with --fine-steps/--dash-steps: the k/n they were resolved from (recorded)")
-    parser.add_argument("--trajectory-source", default="dash", choices=TRAJECTORY_SOURCES,
-                        help="Eq. 5 (observations at Dash's last point) or Eq. 7 (last step of either model)")
-    parser.add_argument("--conditions", default=NONE,
-                        help="condition source: none, labels:K (uniform per seed), labels-file:PATH or prompts:PATH "
-                             "(line s for seed s)")
-    parser.add_argument("--guidance-scale", type=float, default=None,
-                        help="classifier-free guidance scale w: eps_u + w (eps_c - eps_u) (default: no guidance)")
-    parser.add_argument("--classifier-scale", type=float, default=None,
-                        help="classifier guidance (ADM-G) with the Dash folder's classifier at this scale (guided-diffusion: 1.0)")
-    parser.add_argument("--seeds", required=True, help="per-image seeds, e.g. 0-999 or 1,2,5-10")
-    parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--experiment", default="adhoc")
-    parser.add_argument("--point", default=None, help="name of this latency point (default: from the schedule)")
-    parser.add_argument("--also-serves", action="append", default=[], metavar="JSON",
-                        help='another request this schedule answers (the workflow samples a shared schedule once): '
-                             '{"point": ..., "method": ..., "requested_lsd": ..., "requested_ratio": ...}')
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    parser.add_argument("--out", required=True, type=Path, help="shard path, ending in .npz")
 
 
 def plan(args, noise: dict) -> tuple[MorseSchedule, dict]:
@@ -150,7 +99,7 @@ def _dot_for(args, dash, schedule: MorseSchedule, conditions: str):
     return (lambda dash_fn, guidance: DotDenoiser(dot, guidance)), str(args.dot)
 
 
-def run(args) -> int:
+def generate(args) -> int:
     from harness.models.dash import load_dash
 
     if args.out.suffix != ".npz":
@@ -185,7 +134,7 @@ def run(args) -> int:
     make_dot, dot_name = _dot_for(args, dash, schedule, source.kind)
 
     images = []
-    for start in tqdm(range(0, len(seeds), args.batch_size), desc=f"sample {args.out.name}", file=sys.stderr):
+    for start in progress(range(0, len(seeds), args.batch_size), desc=f"sample {args.out.name}", unit="batch"):
         batch_seeds = seeds[start : start + args.batch_size]
         batch_values = None if values is None else values[start : start + args.batch_size]
         guidance = dash.conditioner.guidance(batch_values, args.guidance_scale)  # encoded once per batch

@@ -2,8 +2,9 @@
 
 An image set is named by a spec:
 
-- ``digits:<size>:<split>``: scikit-learn's digits via :mod:`harness.data.digits`;
-- ``cifar10:<root>:<train|test>``: torchvision's CIFAR-10 already present under ``root``;
+- ``<scheme>:...`` for a dataset registered in ``DATASETS`` (a new dataset is one registration):
+  ``digits:<size>:<split>``, scikit-learn's digits via :mod:`harness.data.digits`;
+  ``cifar10:<root>:<train|test>``, torchvision's CIFAR-10 already present under ``root``;
 - a directory of sample shards (``*.npz``, see :mod:`harness.shards`), one shard, or a list of shards;
 - a directory of PNG/JPG files (searched recursively, in sorted path order).
 
@@ -31,6 +32,8 @@ from PIL import Image
 
 from harness import external, provenance
 from harness.errors import HarnessError
+from harness.registry import Registry
+from harness.shards import open_shard
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 RESIZE_METHOD = "square-crop+pil-bicubic"
@@ -170,7 +173,7 @@ class ShardImages(ImageSet):
         _, first = np.unique(self.entries[:, 1], return_index=True)
         for shard in self.entries[np.sort(first), 1]:
             mine = self.entries[self.entries[:, 1] == shard]
-            with np.load(self.paths[shard]) as data:
+            with open_shard(self.paths[shard]) as data:
                 images = data["images"][mine[:, 2]]
             for start in range(0, len(mine), batch_size):
                 yield mine[start : start + batch_size, 0], images[start : start + batch_size]
@@ -180,7 +183,7 @@ class ShardImages(ImageSet):
         different points (any other key differing) are refused."""
         metas = []
         for path in self.paths:
-            with np.load(path) as data:
+            with open_shard(path) as data:
                 metas.append(json.loads(str(data["meta"])))
         return {**common_meta(metas, self.paths), "seeds": [int(self.ids.min()), int(self.ids.max())]}
 
@@ -202,7 +205,7 @@ def _shard_entries(paths: Sequence[Path]) -> np.ndarray:
     """(seed, shard, row) for every image of every shard, sorted by seed; duplicate seeds refused."""
     parts = []
     for index, path in enumerate(paths):
-        with np.load(path) as data:
+        with open_shard(path) as data:
             seeds = data["seeds"].astype(np.int64)
         parts.append(np.stack([seeds, np.full_like(seeds, index), np.arange(len(seeds))], axis=1))
     entries = np.concatenate(parts) if parts else np.zeros((0, 3), dtype=np.int64)
@@ -213,6 +216,10 @@ def _shard_entries(paths: Sequence[Path]) -> np.ndarray:
     return entries
 
 
+DATASETS: Registry = Registry("dataset scheme")  # scheme -> opener(spec) -> ImageSet
+
+
+@DATASETS.register("digits")
 def _digits(spec: str) -> ImageSet:
     from harness.data.digits import load_digits_uint8
 
@@ -223,6 +230,7 @@ def _digits(spec: str) -> ImageSet:
         raise HarnessError(f"bad digits spec {spec!r} (want digits:<size>:<split>): {err}") from None
 
 
+@DATASETS.register("cifar10")
 def _cifar10(spec: str) -> ImageSet:
     from torchvision.datasets import CIFAR10
 
@@ -246,10 +254,9 @@ def open_images(spec: str | Sequence[str]) -> ImageSet:
         if missing:
             raise HarnessError(f"a list of inputs must be existing .npz shards; not: {', '.join(missing)}")
         return ShardImages(" ".join(spec), paths)
-    if spec.startswith("digits:"):
-        return _digits(spec)
-    if spec.startswith("cifar10:"):
-        return _cifar10(spec)
+    scheme, colon, _ = spec.partition(":")
+    if colon and scheme in DATASETS:
+        return DATASETS.get(scheme)(spec)
     path = Path(spec)
     if path.is_file() and path.suffix == ".npz":
         return ShardImages(spec, [path])
@@ -261,7 +268,8 @@ def open_images(spec: str | Sequence[str]) -> ImageSet:
         if files:
             return FileImages(spec, files)
         raise _not_found(spec, f"{spec} holds neither .npz shards nor PNG/JPG images")
-    raise _not_found(spec, f"no image set {spec!r}: not a digits:/cifar10: spec, a shard or a directory")
+    schemes = ", ".join(f"{scheme}:..." for scheme in DATASETS)
+    raise _not_found(spec, f"no image set {spec!r}: not a dataset spec ({schemes}), a shard or a directory")
 
 
 def _not_found(spec: str, reason: str) -> HarnessError:

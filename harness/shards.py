@@ -10,14 +10,20 @@ so a shard killed mid-write leaves nothing that looks finished (the ``.npz`` is 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
+from harness.errors import HarnessError
+
+FIELDS = ("images", "seeds", "meta")
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -63,9 +69,23 @@ def write_shard(path: Path, shard: Shard) -> None:
     )
 
 
+@contextlib.contextmanager
+def open_shard(path: Path) -> Iterator[np.lib.npyio.NpzFile]:
+    """The arrays of a shard file; a file that is not one is a one-line error naming it."""
+    try:
+        data = np.load(path)
+    except (OSError, ValueError, zipfile.BadZipFile) as err:
+        raise HarnessError(f"{path}: not a readable sample shard ({err})") from None
+    with data:
+        missing = [name for name in FIELDS if name not in data.files]
+        if missing:
+            raise HarnessError(f"{path}: not a sample shard (it lacks {', '.join(missing)})")
+        yield data
+
+
 def read_shard(path: Path) -> Shard:
-    with np.load(path) as data:
-        conditions = {name: data[name] for name in data.files if name not in ("images", "seeds", "meta")}
+    with open_shard(path) as data:
+        conditions = {name: data[name] for name in data.files if name not in FIELDS}
         return Shard(images=data["images"], seeds=data["seeds"], meta=json.loads(str(data["meta"])),
                      conditions=conditions)
 

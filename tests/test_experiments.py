@@ -48,7 +48,7 @@ def test_the_digits_experiment_makes_its_points_shards_and_rows():
     assert len(morse) == len(series["morse"]) and all(p.dot == series["dot"] for p in morse)
     assert len(digits.metric_rows()) == len(digits.points) * config["samples"]["repeats"] * len(config["metrics"])
     assert digits.shards("ddim_s3", 0) == ["samples/digits/ddim_s3.r0.s000.npz"]
-    assert "work/digits/latency" in digits.curves_inputs()
+    assert "work/digits/latency" in digits.attach_lsd_inputs()
     assert digits.targets()[0] == "reports/speedup_digits.pdf"
 
 
@@ -150,19 +150,19 @@ def _enums(node, path=""):
 
 def test_the_schema_enums_are_the_registries():
     from harness.analysis.figures import FIGURES
-    from harness.analysis.report import TABLES
-    from harness.latency.cli import DTYPES
+    from harness.analysis.tables import PAPER_TABLES
+    from harness.stages.latency import DTYPES
     from harness.metrics.columns import column_names
     from harness.metrics.extractors import EXTRACTORS
     from harness.morse.dot import DOT_VARIANTS
     from harness.morse.dot_config import TRAJECTORY_INPUTS
-    from harness.morse.sampling import TRAJECTORY_SOURCES
+    from harness.morse.dot_config import TRAJECTORY_SOURCES
     from harness.samplers import GRIDS, SAMPLERS
 
     registries = {
         "sampler": set(SAMPLERS), "grid": set(GRIDS), "trajectory_source": set(TRAJECTORY_SOURCES),
         "variant": set(DOT_VARIANTS), "inputs": set(TRAJECTORY_INPUTS), "extractor": set(EXTRACTORS),
-        "dtype": set(DTYPES), "figure": set(FIGURES), "tables": set(TABLES), "metric": column_names(),
+        "dtype": set(DTYPES), "figure": set(FIGURES), "tables": set(PAPER_TABLES), "metric": column_names(),
         "tradeoff": column_names(),
         "download": {"cifar10"},
     }

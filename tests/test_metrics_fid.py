@@ -50,14 +50,14 @@ def read_row(path):
 
 
 def fid_cli(samples, out, weights, refstats, *extra):
-    return main(["fid", *samples, "--ref", "digits:16:heldout", "--out", str(out), "--extractor-weights", str(weights),
-                 "--refstats-dir", str(refstats), "--device", "cpu", *extra])
+    return main(["fid", *samples, "--ref", "digits:16:heldout", "--out", str(out), "--extractor", "digitsnet",
+                 "--extractor-weights", str(weights), "--refstats-dir", str(refstats), "--device", "cpu", *extra])
 
 
 def test_fid_stage_writes_a_contract_row_and_ignores_shard_layout(tmp_path, weights):
     digits = open_images("digits:16:train").images[:300]
     seeds = np.random.default_rng(0).permutation(300)
-    a = write_shards(tmp_path / "a", digits, seeds, per_shard=100)
+    write_shards(tmp_path / "a", digits, seeds, per_shard=100)
     b = write_shards(tmp_path / "b", digits, seeds, per_shard=37)
     assert fid_cli([str(tmp_path / "a")], tmp_path / "a.csv", weights, tmp_path / "ref", "--num-samples", "250") == 0
     assert fid_cli([str(p) for p in b], tmp_path / "b.csv", weights, tmp_path / "ref", "--num-samples", "250",
@@ -141,7 +141,7 @@ def test_fid_from_partial_statistics_of_two_machines_equals_one_pass(tmp_path, w
     digits = open_images("digits:16:train").images[:200]
     write_shards(tmp_path / "m1", digits[:120], np.arange(120), per_shard=60)
     write_shards(tmp_path / "m2", digits[120:], np.arange(120, 200), per_shard=80)
-    common = ["--extractor-weights", str(weights), "--device", "cpu"]
+    common = ["--extractor", "digitsnet", "--extractor-weights", str(weights), "--device", "cpu"]
     for machine in ("m1", "m2"):
         out = str(tmp_path / f"{machine}.fidstats")
         assert main(["fid-stats", str(tmp_path / machine), "--out", out, *common]) == 0

@@ -39,7 +39,7 @@ def results_csv(tmp_path):
     raw = tmp_path / "raw.csv"
     _rows().to_csv(raw, index=False)
     out = tmp_path / "toy.csv"
-    assert main(["curves", str(raw), "-o", str(out), "--N", "6", "--N-device", "hand-made"]) == 0
+    assert main(["attach-lsd", str(raw), "-o", str(out), "--N", "6", "--N-device", "hand-made"]) == 0
     return out
 
 

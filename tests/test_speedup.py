@@ -200,7 +200,7 @@ def test_speedup_stage_all_na_and_missing_latency(tmp_path, capsys):
     assert capsys.readouterr().out.strip().splitlines()[-1] == "average speedup: N/A"
     bare = _write(tmp_path, "x.csv", pd.DataFrame({"dash_steps": [10], "fid": [5.0]}))
     assert main(["speedup", base, bare, "--metric", "fid"]) == 1
-    assert "harness curves" in capsys.readouterr().err
+    assert "harness attach-lsd" in capsys.readouterr().err
 
 
 def test_curves_stage_reads_n_from_latency_csvs(tmp_path):
@@ -212,8 +212,8 @@ def test_curves_stage_reads_n_from_latency_csvs(tmp_path):
     rows = _write(tmp_path, "rows.csv", pd.DataFrame({"experiment": ["cifar"] * 2, "method": ["baseline", "morse"],
                                                       "dash_steps": [10, 4], "dot_steps": [0, 12]}))
     out = tmp_path / "out.csv"
-    assert main(["curves", rows, "-o", str(out), "--latency-dir", str(tmp_path)]) == 1  # two devices: ambiguous
-    assert main(["curves", rows, "-o", str(out), "--latency-dir", str(tmp_path), "--device", "gpu-a"]) == 0
+    assert main(["attach-lsd", rows, "-o", str(out), "--latency-dir", str(tmp_path)]) == 1  # two devices: ambiguous
+    assert main(["attach-lsd", rows, "-o", str(out), "--latency-dir", str(tmp_path), "--device", "gpu-a"]) == 0
     frame = pd.read_csv(out)
     assert frame["latency_lsd"].tolist() == [10.0, 6.0] and frame["N_device"].tolist()[1] == "gpu-a"
 
@@ -246,7 +246,7 @@ def test_curves_stage_gives_each_request_of_a_shared_schedule_its_own_row(tmp_pa
                          "dash_steps": [3, 2], "dot_steps": [0, 6], "requested_lsd": [3.0, 3.0],
                          "requested_ratio": [0.0, 0.3], "also_serves": ["[]", shared], "fid": [30.0, 20.0]})
     out = tmp_path / "out.csv"
-    assert main(["curves", _write(tmp_path, "rows.csv", rows), "-o", str(out), "--N", "6"]) == 0
+    assert main(["attach-lsd", _write(tmp_path, "rows.csv", rows), "-o", str(out), "--N", "6"]) == 0
     frame = pd.read_csv(out).set_index("point")
     assert list(frame.index) == ["ddim_s3", "ddim_l3_k0p3", "ddim_l3_k0p5"] and "also_serves" not in frame
     assert frame.loc["ddim_l3_k0p5", "requested_ratio"] == 0.5 and frame.loc["ddim_l3_k0p5", "sampled_as"] == "ddim_l3_k0p3"

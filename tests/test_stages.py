@@ -16,7 +16,7 @@ from typing import Callable
 
 import pytest
 
-from harness.cli import STAGES, main
+from harness.cli import STAGES, main, stage_parser
 from metrics_helpers import TINY_CLIP, tiny_clip_checkpoint
 
 DASH = "config:digits"  # random weights of the digits architecture: no asset needed
@@ -38,13 +38,14 @@ class Workspace:
         self._made: set[Path] = set()
 
     def stage(self, name: str, *args, out: Path, stdout: bool = False) -> Path:
-        """Run `harness NAME --threads 1 ARGS` (once per ``out``), require exit 0, return ``out``
+        """Run `harness NAME [--threads 1] ARGS` (once per ``out``), require exit 0, return ``out``
         (with ``stdout``, the printed report is written there)."""
         if out not in self._made:
             out.parent.mkdir(parents=True, exist_ok=True)
             printed = io.StringIO()
+            threads = ["--threads", "1"] if "--threads" in stage_parser(name)._option_string_actions else []
             with contextlib.redirect_stdout(printed):
-                code = main([name, "--threads", "1", *map(str, args)])
+                code = main([name, *threads, *map(str, args)])
             assert code == 0, f"harness {name} exited {code}: {printed.getvalue()[-2000:]}"
             if stdout:
                 out.write_text(printed.getvalue())
@@ -84,8 +85,8 @@ def sample(ws: Workspace) -> Path:
 
 def fid_row(ws: Workspace, point: str) -> Path:
     out = ws.root / "metrics" / f"{point}.r0.fid.csv"
-    return ws.stage("fid", shard(ws, point), "--ref", "digits:16:heldout", "--num-samples", "16", "--batch-size",
-                    BATCH, "--refstats-dir", ws.root / "refstats", "--device", "cpu", "--out", out, out=out)
+    return ws.stage("fid", shard(ws, point), "--ref", "digits:16:heldout", "--num-samples", "16", "--extractor", "digitsnet",
+                    "--batch-size", BATCH, "--refstats-dir", ws.root / "refstats", "--device", "cpu", "--out", out, out=out)
 
 
 def fid(ws: Workspace) -> Path:
@@ -94,7 +95,7 @@ def fid(ws: Workspace) -> Path:
 
 def fid_stats(ws: Workspace) -> Path:
     out = ws.root / "fidstats" / "ddim_s2.fidstats"
-    return ws.stage("fid-stats", shard(ws, "ddim_s2"), "--batch-size", BATCH, "--device", "cpu", "--out", out, out=out)
+    return ws.stage("fid-stats", shard(ws, "ddim_s2"), "--extractor", "digitsnet", "--batch-size", BATCH, "--device", "cpu", "--out", out, out=out)
 
 
 def latency(ws: Workspace) -> Path:
@@ -105,21 +106,21 @@ def latency(ws: Workspace) -> Path:
     return next(out.glob("latency_*.csv"))
 
 
-def curves(ws: Workspace) -> Path:
+def attach_lsd(ws: Workspace) -> Path:
     rows = [fid_row(ws, point) for point in POINTS]
     out = ws.root / "results" / "tiny.csv"
-    return ws.stage("curves", *rows, "--latency-dir", latency(ws).parent, "-o", out, out=out)
+    return ws.stage("attach-lsd", *rows, "--latency-dir", latency(ws).parent, "-o", out, out=out)
 
 
 def speedup(ws: Workspace) -> Path:
     out = ws.root / "results" / "tiny_speedup.csv"
-    return ws.stage("speedup", curves(ws), "--metric", "fid", "--out", out,
+    return ws.stage("speedup", attach_lsd(ws), "--metric", "fid", "--out", out,
                     "--summary-out", ws.root / "results" / "tiny_speedup_summary.csv", out=out)
 
 
 def report(ws: Workspace) -> Path:
     out = ws.root / "reports"
-    ws.stage("report", curves(ws), "--experiment", "tiny", "--metric", "fid", "--figure", "curves", "--latency-dir",
+    ws.stage("report", attach_lsd(ws), "--experiment", "tiny", "--metric", "fid", "--figure", "curves", "--latency-dir",
              latency(ws).parent, "--shards", sample(ws).parent, "--out-dir", out, "--note", "stage test", out=out)
     return out / "speedup_tiny.pdf"
 
@@ -159,7 +160,7 @@ def bench_metrics(ws: Workspace) -> Path:
 
 STAGE_CASES: dict[str, Callable[[Workspace], Path]] = {
     "check": check, "train-dash": train_dash, "train-dot": train_dot, "sample": sample, "bench-morse": bench_morse,
-    "latency": latency, "curves": curves, "speedup": speedup, "report": report, "fid": fid, "fid-stats": fid_stats,
+    "latency": latency, "attach-lsd": attach_lsd, "speedup": speedup, "report": report, "fid": fid, "fid-stats": fid_stats,
     "clip": clip, "coco-prompts": coco_prompts, "train-digitsnet": train_digitsnet, "bench-metrics": bench_metrics,
 }
 

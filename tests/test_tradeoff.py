@@ -12,7 +12,7 @@ import pytest
 from harness.analysis import tradeoff
 from harness.analysis.compare import compare
 from harness.analysis.report import SECTIONS
-from harness.analysis.speedup_cli import select
+from harness.analysis.speedup_table import select
 from harness.cli import main
 
 SCALES = (1.0, 2.0, 3.0)
@@ -89,7 +89,7 @@ def test_the_report_adds_the_tradeoff_page(tmp_path):
         dash_steps=lambda r: r["requested_lsd"], dot_steps=0)
     rows.to_csv(raw, index=False)
     results = tmp_path / "toy.csv"
-    assert main(["curves", str(raw), "-o", str(results), "--N", "6"]) == 0
+    assert main(["attach-lsd", str(raw), "-o", str(results), "--N", "6"]) == 0
     out_dir = tmp_path / "reports"
     assert main(["report", str(results), "--experiment", "toy", "--metric", "fid", "--best-over", "guidance_scale",
                  "--tradeoff", "class_accuracy", "--out-dir", str(out_dir)]) == 0

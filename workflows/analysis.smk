@@ -1,17 +1,17 @@
-# Analysis and report: rows + N -> latency_lsd (curves), speedups at equal metric, the report PDF.
+# Analysis and report: rows + N -> latency_lsd (attach_lsd), speedups at equal metric, the report PDF.
 
 
-rule curves:
+rule attach_lsd:
     input:
-        lambda wc: E(wc).curves_inputs(),
+        lambda wc: E(wc).attach_lsd_inputs(),
     output:
         "results/{exp}.csv",
     log:
-        "logs/{exp}/curves.log",
+        "logs/{exp}/attach_lsd.log",
     params:
-        args=args("curves"),
+        args=args("attach_lsd"),
     shell:
-        "python -m harness curves {params.args} -o {output} > {log} 2>&1"
+        "python -m harness attach-lsd {params.args} -o {output} > {log} 2>&1"
 
 
 rule speedup:

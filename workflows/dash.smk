@@ -17,11 +17,11 @@ rule train_dash:
         "python -m harness train-dash {params.args} --threads {threads} > {log} 2>&1"
 
 
-# Remakes a shipped Dash, harness/assets/dash-<name> (harness/models/shipped.py: digits, digits-cond),
+# Remakes a shipped Dash, harness/assets/dash-<name> (harness/assets/__init__.py: digits, digits-cond),
 # as recorded in its train_config.json (digits: 2,000 steps of batch 64, seed 0, about 25 minutes on one
 # CPU core; digits-cond: 1,000 steps). Nothing depends on them: run one on request with its folder's
 # train_config.json as the target, `snakemake -j2 -f harness/assets/dash-digits/train_config.json` (or dash-digits-cond/).
-from harness.models.shipped import SHIPPED_DASH
+from harness.assets import SHIPPED_DASH
 
 
 rule remake_dash:

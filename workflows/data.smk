@@ -19,6 +19,6 @@ rule check_inputs:
 # Cheap bookkeeping jobs run where Snakemake runs, never as cluster jobs.
 localrules:
     check_inputs,
-    curves,
+    attach_lsd,
     speedup,
     report,

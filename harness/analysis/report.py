@@ -1,4 +1,4 @@
-"""`python -m harness report`: the figure, tables and report PDF of one experiment.
+"""The figure, tables and report PDF of one experiment (`harness report`, harness/stages/report.py).
 
 The PDF (``<out-dir>/speedup_<experiment>.pdf``) has one page per entry of ``SECTIONS``: the
 latency-metric curves with their speedup panels (Sec. 3.1), the speedup table, N and the device,
@@ -21,34 +21,12 @@ from matplotlib.backends.backend_pdf import PdfPages
 
 from harness.analysis import figures, paper_reference, speedup, tables, tradeoff
 from harness.analysis.compare import compare
-from harness.analysis.speedup_cli import add_analysis_arguments, average_line, exceptions, format_points, select
+from harness.analysis.speedup_table import average_line, exceptions, format_points, select
 from harness.errors import HarnessError
 from harness.latency import results as latency_results
 
 SECTIONS = ("curves and speedups", "speedup table", "N and device", "Dot held-out error by gap",
             "samples at equal LSD", "paper (reported) beside ours", "how every number was computed")
-TABLES = ("table1", "table3", "table4", "table5", "table6", "table7")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("csv", type=Path, metavar="RESULTS.csv", help="rows with latency_lsd (from `harness curves`)")
-    parser.add_argument("--experiment", required=True, help="rows of this experiment (column `experiment`)")
-    parser.add_argument("--metric", default="fid")
-    parser.add_argument("--higher-is-better", action="store_true")
-    add_analysis_arguments(parser)
-    parser.add_argument("--figure", default="curves", help=f"figure form: {', '.join(figures.FIGURES)}")
-    parser.add_argument("--tradeoff", metavar="METRIC",
-                        help="also Fig. 8: --metric against METRIC (clip_score, class_accuracy) over guidance scales")
-    parser.add_argument("--table", action="append", default=[], choices=TABLES, help="paper table to write (repeatable)")
-    parser.add_argument("--table-index", action="append", default=[], metavar="COL",
-                        help="row column(s) of tables 3, 4, 6 besides `method`; the variant column of table 7")
-    parser.add_argument("--paper-ref", help=f"paper numbers to show beside ours, e.g. table1 (see {paper_reference.PATH.name})")
-    parser.add_argument("--latency-dir", type=Path, default=Path("results"), help="latency_<device>.csv files")
-    parser.add_argument("--shards", type=Path, help="folder of sample shards for the grids")
-    parser.add_argument("--dots", type=Path, help="folder of Dot checkpoints (<name>/dot.json) for the held-out error by gap")
-    parser.add_argument("--out-dir", type=Path, default=Path("reports"))
-    parser.add_argument("--note", default=None,
-                        help="what the reader must know first, e.g. that sample counts are scaled down")
 
 
 def _text_page(title: str, text: str) -> plt.Figure:
@@ -111,19 +89,13 @@ def _write_table(table: pd.DataFrame, folder: Path, name: str) -> str:
 
 
 def _paper_tables(args, rows, baseline, morse) -> dict[str, pd.DataFrame]:
-    built = {}
-    for name in args.table:
-        if name == "table1":
-            built[name] = tables.table1(rows, args.metric)
-        elif name == "table5":  # every experiment and device found, as in the paper
-            built[name] = tables.latency_table(latency_results.load_all(args.latency_dir))
-        elif name == "table7":
-            if not args.table_index:
-                raise HarnessError("table7 needs --table-index VARIANT_COLUMN (e.g. dot)")
-            built[name] = tables.speedup_table(baseline, morse, args.metric, args.table_index[0], args.higher_is_better)
-        else:
-            built[name] = tables.metric_table(rows, args.metric, ["method", *args.table_index])
-    return built
+    inputs = tables.TableInputs(rows, baseline, morse, args.metric, args.higher_is_better,
+                                tuple(args.table_index), args.latency_dir)
+    try:
+        builders = {name: tables.PAPER_TABLES.get(name) for name in args.table}
+    except ValueError as err:
+        raise HarnessError(f"--table: {err}") from None
+    return {name: build(inputs) for name, build in builders.items()}
 
 
 def _provenance(args, rows: pd.DataFrame, spec: figures.FigureSpec) -> str:
@@ -146,7 +118,8 @@ def _provenance(args, rows: pd.DataFrame, spec: figures.FigureSpec) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
+def make_report(args: argparse.Namespace) -> int:
+    """The report PDF, figures and tables of ``args.experiment`` (the options of `harness report`)."""
     if not args.csv.exists():
         raise HarnessError(f"{args.csv} does not exist")
     try:

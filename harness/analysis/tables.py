@@ -4,15 +4,24 @@
   (``metric_table``); Table 1 stacks the guidance-7.5 rows over the best-scale rows (``table1``).
 * Table 5: per-step latency of Dash and Dot and N per experiment and device (``latency_table``).
 * Table 7: average speedup (Sec. 3.1) per Dot variant (``speedup_table``).
+
+``PAPER_TABLES`` registers each table by its paper name (`harness report --table NAME`): a builder from
+:class:`TableInputs` to a DataFrame. A new table is one registration.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 from tabulate import tabulate
 
 from harness.analysis import curves
 from harness.analysis.compare import compare
+from harness.errors import HarnessError
+from harness.registry import Registry
 
 FORMATS = {"md": "github", "tex": "latex_booktabs"}
 
@@ -54,3 +63,36 @@ def render(table: pd.DataFrame, fmt: str) -> str:
     """Markdown (``md``) or LaTeX (``tex``) text of ``table``; missing cells print as "-"."""
     table = table.astype(object).where(table.notna(), None)
     return tabulate(table, headers="keys", tablefmt=FORMATS[fmt], showindex=False, floatfmt=".3g", missingval="-")
+
+
+@dataclass(frozen=True)
+class TableInputs:
+    """What a paper table is built from: one experiment's rows and the report's options."""
+
+    rows: pd.DataFrame
+    baseline: pd.DataFrame
+    morse: pd.DataFrame
+    metric: str
+    higher_is_better: bool
+    index: tuple[str, ...]  # --table-index: row columns besides `method`; Table 7's variant column
+    latency_dir: Path
+
+
+PAPER_TABLES: Registry[Callable[[TableInputs], pd.DataFrame]] = Registry("paper table")
+PAPER_TABLES.register("table1")(lambda i: table1(i.rows, i.metric))
+for _name in ("table3", "table4", "table6"):
+    PAPER_TABLES.register(_name)(lambda i: metric_table(i.rows, i.metric, ["method", *i.index]))
+
+
+@PAPER_TABLES.register("table5")
+def _table5(inputs: TableInputs) -> pd.DataFrame:
+    from harness.latency import results as latency_results  # every experiment and device found, as in the paper
+
+    return latency_table(latency_results.load_all(inputs.latency_dir))
+
+
+@PAPER_TABLES.register("table7")
+def _table7(inputs: TableInputs) -> pd.DataFrame:
+    if not inputs.index:
+        raise HarnessError("table7 needs --table-index VARIANT_COLUMN (e.g. dot)")
+    return speedup_table(inputs.baseline, inputs.morse, inputs.metric, inputs.index[0], inputs.higher_is_better)

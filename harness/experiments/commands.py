@@ -191,8 +191,8 @@ def latency_args(experiment: Experiment, wildcards: dict, settings: Settings) ->
     return " ".join(args + [_option("--experiment", experiment.name), _option("--results-dir", experiment.latency_dir)])
 
 
-@COMMANDS.register("curves")
-def curves_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+@COMMANDS.register("attach_lsd")
+def attach_lsd_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
     args = [_q(row) for row in experiment.metric_rows()]
     if experiment.measures_latency:
         args.append(_option("--latency-dir", experiment.latency_dir))

@@ -287,7 +287,7 @@ class Experiment:
             raise HarnessError(f"experiment {self.name!r}: timing needs a Dot under `dots`")
         return self.dot(self.latency.get("dot") or next(iter(self.dots)))
 
-    def curves_inputs(self) -> list[str]:
+    def attach_lsd_inputs(self) -> list[str]:
         return self.metric_rows() + ([self.latency_dir] if self.measures_latency else [])
 
     # ---------------------------------------------------------------- targets

@@ -15,6 +15,8 @@ from typing import Callable
 import numpy as np
 import torch
 
+from harness.progress import progress
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -46,8 +48,9 @@ def _cpu_seconds(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def time_callable(fn: Callable[[], object], device: torch.device, *, warmup: int = 3, repeats: int = 20) -> Timing:
-    """Time ``fn()`` (one step) ``repeats`` times after ``warmup`` untimed calls."""
+def time_callable(fn: Callable[[], object], device: torch.device, *, warmup: int = 3, repeats: int = 20,
+                  label: str = "timing") -> Timing:
+    """Time ``fn()`` (one step) ``repeats`` times after ``warmup`` untimed calls (a progress bar named ``label``)."""
     if repeats < 1 or warmup < 0:
         raise ValueError("repeats must be >= 1 and warmup >= 0")
     cuda = device.type == "cuda"
@@ -57,6 +60,6 @@ def time_callable(fn: Callable[[], object], device: torch.device, *, warmup: int
             fn()
         if cuda:
             torch.cuda.synchronize()
-        samples = np.array([clock(fn) for _ in range(repeats)])
+        samples = np.array([clock(fn) for _ in progress(range(repeats), desc=label, unit="step")])
     q1, median, q3 = np.percentile(samples, [25, 50, 75])
     return Timing(float(median), float(q1), float(q3), warmup, repeats)

@@ -1,13 +1,4 @@
-"""`harness bench-metrics`: feature-extraction throughput and FID peak memory on this machine.
-
-Prints, never asserts (timings belong to a benchmark, not a test):
-
-- images/s of each named extractor on uint8 batches (32x32 RGB, the extractor resizes them);
-  Inception is torch-fidelity's architecture at random initialisation (``inception-v3-untrained``),
-  which costs the same as the trained network and needs no download;
-- peak resident memory (VmHWM) of a whole ``harness fid`` run (a fresh process each) over synthetic
-  32x32 sample shards, at several sample counts, to show it is flat in the count.
-"""
+"""Feature-extraction throughput and FID peak memory (`harness bench-metrics`, harness/stages/bench_metrics.py)."""
 
 from __future__ import annotations
 
@@ -33,16 +24,6 @@ CHILD = (
     "print(next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')))\n"
     "sys.exit(code)\n"
 )
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--extractors", nargs="+", default=["digitsnet", "inception-v3-untrained"])
-    parser.add_argument("--images", type=int, nargs="+", default=[8192, 64], help="images timed, per extractor")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--memory-counts", type=int, nargs="*", default=[10000, 50000], help="FID sample counts")
-    parser.add_argument("--memory-extractor", default="digitsnet")
-    parser.add_argument("--shard-size", type=int, default=1000)
-    parser.add_argument("--device", default="cpu")
 
 
 def throughput(name: str, num_images: int, batch_size: int, device: str) -> float:
@@ -91,7 +72,7 @@ def threads(args: argparse.Namespace) -> int:
     return args.threads or 1
 
 
-def run(args: argparse.Namespace) -> int:
+def bench_metrics(args: argparse.Namespace) -> int:
     torch.set_num_threads(threads(args))
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"torch {torch.__version__}, {threads(args)} threads on {os.cpu_count()} cores (load {load}), {args.device}")

@@ -1,12 +1,12 @@
-"""`harness class-accuracy`: how often a classifier reads each image as the class it was generated for.
+"""Class accuracy (`harness class-accuracy`): how often a classifier reads each image as the class it was generated for.
 
 The conditional digits experiment's stand-in for the CLIP score (Table 1, Fig. 8): the CLIP score
 asks whether an image matches its prompt, this asks whether the digits classifier (DigitsNet, the
 same network whose pooled features are the digits FID feature, :mod:`harness.metrics.digitsnet`)
 predicts the label the image was conditioned on. The intended labels are the shards' own
 ``labels`` array (seed s's label, :mod:`harness.conditions`). The first ``--num-samples`` seeds are
-scored (fewer is an error). Writes a one-row CSV: identity columns from the shard meta,
-``class_accuracy`` (higher is better), the classifier that scored it and its provenance.
+scored (fewer is an error). ``class_accuracy_row`` is the results row: identity columns from the
+shard meta, ``class_accuracy`` (higher is better), the classifier that scored it and its provenance.
 """
 
 from __future__ import annotations
@@ -22,31 +22,19 @@ from harness.conditions import LABELS  # the shard array of intended class label
 from harness.errors import HarnessError
 from harness.images import ShardImages, open_images
 from harness.metrics import digitsnet
-from harness.metrics.options import default_device
-from harness.metrics.rows import identity_columns, sample_meta, write_row
+from harness.metrics.rows import identity_columns, sample_meta
 from harness.metrics.sha import file_sha256
+from harness.shards import open_shard
 
 COLUMN = "class_accuracy"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("samples", nargs="+", help="the point's .npz shards (with their `labels`), or a directory of them")
-    parser.add_argument(
-        "--num-samples", type=int, required=True, help="images to score (the first seeds); fewer is an error"
-    )
-    parser.add_argument("--out", type=Path, required=True, help="one-row CSV to write")
-    parser.add_argument("--classifier-weights", type=Path, default=digitsnet.DEFAULT_WEIGHTS,
-                        help="DigitsNet weights (safetensors)")
-    parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--device", default=default_device())
 
 
 def intended_labels(samples: ShardImages) -> dict[int, int]:
     """Seed -> the label its image was generated for, from the shards' ``labels`` arrays."""
     labels: dict[int, int] = {}
     for path in samples.paths:
-        with np.load(path) as data:
-            if LABELS not in data:
+        with open_shard(path) as data:
+            if LABELS not in data.files:
                 raise HarnessError(f"{path} stores no `{LABELS}`: it was not sampled with class labels "
                                    "(`harness sample --conditions labels:K`)")
             labels.update(zip(data["seeds"].tolist(), data[LABELS].tolist()))
@@ -77,7 +65,8 @@ def load_classifier(weights: Path, device: str) -> torch.nn.Module:
     return net.to(device).eval().requires_grad_(False)
 
 
-def run(args: argparse.Namespace) -> int:
+def class_accuracy_row(args: argparse.Namespace) -> dict:
+    """The row of `harness class-accuracy`'s options (samples, num_samples, classifier_weights, batch_size, device)."""
     samples = open_images(args.samples).first(args.num_samples)
     if not isinstance(samples, ShardImages):
         raise HarnessError("class-accuracy scores sample shards (.npz with `labels`), not an image folder")
@@ -98,6 +87,4 @@ def run(args: argparse.Namespace) -> int:
         "class_accuracy_labels": (meta.get("conditions") or {}).get("spec", ""),  # the shard's condition source
         **provenance.columns(args, meta.get("experiment"), args.device),
     }
-    write_row(args.out, row)
-    print(f"{COLUMN} = {score:.4f} ({len(samples)} images, {digitsnet.NAME}) -> {args.out}")
-    return 0
+    return row

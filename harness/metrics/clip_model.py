@@ -26,8 +26,7 @@ from harness.errors import HarnessError
 from harness.images import to_pil
 from harness.metrics.sha import file_sha256
 
-DEFAULT_MODEL = "ViT-g-14"
-DEFAULT_PRETRAINED = "laion2b_s34b_b88k"
+DEFAULT_MODEL, DEFAULT_PRETRAINED = external.CLIP_MODEL, external.CLIP_PRETRAINED
 RANDOM = "none"  # pretrained tag meaning random weights (tests, timing)
 INTERPOLATION, RESIZE_MODE = "bicubic", "shortest"
 

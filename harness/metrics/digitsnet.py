@@ -10,7 +10,6 @@ it like any built-in one. Weights ship as ``harness/assets/digitsnet.safetensors
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -21,9 +20,11 @@ from torch_fidelity.feature_extractor_base import FeatureExtractorBase
 from torch_fidelity.helpers import vassert
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
+from harness.assets import DIGITSNET_WEIGHTS
+
 NAME = "digitsnet"
 INPUT_SIZE = 16
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "digitsnet.safetensors"
+DEFAULT_WEIGHTS = DIGITSNET_WEIGHTS
 RESIZE = f"bilinear-antialias-{INPUT_SIZE}"  # what forward() does to inputs of another size
 
 

@@ -16,7 +16,7 @@ IDENTITY_COLUMNS = (
     "guidance_scale", "dash", "dot", "trajectory_source",
     "requested_steps", "requested_lsd", "requested_ratio", "achieved_ratio",
 )
-SHARED = "also_serves"  # the other requests the shard's schedule answers; `harness curves` gives each a row
+SHARED = "also_serves"  # the other requests the shard's schedule answers; `harness attach-lsd` gives each a row
 
 
 def identity_columns(meta: dict, seeds: np.ndarray) -> dict:

@@ -1,8 +1,4 @@
-"""`harness train-digitsnet`: train the DigitsNet FID feature network on the digits' train split.
-
-About ten seconds on one CPU thread. Writes the weights as safetensors and, beside them, a JSON record with
-the exact command, the seed, the held-out accuracy and the weights' sha256.
-"""
+"""Training the DigitsNet FID feature network on the digits' train split (`harness train-digitsnet`)."""
 
 from __future__ import annotations
 
@@ -10,23 +6,14 @@ import argparse
 import hashlib
 import json
 import shlex
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save
 
 from harness.data.digits import load_digits_uint8
-from harness.metrics.digitsnet import DEFAULT_WEIGHTS, DigitsNet, to_input
+from harness.metrics.digitsnet import DigitsNet, to_input
 from harness.shards import atomic_write
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS, help="weights file (.safetensors)")
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--seed", type=int, default=0)
 
 
 def load_split(split: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -71,7 +58,7 @@ def _train(epochs: int, batch_size: int, lr: float, seed: int) -> tuple[DigitsNe
     return net, accuracy
 
 
-def run(args: argparse.Namespace) -> int:
+def train_digitsnet(args: argparse.Namespace) -> int:
     net, accuracy = train(args.epochs, args.batch_size, args.lr, args.seed)
     state = {k: v.contiguous() for k, v in net.state_dict().items()}
     atomic_write(args.out, lambda f: f.write(save(state)))

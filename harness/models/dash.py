@@ -31,15 +31,15 @@ from pathlib import Path
 
 import torch
 
+from harness.assets import DASH_DIGITS, SHIPPED_DASH
 from harness.errors import HarnessError
 from harness.models import architectures
 from harness.models.fingerprint import state_dict_sha256
-from harness.models.shipped import SHIPPED_DASH
 from harness.samplers.noise import noise_settings
 
 CONFIG_PREFIX = "config:"
 DIGITS_SOURCE = "digits"
-DIGITS_DIR = SHIPPED_DASH[DIGITS_SOURCE][0]
+DIGITS_DIR = DASH_DIGITS
 RANDOM_WEIGHTS_SEED = 0
 PROMPT_TOKENS = 77  # CLIP's text length: the number of cross-attention states per prompt
 CLASSIFIER_FILE = Path("classifier") / "classifier.pt2"

@@ -1,4 +1,4 @@
-"""`harness train-dash`: train the small digits Dash, a pixel-space DDPM UNet, on CPU.
+"""Training the small digits Dash (`harness train-dash`, harness/stages/train_dash.py), a pixel-space DDPM UNet, on CPU.
 
 Standard DDPM training (Ho et al. 2020): noise a training digit to a uniform random timestep with
 diffusers' `DDPMScheduler.add_noise` and regress the added noise (epsilon prediction, MSE), with
@@ -44,29 +44,6 @@ GRAD_CLIP_NORM = 1.0
 EMA_POWER = 2 / 3  # EMA warm-up: decay = 1 - (1 + step) ** -power, capped at --ema-decay
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default="digits",
-                        help="packaged architecture name or a JSON file of that layout (default: digits)")
-    parser.add_argument("--out", required=True, type=Path,
-                        help="output folder (the shipped model is harness/assets/dash-digits)")
-    parser.add_argument("--steps", type=int, default=2000, help="total optimizer steps (default: 2000)")
-    parser.add_argument("--batch-size", type=int, default=64, help="images per step (default: 64)")
-    parser.add_argument("--lr", type=float, default=1e-3, help="peak AdamW learning rate (default: 1e-3)")
-    parser.add_argument("--warmup-steps", type=int, default=100, help="linear learning-rate warm-up (default: 100)")
-    parser.add_argument("--ema-decay", type=float, default=0.999, help="largest EMA decay (default: 0.999)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed of weights, batches, noise and timesteps (default: 0)")
-    parser.add_argument("--image-size", type=int, default=16, help="digit size in pixels, a multiple of 8 (default: 16)")
-    parser.add_argument("--checkpoint-every", type=int, default=250,
-                        help="steps between checkpoints (default: 250)")
-    parser.add_argument("--log-every", type=int, default=25, help="steps per loss-log row (default: 25)")
-    parser.add_argument("--num-classes", type=int, default=0,
-                        help="K > 0: class-conditional on the digit label, null class K (default: 0, unconditional)")
-    parser.add_argument("--label-dropout", type=float, default=0.1,
-                        help="with --num-classes: probability a label is replaced by the null class (default: 0.1)")
-    parser.add_argument("--resume", action="store_true", help=f"continue from OUT/{CHECKPOINT}")
-
-
 @dataclass
 class _Training:
     """Everything a training run carries from step to step, and all that a checkpoint restores."""
@@ -91,7 +68,7 @@ class _Training:
         }
 
 
-def run(args: argparse.Namespace) -> int:
+def train_dash(args: argparse.Namespace) -> int:
     from harness.data.digits import load_digits_labels, load_digits_tensor
 
     training = _start(args)
@@ -145,13 +122,13 @@ def _train(
     training: _Training, images: torch.Tensor, labels: torch.Tensor, log: "_LossLog", args: argparse.Namespace
 ) -> None:
     """Optimizer steps up to --steps: noise, predict the noise, MSE, AdamW, EMA; log and checkpoint."""
-    from tqdm import tqdm
+    from harness.progress import progress
 
     unet, generator = training.unet, training.generator
     num_timesteps = training.noise_scheduler.config.num_train_timesteps
     num_classes = _num_classes(training.config)
     started, running = time.perf_counter() - training.elapsed_s, []
-    with tqdm(total=args.steps, initial=training.step, desc="train-dash", unit="step") as progress:
+    with progress(total=args.steps, initial=training.step, desc="train-dash", unit="step") as bar:
         while training.step < args.steps:
             picked = torch.randint(len(images), (args.batch_size,), generator=generator)
             clean = images[picked]
@@ -169,11 +146,11 @@ def _train(
             training.step += 1
             training.elapsed_s = time.perf_counter() - started
             running.append(loss.item())
-            progress.update(1)
+            bar.update(1)
             if training.step % args.log_every == 0 or training.step == args.steps:
                 mean_loss = sum(running) / len(running)
                 log.write(training.step, mean_loss, training.lr_schedule.get_last_lr()[0], training.elapsed_s)
-                progress.set_postfix(loss=f"{mean_loss:.4f}")
+                bar.set_postfix(loss=f"{mean_loss:.4f}")
                 running = []
             if training.step % args.checkpoint_every == 0 or training.step == args.steps:
                 _save_checkpoint(args.out, training.checkpoint())

@@ -1,12 +1,4 @@
-"""`harness bench-morse`: the sampling loop's own cost, outside the model forwards.
-
-Runs plain jump sampling and Morse with the same Dash (and a Dot, trained or untrained: the
-weights do not change the cost) and reports the wall time of the whole loop, the time spent in
-Dash and Dot forwards, and their difference as a fraction of the loop: the overhead of the
-samplers, Morse's bookkeeping and per-image noise. Target: under 3%.
-
-  python -m harness bench-morse --dash digits --batch-size 100 --fine-steps 20 --dash-steps 5
-"""
+"""The sampling loop's own cost beside the model forwards (`harness bench-morse`, harness/stages/bench_morse.py)."""
 
 from __future__ import annotations
 
@@ -37,18 +29,6 @@ class _Timed:
         return out
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--dash", default="digits")
-    parser.add_argument("--dash-path", default=None)
-    parser.add_argument("--sampler", default="ddim")
-    parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--fine-steps", type=int, default=20)
-    parser.add_argument("--dash-steps", type=int, default=5)
-    parser.add_argument("--extra-blocks", dest="m", type=int, default=DotConfig.m, help="m: extra down/up-sampling blocks")
-    parser.add_argument("--channels", default=",".join(map(str, DotConfig.channels)), help="width of each extra block")
-    parser.add_argument("--repeats", type=int, default=3)
-
-
 def _measure(schedule, sampler, dash_fn, dot_fn, shape, batch, repeats):
     dash_t, dot_t = _Timed(dash_fn), (_Timed(dot_fn) if dot_fn else None)
     total = 0.0
@@ -66,7 +46,7 @@ def _measure(schedule, sampler, dash_fn, dot_fn, shape, batch, repeats):
     return total / repeats, model / repeats
 
 
-def run(args) -> int:
+def bench_morse(args) -> int:
     from harness.models.dash import load_dash
 
     dash = load_dash(args.dash, local_path=args.dash_path)

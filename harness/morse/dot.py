@@ -16,7 +16,6 @@ and ``independent``, a small UNet of its own sharing nothing with Dash.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 TRAJECTORY_INPUTS = ("x_ts", "z_ts", "t_s")  # Table 4: the observations at Dash's last point
+ORACLE, ZERO = "oracle", "zero"  # `--dot` values: the ideal Dot (Dash at every point) and the zero residual
+TRAJECTORY_SOURCES = ("dash", "last")  # where they come from: Eq. 5 (Dash's last point) or Eq. 7 (either model's)
 # LoRA targets: the convolutions of the pre-trained ResNet blocks and the attention projections.
 DEFAULT_LORA_TARGETS = r".*(resnets\.\d+\.conv[12]|\.(to_q|to_k|to_v|to_out\.0))$"
 

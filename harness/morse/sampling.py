@@ -12,10 +12,10 @@ from typing import Callable, Sequence
 
 import torch
 
+from harness.morse.dot_config import TRAJECTORY_SOURCES
 from harness.morse.schedule import MorseSchedule
 from harness.samplers.base import Sampler
 
-TRAJECTORY_SOURCES = ("dash", "last")
 
 
 @torch.no_grad()

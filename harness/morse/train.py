@@ -1,4 +1,4 @@
-"""Dot training (Algorithm 1): teach eta to lift Dash's estimate at t_s to Dash's estimate at t_o.
+"""Dot training (Algorithm 1; `harness train-dot`, harness/stages/train_dot.py): teach eta to lift Dash's estimate at t_s to Dash's estimate at t_o.
 
 Per image: t_s, t_o ~ U[0, T] with t_s > t_o (line 4);  x_ts = alpha x + sigma eps;
 z_ts = Dash(x_ts, t_s);  x_to = phi(x_ts, z_ts, t_s, t_o) (one step of the sampler);
@@ -34,13 +34,13 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from tabulate import tabulate
-from tqdm import tqdm
 
 from harness.errors import HarnessError
 from harness.morse.checkpoint import save_dot
 from harness.morse.denoisers import DashDenoiser
 from harness.morse.dot import build_dot
 from harness.morse.dot_config import DotConfig
+from harness.progress import progress
 from harness.samplers import SAMPLERS, make_sampler
 from harness.samplers.noise import NoiseSchedule
 from harness.seeds import make_generators
@@ -192,37 +192,6 @@ def _distributed() -> tuple[int, int, torch.device]:
     return dist.get_rank(), world, device
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--dash", required=True, help="Dash source: digits, a hub id, a local dir, or config:<name>")
-    parser.add_argument("--dash-path", default=None, help="local directory holding the Dash weights (offline)")
-    parser.add_argument("--data", required=True, help="training images, e.g. digits:16:train, cifar10:ROOT:train, a folder")
-    parser.add_argument("--eval-data", default=None, help="held-out images for the residual-error check, e.g. digits:16:heldout")
-    parser.add_argument("--sampler", default="ddim", help="the sampler whose one step phi makes x_to (Algorithm 1, line 7)")
-    parser.add_argument("--max-gap", type=int, default=None,
-                        help="largest t_s - t_o drawn (default: the whole range, as Algorithm 1)")
-    parser.add_argument("--groups", type=int, default=None,
-                        help="(t_s, t_o) pairs drawn per batch, each shared by a slice (default: one per image, as Algorithm 1)")
-    parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--batch-size", type=int, default=64, help="per process")
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--warmup", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--variant", default=DotConfig.variant, help="shared | bilinear | independent (Tables 6, 7)")
-    parser.add_argument("--extra-blocks", dest="m", type=int, default=DotConfig.m, help="m: extra down/up-sampling blocks (Sec. 2.2)")
-    parser.add_argument("--channels", default=",".join(map(str, DotConfig.channels)), help="comma-separated width of each extra block")
-    parser.add_argument("--lora-rank", type=int, default=DotConfig.lora_rank, help="0 disables LoRA")
-    parser.add_argument("--inputs", default=",".join(DotConfig.inputs), help="trajectory inputs of Dot (Table 4)")
-    parser.add_argument("--guidance-scales", type=float, nargs=2, metavar=("LO", "HI"), default=None,
-                        help="conditional Dash: train Dot on the CFG-guided estimate, w ~ U[LO, HI] per image "
-                             "(paper: 2 10); Dot then takes w as an input")
-    parser.add_argument("--classifier-scale", type=float, default=None,
-                        help="classifier-guided Dash (ADM-G): Dot learns the estimate guided by the Dash folder's classifier")
-    parser.add_argument("--checkpoint-every", type=int, default=250)
-    parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--resume", action="store_true",
-                        help="continue from OUT/checkpoints/last.pt if present (also extends a finished run to --steps)")
-
-
 def _dot_config(args, conditions: str = "none") -> DotConfig:
     inputs = tuple(s for s in args.inputs.split(",") if s)
     try:
@@ -233,7 +202,7 @@ def _dot_config(args, conditions: str = "none") -> DotConfig:
         raise HarnessError(str(err)) from None
 
 
-def run(args) -> int:
+def train_dot(args) -> int:
     from harness.models.dash import load_dash
 
     if args.sampler not in SAMPLERS:
@@ -271,7 +240,8 @@ def run(args) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
     log = _LossLog(args.out / "loss.csv", append=start > 0) if rank == 0 else None
     began = time.perf_counter() - elapsed
-    bar = tqdm(range(start, args.steps), initial=start, total=args.steps, desc="train-dot", disable=rank != 0)
+    bar = progress(range(start, args.steps), initial=start, total=args.steps, desc="train-dot", unit="step",
+                   quiet=rank != 0)
     for step in bar:
         rows = torch.randint(len(data), (args.batch_size,), generator=generator)
         x0 = _encode(dash, data[rows].to(device))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-import torch
 
 from harness.samplers.base import SAMPLERS, Sampler
 from harness.seeds import per_image_randn

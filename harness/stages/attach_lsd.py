@@ -1,16 +1,21 @@
-"""`python -m harness curves`: results rows + measured N -> one row per request with ``latency_lsd`` (Sec. 3.1)."""
+"""`harness attach-lsd`: results rows + measured N -> one row per request with ``latency_lsd`` (Sec. 3.1).
+
+A point's latency in LSD is dash_steps + dot_steps / N, with N = Dash/Dot per-step latency measured by
+`harness latency` on this experiment's device (or given with --N). A schedule sampled once for several
+requests (``also_serves``) becomes one row per request.
+"""
 
 from __future__ import annotations
 
 import argparse
-import functools
 from pathlib import Path
 
-import pandas as pd
+from harness.stages.options import positive_float
 
-from harness.analysis.curves import attach_latency, expand_shared
-from harness.errors import HarnessError
-from harness.latency import results as latency_results
+EXAMPLES = """
+  python -m harness attach-lsd results/digits/fid/*.csv --latency-dir results -o results/digits_rows.csv
+  python -m harness attach-lsd results/cifar/fid/*.csv --N 7.3 --N-device "paper RTX 3090" -o rows.csv
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,12 +24,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency-dir", type=Path, default=Path("results"),
                         help="where latency_<device>.csv files are (all are merged)")
     parser.add_argument("--device", help="device slug whose N to use when several devices measured one experiment")
-    parser.add_argument("--N", type=float, dest="n", help="use this N for every experiment instead of measuring")
+    parser.add_argument("--N", type=positive_float, dest="n", help="use this N for every experiment instead of measuring")
     parser.add_argument("--N-device", dest="n_device", default="given",
                         help="label recorded in N_device with --N (e.g. 'paper RTX 3090')")
 
 
 def run(args: argparse.Namespace) -> int:
+    import functools
+
+    import pandas as pd
+
+    from harness.analysis.curves import attach_latency, expand_shared
+    from harness.errors import HarnessError
+    from harness.latency import results as latency_results
+
     missing = [str(p) for p in args.csv if not p.exists()]
     if missing:
         raise HarnessError(f"missing results file(s): {', '.join(missing)}")

@@ -1,4 +1,4 @@
-"""`python -m harness latency`: per-step latency of Dash and Dot on this device, and N (Table 5).
+"""`harness latency`: per-step latency of Dash and Dot on this device, and N (Table 5).
 
 Dash comes from ``harness.models.dash.load_dash`` (``config:<name>`` gives a random-weight
 architecture, so any card can regenerate Table 5); Dot from ``harness.morse.dot.build_dot`` with a
@@ -12,34 +12,34 @@ import dataclasses
 import json
 from pathlib import Path
 
-import torch
-
-from harness import provenance
 from harness.errors import HarnessError
-from harness.latency import device as device_info
-from harness.latency import results, steps
-from harness.latency.timing import Timing, time_callable
+from harness.stages.options import add_device_argument, add_threads_argument, resolve_device, non_negative_int, positive_int
 
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+DTYPES = ("float32", "float16", "bfloat16")  # torch dtype names
+EXAMPLES = """
+  python -m harness latency --dash config:ddpm-cifar10-32 --experiment cifar --dot-config '{"m": 1}' --device cuda
+  python -m harness latency --dash digits --experiment digits --batch-size 250 --threads 1 --results-dir results
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dash", required=True, help="Dash source for load_dash, e.g. config:ddpm-cifar10-32")
     parser.add_argument("--experiment", required=True, help="experiment name the row (and its N) belongs to")
     parser.add_argument("--dot-config", default="{}", metavar="JSON", help="DotConfig fields, e.g. '{\"m\": 2}'")
-    parser.add_argument("--batch-size", type=int, default=100, help="paper: 100; 20 for CelebA-HQ and MS-COCO")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
+    parser.add_argument("--batch-size", type=positive_int, default=100, help="paper: 100; 20 for CelebA-HQ and MS-COCO")
+    add_device_argument(parser)
+    parser.add_argument("--dtype", choices=DTYPES, default="float32", help="weights and inputs")
     parser.add_argument("--guidance-scale", type=float, default=None,
                         help="time guided steps: Dash runs both CFG branches, and so does a Dot without w as input")
     parser.add_argument("--classifier-scale", type=float, default=None,
                         help="classifier-guided Dash (ADM-G): the classifier's gradient is timed as part of Dash's step")
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--pipeline-steps", type=int, default=0,
+    parser.add_argument("--warmup", type=non_negative_int, default=3, help="untimed steps first")
+    parser.add_argument("--repeats", type=positive_int, default=20, help="timed steps; the median is reported")
+    parser.add_argument("--pipeline-steps", type=non_negative_int, default=0,
                         help="also time a whole run of this many Dash steps (+ VAE decode) per image; 0: skip")
-    parser.add_argument("--pipeline-repeats", type=int, default=3)
-    parser.add_argument("--results-dir", type=Path, default=Path("results"))
+    parser.add_argument("--pipeline-repeats", type=positive_int, default=3, help="timed whole runs")
+    parser.add_argument("--results-dir", type=Path, default=Path("results"), help="latency_<device>.csv goes here")
+    add_threads_argument(parser)
 
 
 def dot_config(config_json: str):
@@ -55,18 +55,23 @@ def dot_config(config_json: str):
         raise HarnessError(f"bad --dot-config {config_json!r} ({err}); DotConfig fields: {fields}") from err
 
 
-def _columns(prefix: str, timing: Timing) -> dict:
+def _columns(prefix: str, timing) -> dict:
     return {f"{prefix}_median_s": timing.median_s, f"{prefix}_q1_s": timing.q1_s,
             f"{prefix}_q3_s": timing.q3_s, f"{prefix}_iqr_s": timing.iqr_s}
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.models.dash import load_dash
-
     config = dot_config(args.dot_config)  # fails early: before minutes of timing
+    import torch
+
+    from harness import provenance
+    from harness.latency import device as device_info
+    from harness.latency import results, steps
+    from harness.latency.timing import time_callable
+    from harness.models.dash import load_dash
     from harness.morse.dot import build_dot
 
-    device, dtype = torch.device(args.device), DTYPES[args.dtype]
+    device, dtype = torch.device(resolve_device(args.device)), getattr(torch, args.dtype)
     dash = load_dash(args.dash, device=str(device), dtype=dtype)
     batch = args.batch_size
     row = {
@@ -82,16 +87,15 @@ def run(args: argparse.Namespace) -> int:
         dash_step = steps.dash_step(dash, batch, args.guidance_scale, args.classifier_scale)
     except ValueError as err:
         raise HarnessError(str(err)) from None
-    dash_timing = time_callable(dash_step, device,
-                                warmup=args.warmup, repeats=args.repeats)
+    dash_timing = time_callable(dash_step, device, warmup=args.warmup, repeats=args.repeats, label="Dash steps")
     if args.pipeline_steps > 0:
         pipeline, row["pipeline_includes"] = steps.pipeline_run(dash, batch, args.pipeline_steps)
-        row["pipeline_s_per_image"] = time_callable(pipeline, device, warmup=1,
-                                                    repeats=args.pipeline_repeats).median_s / batch
+        row["pipeline_s_per_image"] = time_callable(pipeline, device, warmup=1, repeats=args.pipeline_repeats,
+                                                    label="whole runs").median_s / batch
     dot = build_dot(dash.unet, config).to(device=device, dtype=dtype).eval()
     row["dot_branches"] = steps.dot_branches(dot, args.guidance_scale)
     dot_timing = time_callable(steps.dot_step(dot, dash, batch, args.guidance_scale), device,
-                               warmup=args.warmup, repeats=args.repeats)
+                               warmup=args.warmup, repeats=args.repeats, label="Dot steps")
     row.update(**_columns("dash", dash_timing), **_columns("dot", dot_timing),
                N=dash_timing.median_s / dot_timing.median_s)
     path = results.write(row, args.results_dir)

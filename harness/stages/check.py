@@ -20,10 +20,15 @@ from harness import external
 from harness.errors import HarnessError
 
 DOWNLOADS = ("cifar10",)
+EXAMPLES = """
+  python -m harness check --experiment digits --dash digits --data digits:16:train --out work/digits/inputs.json
+  python -m harness check --experiment cifar --dash google/ddpm-cifar10-32 --data cifar10:data/cifar10:train \\
+      --file data/weights/weights-inception-2015-12-05-6726825d.pth --out work/cifar/inputs.json
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--experiment", required=True)
+    parser.add_argument("--experiment", required=True, help="experiment name (for the messages and the record)")
     parser.add_argument("--dash", required=True, help="the experiment's Dash source (as `harness sample --dash`)")
     parser.add_argument("--dash-path", default=None, help="local folder holding that Dash's weights")
     parser.add_argument("--also-dash", action="append", default=[], metavar="SOURCE[=PATH]",

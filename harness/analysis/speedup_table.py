@@ -1,4 +1,7 @@
-"""`python -m harness speedup`: the speedup table of Morse over its baseline (Sec. 3.1) from CSVs."""
+"""The speedup table's rows: reading results CSVs, --where/--best-over selection, and the printed form.
+
+Shared by `harness speedup` and `harness report` (harness/stages/).
+"""
 
 from __future__ import annotations
 
@@ -7,38 +10,11 @@ import math
 from pathlib import Path
 
 import pandas as pd
-from tabulate import tabulate
 
-from harness import provenance
 from harness.analysis import curves
-from harness.analysis.compare import Comparison, compare
+from harness.analysis.compare import Comparison
 from harness.analysis.speedup import DEFINED, NOT_REACHED, UPPER_BOUND
 from harness.errors import HarnessError
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("csv", nargs="+", type=Path, metavar="CSV",
-                        help="BASELINE.csv MORSE.csv, or one results CSV split by its `method` column")
-    parser.add_argument("--metric", required=True, help="metric column, e.g. fid or clip_score")
-    parser.add_argument("--higher-is-better", action="store_true", help="for CLIP score and other scores")
-    add_analysis_arguments(parser)
-    parser.add_argument("--group-by", action="append", default=[], metavar="COL",
-                        help="one comparison per value of COL (repeatable), baseline rows matched on COL, e.g. sampler")
-    parser.add_argument("--line-by", action="append", default=[], metavar="COL",
-                        help="one Morse curve per value of COL against the same baseline, e.g. requested_ratio")
-    parser.add_argument("--out", type=Path, help="write the per-point table here (CSV)")
-    parser.add_argument("--summary-out", type=Path, help="write the per-group averages here (CSV)")
-
-
-def add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options shared with `harness report`: row filters, the reduction, and the bootstrap CI."""
-    parser.add_argument("--where", action="append", default=[], metavar="COL=VALUE",
-                        help="keep rows with COL == VALUE (repeatable), e.g. guidance_scale=7.5")
-    parser.add_argument("--best-over", metavar="COL",
-                        help="per latency, keep the best metric over COL (Table 1: guidance_scale)")
-    parser.add_argument("--bootstrap", type=int, default=0, metavar="B",
-                        help="bootstrap draws over repeated seed ranges (column `seeds`) for a CI; 0: none")
-    parser.add_argument("--confidence", type=float, default=0.95)
 
 
 def read_rows(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -58,7 +34,10 @@ def read_rows(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
 def select(rows: pd.DataFrame, args: argparse.Namespace, metric: str, higher_is_better: bool) -> pd.DataFrame:
     """Apply --where filters and the --best-over reduction."""
     if "latency_lsd" not in rows.columns:
-        raise HarnessError("rows lack `latency_lsd`; add it with `python -m harness curves` (N from `harness latency`)")
+        raise HarnessError("rows lack `latency_lsd`; add it with `python -m harness attach-lsd` (N from `harness latency`)")
+    if metric not in rows.columns:
+        known = ", ".join(c for c in ("fid", "clip_score", "accuracy") if c in rows.columns) or "none"
+        raise HarnessError(f"the rows have no column {metric!r} (--metric); metric columns present: {known}")
     for spec in args.where:
         rows = curves.where(rows, *curves.parse_where(spec))
     if args.best_over:
@@ -106,23 +85,3 @@ def exceptions(result: Comparison) -> list[str]:
 
 def average_line(result: Comparison) -> str:
     return f"average speedup: {format_speedup(*overall_average(result))}"
-
-
-def run(args: argparse.Namespace) -> int:
-    baseline, morse = read_rows(args.csv)
-    baseline = select(baseline, args, args.metric, args.higher_is_better)
-    morse = select(morse, args, args.metric, args.higher_is_better)
-    result = compare(baseline, morse, args.metric, higher_is_better=args.higher_is_better,
-                     group_by=tuple(args.group_by + args.line_by), baseline_by=tuple(args.group_by), n_boot=args.bootstrap, confidence=args.confidence)
-    print(tabulate(format_points(result.points), headers="keys", tablefmt="github", showindex=False, floatfmt=".4g"))
-    print()
-    print(tabulate(result.summary, headers="keys", tablefmt="github", showindex=False, floatfmt=".3f"))
-    made_by = provenance.columns(args, only_experiment(baseline, morse))
-    if args.out:
-        result.points.assign(**made_by).to_csv(args.out, index=False)
-    if args.summary_out:
-        result.summary.assign(**made_by).to_csv(args.summary_out, index=False)
-    for line in exceptions(result):
-        print(line)
-    print(average_line(result))
-    return 0

@@ -14,29 +14,40 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness import provenance
-from harness.images import open_images
-from harness.metrics.extractors import make_extractor
-from harness.metrics.features import feature_stats
-from harness.metrics.fid_stats import SUFFIX, add_feature_arguments, merge_partials
-from harness.metrics.reference import reference_stats
-from harness.metrics.rows import identity_columns, sample_meta, write_row
-from harness.metrics.stats import frechet_distance
+from harness.stages.options import FIDSTATS_SUFFIX, add_feature_arguments, add_threads_argument, resolve_device, positive_int
+
+EXAMPLES = """
+  python -m harness fid samples/digits/baseline_s8 --ref digits:16:all --num-samples 1000 --extractor digitsnet \\
+      --out results/digits/fid/baseline_s8.csv
+  python -m harness fid part-*.fidstats --ref cifar10:data/cifar10:train --num-samples 50000 \\
+      --extractor inception-v3-compat --extractor-weights weights-inception-2015-12-05-6726825d.pth --out fid.csv
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("samples", nargs="+", help=f"the point's .npz shards, a directory of them, or {SUFFIX} files")
+    parser.add_argument("samples", nargs="+", help=f"the point's .npz shards, a directory of them, or {FIDSTATS_SUFFIX} files")
     parser.add_argument("--ref", required=True, help="reference images: digits:16:all, cifar10:ROOT:train, a directory")
     parser.add_argument(
-        "--num-samples", type=int, required=True, help="images to evaluate (the first seeds); fewer is an error"
+        "--num-samples", type=positive_int, required=True, help="images to evaluate (the first seeds); fewer is an error"
     )
     parser.add_argument("--out", type=Path, required=True, help="one-row CSV to write")
     parser.add_argument("--refstats-dir", type=Path, default=Path("work/refstats"), help="reference statistics cache")
     add_feature_arguments(parser)
+    add_threads_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    partials = all(Path(p).suffix == SUFFIX for p in args.samples)
+    from harness import provenance
+    from harness.images import open_images
+    from harness.metrics.extractors import make_extractor
+    from harness.metrics.features import feature_stats
+    from harness.metrics.fid_stats import merge_partials
+    from harness.metrics.reference import reference_stats
+    from harness.metrics.rows import identity_columns, sample_meta, write_row
+    from harness.metrics.stats import frechet_distance
+
+    args.device = resolve_device(args.device)
+    partials = all(Path(p).suffix == FIDSTATS_SUFFIX for p in args.samples)
     samples = None if partials else open_images(args.samples).first(args.num_samples)  # refuse early
     extractor = make_extractor(args.extractor, args.extractor_weights, args.offline, args.device)
     features = extractor.provenance(args.image_size)

@@ -1,0 +1,45 @@
+"""`harness report`: the figures, tables and report PDF of one experiment (reports/speedup_<experiment>.pdf).
+
+The PDF has the latency-metric curves with their speedup panels (Sec. 3.1), the speedup table, N and
+the device, each Dot's held-out residual error by gap, samples of baseline and Morse at equal LSD, the
+paper's reported numbers beside ours, and how every number was computed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.stages.options import add_analysis_arguments
+
+EXAMPLES = """
+  python -m harness report results/digits_rows.csv --experiment digits --bootstrap 1000 --shards samples/digits \\
+      --dots work/digits/dots --out-dir reports
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("csv", type=Path, metavar="RESULTS.csv", help="rows with latency_lsd (from `harness attach-lsd`)")
+    parser.add_argument("--experiment", required=True, help="rows of this experiment (column `experiment`)")
+    parser.add_argument("--metric", default="fid", help="metric column of the rows, e.g. fid or clip_score")
+    parser.add_argument("--higher-is-better", action="store_true", help="for CLIP score and other scores")
+    add_analysis_arguments(parser)
+    parser.add_argument("--figure", default="curves", help="figure form registered in harness/analysis/figures.py, e.g. curves, fig13")
+    parser.add_argument("--tradeoff", metavar="METRIC",
+                        help="also Fig. 8: --metric against METRIC (clip_score, class_accuracy) over guidance scales")
+    parser.add_argument("--table", action="append", default=[], help="paper table to write (repeatable): a name registered in harness/analysis/tables.py (table1, table3-7)")
+    parser.add_argument("--table-index", action="append", default=[], metavar="COL",
+                        help="row column(s) of tables 3, 4, 6 besides `method`; the variant column of table 7")
+    parser.add_argument("--paper-ref", help="paper numbers to show beside ours, e.g. table1 (see harness/analysis/paper_reference.csv)")
+    parser.add_argument("--latency-dir", type=Path, default=Path("results"), help="latency_<device>.csv files")
+    parser.add_argument("--shards", type=Path, help="folder of sample shards for the grids")
+    parser.add_argument("--dots", type=Path, help="folder of Dot checkpoints (<name>/dot.json) for the held-out error by gap")
+    parser.add_argument("--out-dir", type=Path, default=Path("reports"), help="the PDF goes here, figures and tables in OUT_DIR/EXPERIMENT/")
+    parser.add_argument("--note", default=None,
+                        help="what the reader must know first, e.g. that sample counts are scaled down")
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.analysis.report import make_report
+
+    return make_report(args)

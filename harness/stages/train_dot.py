@@ -1,0 +1,59 @@
+"""`harness train-dot`: train a Dot against a frozen Dash (Algorithm 1), resumable, one or several GPUs.
+
+Every image draws its own pair t_s > t_o over the whole range; the loss is the residual
+|| z_ts + eta(x_ts, x_to, z_ts, t_s, t_o) - Dash(x_to, t_o) ||^2 (harness/morse/train.py). Writes the Dot
+checkpoint (tied to Dash's fingerprint), its loss log and, with --eval-data, the held-out residual error
+by gap beside the zero residual's (OUT/dot.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.morse.dot_config import DotConfig
+from harness.stages.options import add_threads_argument, non_negative_int, positive_float, positive_int
+
+EXAMPLES = """
+  python -m harness train-dot --dash digits --data digits:16:train --eval-data digits:16:heldout --out work/dot
+  torchrun --nproc-per-node 8 -m harness train-dot --dash CompVis/stable-diffusion-v1-4 --data data/laion_2m \\
+      --steps 20000 --batch-size 16 --out work/dot-sd
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dash", required=True, help="Dash source: digits, a hub id, a local dir, or config:<name>")
+    parser.add_argument("--dash-path", default=None, help="local directory holding the Dash weights (offline)")
+    parser.add_argument("--data", required=True, help="training images, e.g. digits:16:train, cifar10:ROOT:train, a folder")
+    parser.add_argument("--eval-data", default=None, help="held-out images for the residual-error check, e.g. digits:16:heldout")
+    parser.add_argument("--sampler", default="ddim", help="the sampler whose one step phi makes x_to (Algorithm 1, line 7)")
+    parser.add_argument("--max-gap", type=positive_int, default=None,
+                        help="largest t_s - t_o drawn (default: the whole range, as Algorithm 1)")
+    parser.add_argument("--groups", type=positive_int, default=None,
+                        help="(t_s, t_o) pairs drawn per batch, each shared by a slice (default: one per image, as Algorithm 1)")
+    parser.add_argument("--steps", type=positive_int, default=1500, help="optimizer steps")
+    parser.add_argument("--batch-size", type=positive_int, default=64, help="images per step, per process")
+    parser.add_argument("--lr", type=positive_float, default=1e-3, help="peak AdamW learning rate")
+    parser.add_argument("--warmup", type=non_negative_int, default=50, help="linear learning-rate warm-up steps")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of Dot's weights, images, pairs and noise")
+    parser.add_argument("--variant", default=DotConfig.variant, help="shared | bilinear | independent (Tables 6, 7)")
+    parser.add_argument("--extra-blocks", dest="m", type=non_negative_int, default=DotConfig.m, help="m: extra down/up-sampling blocks (Sec. 2.2)")
+    parser.add_argument("--channels", default=",".join(map(str, DotConfig.channels)), help="comma-separated width of each extra block")
+    parser.add_argument("--lora-rank", type=non_negative_int, default=DotConfig.lora_rank, help="0 disables LoRA")
+    parser.add_argument("--inputs", default=",".join(DotConfig.inputs), help="trajectory inputs of Dot (Table 4)")
+    parser.add_argument("--guidance-scales", type=float, nargs=2, metavar=("LO", "HI"), default=None,
+                        help="conditional Dash: train Dot on the CFG-guided estimate, w ~ U[LO, HI] per image "
+                             "(paper: 2 10); Dot then takes w as an input")
+    parser.add_argument("--classifier-scale", type=float, default=None,
+                        help="classifier-guided Dash (ADM-G): Dot learns the estimate guided by the Dash folder's classifier")
+    parser.add_argument("--checkpoint-every", type=positive_int, default=250, help="steps between resumable checkpoints")
+    parser.add_argument("--out", required=True, type=Path, help="Dot checkpoint folder")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from OUT/checkpoints/last.pt if present (also extends a finished run to --steps)")
+    add_threads_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.morse.train import train_dot
+
+    return train_dot(args)
