@@ -102,6 +102,14 @@ _add_dash("adm-imagenet64-cond", "ADM's class-conditional ImageNet 64x64 model (
           "https://github.com/openai/guided-diffusion")
 _add_dash("adm-g-imagenet64", "ADM-G, ADM's ImageNet 64x64 model with its classifier (64x64_classifier.pt)",
           "https://github.com/openai/guided-diffusion")
+_LCM_SDXL_DIR = "models/lcm-sdxl-pipeline"
+_add("lcm-sdxl-pipeline", _LCM_SDXL_DIR,
+     "Dash: LCM-SDXL as a pipeline folder (latent-consistency/lcm-sdxl's UNet with SDXL base's VAE, tokenizers "
+     "and text encoders; the noise schedule comes from harness/models/configs/lcm-sdxl-unet.json)",
+     _on_a_machine_with_network(
+         "hf download stabilityai/stable-diffusion-xl-base-1.0 --include 'vae/*' 'tokenizer/*' 'tokenizer_2/*' "
+         f"'text_encoder/*' 'text_encoder_2/*' --local-dir {_LCM_SDXL_DIR} && hf download latent-consistency/lcm-sdxl "
+         f"--local-dir {_LCM_SDXL_DIR}/unet", _LCM_SDXL_DIR))
 
 
 def get(name: str) -> External:
