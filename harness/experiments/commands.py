@@ -65,8 +65,11 @@ def check_args(experiment: Experiment, wildcards: dict, settings: Settings) -> s
     specs = [data["spec"]] + [dot[key] for dot in experiment.dots.values() for key in ("data", "eval_data")
                               if dot.get(key)]
     for name, metric in experiment.metrics.items():
-        if metric.get("reference"):
-            specs.append(metric["reference"])
+        reference = metric.get("reference")
+        if reference and reference.endswith(".npz"):  # published statistics (harness/metrics/reference.py)
+            args.append(_option("--file", reference))
+        elif reference:
+            specs.append(reference)
         for key in ("annotations", "extractor_weights", "weights"):
             if metric.get(key):
                 args.append(_option("--file", metric[key]))
@@ -223,7 +226,8 @@ def report_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
         args.append(_option("--paper-ref", a.paper_ref))
     if a.tradeoff:
         args.append(_option("--tradeoff", a.tradeoff))
-    args += [_option("--experiment", experiment.name), _option("--note", experiment.note),
+    args += [_option("--experiment", experiment.name), _option("--title", experiment.title),
+             _option("--note", experiment.note), _option("--benchmarks", f"benchmarks/{experiment.name}"),
              _option("--latency-dir", experiment.latency_dir), _option("--shards", f"samples/{experiment.name}"),
              _option("--dots", experiment.dots_dir)]
     return " ".join(args)
