@@ -27,6 +27,8 @@ from harness.errors import HarnessError
 from harness.registry import Registry
 
 NONE, LABELS, PROMPTS = "none", "labels", "prompts"  # kinds; LABELS and PROMPTS are also the shard's array names
+FILE_SOURCES = ("labels-file", "prompts")  # sources that read a file: the workflow makes it an input
+SOURCE_KINDS = {NONE: NONE, LABELS: LABELS, "labels-file": LABELS, PROMPTS: PROMPTS}  # source -> kind of condition
 LABEL_STREAM = 0x4C41424C  # second word of a label's seed sequence, so labels and noise never share a stream
 
 CONDITION_SOURCES: Registry = Registry("condition source")
@@ -99,6 +101,20 @@ def _labels_file(spec: str, argument: str) -> ConditionSource:
 def _prompts(spec: str, argument: str) -> ConditionSource:
     lines, sha = _lines(argument)
     return ConditionSource(spec, PROMPTS, table=lines, sha256=sha)
+
+
+def conditions_kind(spec: str | None) -> str:
+    """The kind of condition (none, labels, prompts) a spec names, without reading its file."""
+    name = (spec or NONE).partition(":")[0]
+    if name not in SOURCE_KINDS:
+        raise HarnessError(f"conditions {spec!r}: unknown condition source {name!r}; known: {', '.join(SOURCE_KINDS)}")
+    return SOURCE_KINDS[name]
+
+
+def conditions_file(spec: str | None) -> str | None:
+    """The file a condition source reads (line s for seed s), or None."""
+    name, _, argument = (spec or NONE).partition(":")
+    return argument if name in FILE_SOURCES else None
 
 
 def parse_conditions(spec: str | None) -> ConditionSource:

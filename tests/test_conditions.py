@@ -128,8 +128,9 @@ def test_tiny_sdxl_prompt_path_with_added_embeddings(prompts_file, tmp_path):
     shard = _sample("config:tiny-sdxl", tmp_path / "x.npz", "0-1", 2, "--conditions", f"prompts:{prompts_file}",
                     "--sampler", "lcm", "--grid", "lcm", "--steps", "2")
     assert shard.images.shape == (2, 32, 32, 3) and shard.meta["guidance_scale"] is None
-    guided = dash.conditioner.guidance(PROMPTS[:2], 4.0)  # SDXL proper: CFG with the empty prompt
-    assert guided.branches == 2
+    guided = dash.conditioner.guidance(PROMPTS[:2], 4.0)  # SDXL proper: CFG against zeroed text inputs
+    assert guided.branches == 2 and not guided.uncond["encoder_hidden_states"].any()
+    assert not guided.uncond["added_cond_kwargs"]["text_embeds"].any()
 
 
 def test_dot_trained_over_guidance_scales_sees_the_scale(class_dash_dir, tmp_path, capsys):
@@ -210,3 +211,29 @@ def test_classifier_guidance_is_part_of_dash(classifier_dash_dir, class_dash_dir
     assert main(["sample", "--dash", str(class_dash_dir), "--conditions", f"labels:{NUM_CLASSES}", "--classifier-scale",
                  "1", "--steps", "3", "--seeds", "0-1", "--out", str(tmp_path / "x.npz")]) == 1
     assert "no classifier for classifier guidance" in capsys.readouterr().err
+
+
+def test_a_pipeline_folder_supplies_the_text_encoders_and_names_the_missing_ones(tmp_path, prompts_file, capsys):
+    """LCM-SDXL's layout: unet/, vae/, tokenizer(_2)/, text_encoder(_2)/ and no scheduler/ (the packaged
+    config's schedule). The folder's encoders give the same states as the Dash they were saved from."""
+    import shutil
+
+    built = load_dash("config:tiny-sdxl")
+    folder = tmp_path / "pipeline"
+    built.unet.save_pretrained(folder / "unet")
+    built.vae.save_pretrained(folder / "vae")
+    for k, encoder in enumerate(built.text_encoders):
+        suffix = "" if k == 0 else "_2"
+        encoder.tokenizer.save_pretrained(folder / f"tokenizer{suffix}")
+        encoder.model.save_pretrained(folder / f"text_encoder{suffix}")
+    loaded = load_dash("latent-consistency/lcm-sdxl", local_path=folder)
+    assert loaded.noise["set_alpha_to_one"] is False and loaded.vae is not None  # lcm-sdxl-unet.json's schedule
+    ours, theirs = (d.conditioner.guidance(PROMPTS[:2], None).cond for d in (built, loaded))
+    assert torch.allclose(ours["encoder_hidden_states"], theirs["encoder_hidden_states"], atol=1e-5)
+    assert torch.allclose(ours["added_cond_kwargs"]["text_embeds"], theirs["added_cond_kwargs"]["text_embeds"], atol=1e-5)
+
+    shutil.rmtree(folder / "text_encoder_2")
+    assert main(["sample", "--dash", "latent-consistency/lcm-sdxl", "--dash-path", str(folder), "--conditions",
+                 f"prompts:{prompts_file}", "--sampler", "lcm", "--grid", "lcm", "--steps", "1", "--seeds", "0",
+                 "--out", str(tmp_path / "x.npz")]) == 1
+    assert f"{folder / 'text_encoder_2'}" in capsys.readouterr().err

@@ -87,7 +87,9 @@ def test_every_rule_of_the_workflow_has_a_command_builder():
     rules = set()
     for path in (ROOT / "workflows").glob("*.smk"):
         rules |= {line.split()[1].rstrip(":") for line in path.read_text().splitlines() if line.startswith("rule ")}
-    shelled = rules - {"remake_dash", "remake_dot"}  # remake shipped assets (remake_dot with train_dot's builder)
+    # remake_dash / remake_dot rebuild shipped assets (remake_dot with train_dot's builder); lint passes
+    # the workflow's own config; unknown_target stops the plan and runs nothing
+    shelled = rules - {"remake_dash", "remake_dot", "lint", "unknown_target"}
     assert shelled <= set(COMMANDS), sorted(shelled - set(COMMANDS))
 
 
@@ -113,7 +115,7 @@ def test_templates_share_blocks_and_an_experiment_overrides_them(tmp_path):
     shared = {k: digits.pop(k) for k in ("dataset", "dash", "metrics", "samples")}
     config = _files(tmp_path, {
         "common.yaml": {"templates": {"digits_base": shared}},
-        "one.yaml": {"experiments": {"one": {**digits, "extends": "digits_base", "samples": {"num": 10}}}},
+        "one.yaml": {"experiments": {"one": {**digits, "extends": "digits_base", "samples": {"num": 10, "shard_size": 10}}}},
     })
     one = Workflow(config, tmp_path).experiment("one")
     assert one.config["dash"] == shared["dash"] and one.samples.num == 10
@@ -129,12 +131,31 @@ def test_an_unused_broken_experiment_does_not_stop_the_others(tmp_path):
     assert flow.experiment("good").samples.num == digits["samples"]["num"]
     with pytest.raises(HarnessError) as err:
         flow.experiment("bad")
-    assert str(err.value) == "experiments.bad.samples.num: -5 is less than the minimum of 1"
+    assert str(err.value) == "experiments.bad.samples.num: -5 is below the minimum 1"
 
 
 def test_an_unknown_key_is_named_with_its_path():
-    with pytest.raises(HarnessError, match=r"^experiments\.digits\.samples: Additional properties .*'shard_sise'"):
+    with pytest.raises(HarnessError, match=r"^experiments\.digits\.samples: unknown key\(s\) 'shard_sise'; known: batch_size, "):
         workflow(experiments={"digits": {"samples": {"shard_sise": 3}}}).experiment("digits")
+
+
+@pytest.mark.parametrize("override, expected", [
+    ({"series": [{"name": "s", "sampler": "ddimm", "grid": "trailing"}]},
+     "experiments.digits.series.0.sampler: 'ddimm' is not one of ddim, "),
+    ({"series": [{"name": "s", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "morse": [{"lsd": 3}]}]},
+     "experiments.digits.series.0.morse.0: {\"lsd\": 3} matches none of the accepted forms: {fine_steps, dash_steps} or "
+     "{lsd, ratio, N}"),
+    ({"series": [{"name": "s", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "morse": [{"lsd": 0.5, "ratio": 0.5, "N": 4}]}]},
+     "experiments.digits.series.0.morse.0.lsd: 0.5 LSD is below 1: every run takes at least one Dash step, and one "
+     "Dash step costs 1 LSD"),
+    ({"samples": {"num": 100, "shard_size": 1000}},
+     "experiments.digits.samples.shard_size: 1000 is larger than samples.num 100 (a shard holds at most a point's samples: set shard_size <= num)"),
+    ({"analysis": {"paper_ref": "table99"}}, "experiments.digits.analysis.paper_ref: no paper reference 'table99'; known: "),
+])
+def test_a_config_error_is_one_short_line_with_its_key_path_first(override, expected):
+    with pytest.raises(HarnessError) as err:
+        workflow(experiments={"digits": override}).experiment("digits")
+    assert str(err.value).startswith(expected) and "\n" not in str(err.value) and len(str(err.value)) < 200
 
 
 def _enums(node, path=""):
@@ -189,11 +210,42 @@ def test_an_experiment_that_cannot_run_yet_says_so_in_the_plan_and_its_first_job
 
 def test_a_point_that_cannot_be_planned_stops_the_plan_naming_its_series():
     series = {"name": "tight", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "morse": [{"lsd": 0.5, "ratio": 0.5, "N": 4}]}
-    with pytest.raises(HarnessError, match=r"experiments\.digits\.series\.0\.morse\.0\.lsd: 0\.5 is less than the minimum"):
-        workflow(experiments={"digits": {"series": [series]}}).experiment("digits").points
     series["morse"] = [{"fine_steps": 4, "dash_steps": 6}]
     with pytest.raises(HarnessError, match=r"experiment 'digits', series 'tight': .*Dash"):
-        workflow(experiments={"digits": {"series": [series]}}).experiment("digits").points
+        workflow(experiments={"digits": {"series": [series]}}).experiment("digits")  # the plan, not a job, stops
+
+
+def test_the_lint_lists_every_broken_experiment_and_only_those(tmp_path):
+    digits = copy.deepcopy(CONFIG["experiments"]["digits"])
+    broken = copy.deepcopy(digits)
+    broken["samples"]["shard_size"] = 5000
+    config = _files(tmp_path, {"a.yaml": {"experiments": {"good": digits, "bad": broken}}})
+    flow = Workflow(config, tmp_path)
+    assert flow.problems() == ["experiments.bad.samples.shard_size: 5000 is larger than samples.num 1000 (a shard "
+                               "holds at most a point's samples: set shard_size <= num)"]
+    assert flow.unknown_target("x") == ("unknown target 'x'; known report targets: reports/speedup_bad.pdf, "
+                                        "reports/speedup_good.pdf")
+    from harness.cli import main
+
+    (tmp_path / "workflow.yaml").write_text(yaml.safe_dump(config))
+    assert main(["check-configs", str(tmp_path / "workflow.yaml"), "--base", str(tmp_path)]) == 1
+
+
+def test_the_compute_an_experiment_costs_comes_from_its_plan_and_a_latency_row():
+    import pandas as pd
+
+    from harness.experiments.cost import table
+
+    digits = workflow().experiment("digits")  # baselines 3+5+8+12+20 Dash steps; Morse f8/d4 ... f24/d12
+    latency = pd.DataFrame([{"experiment": "digits", "device": "gpu-x", "batch_size": 250, "dash_median_s": 1.0,
+                             "dot_median_s": 0.25, "N": 4.0}])
+    measured, = table([digits], latency).to_dict("records")
+    assert measured["images sampled"] == 9 * 1000
+    assert measured["Dash image-steps"] == (48 + 30) * 1000 and measured["Dot image-steps"] == 30 * 1000
+    assert measured["LSD x images"] == 78000 + 30000 / 4
+    assert measured["hours on device"] == pytest.approx((78000 * 1.0 + 30000 * 0.25) / 250 / 3600)
+    unmeasured, = table([digits], latency.iloc[:0]).to_dict("records")
+    assert unmeasured["device"] == "not measured" and unmeasured["hours on device"] is None
 
 
 def test_digits_cond_plans_baseline_and_morse_over_guidance_scales_with_both_metrics():

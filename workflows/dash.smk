@@ -8,6 +8,8 @@ rule train_dash:
         "work/{exp}/dash/diffusion_pytorch_model.safetensors",
     log:
         "logs/{exp}/train_dash.log",
+    benchmark:
+        "benchmarks/{exp}/train_dash/dash.tsv"
     params:
         args=args("train_dash"),
     threads: lambda wildcards: workflow.cores  # a callable: read when jobs are made, so --unlock needs no core count

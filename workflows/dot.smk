@@ -9,6 +9,8 @@ rule train_dot:
         "work/{exp}/dot/{dot}/dot.json",
     log:
         "logs/{exp}/train_dot_{dot}.log",
+    benchmark:
+        "benchmarks/{exp}/train_dot/{dot}.tsv"
     params:
         args=args("train_dot"),
         launch=lambda wc: f"{LAUNCH} --gpus {E(wc).dot(wc.dot).get('gpus', 1)} --torchrun --",

@@ -11,6 +11,8 @@ rule latency:
         directory("work/{exp}/latency"),
     log:
         "logs/{exp}/latency.log",
+    benchmark:
+        "benchmarks/{exp}/latency/latency.tsv"
     params:
         args=args("latency"),
         launch=f"{LAUNCH} --gpus 1 --",

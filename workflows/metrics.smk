@@ -12,6 +12,8 @@ rule fid_stats:
         "work/{exp}/fidstats/{point}.r{rep}.s{shard}.fidstats",
     log:
         "logs/{exp}/fid_stats/{point}.r{rep}.s{shard}.log",
+    benchmark:
+        "benchmarks/{exp}/fid_stats/{point}.r{rep}.s{shard}.tsv"
     params:
         args=args("fid_stats"),
         launch=f"{LAUNCH} --gpus 1 --",
@@ -30,6 +32,8 @@ rule fid:
         "work/{exp}/metrics/{point}.r{rep}.fid.csv",
     log:
         "logs/{exp}/fid/{point}.r{rep}.log",
+    benchmark:
+        "benchmarks/{exp}/fid/{point}.r{rep}.tsv"
     params:
         args=args("fid"),
         launch=f"{LAUNCH} --gpus 1 --",
@@ -61,6 +65,8 @@ rule clip:
         "work/{exp}/metrics/{point}.r{rep}.clip.csv",
     log:
         "logs/{exp}/clip/{point}.r{rep}.log",
+    benchmark:
+        "benchmarks/{exp}/clip/{point}.r{rep}.tsv"
     params:
         args=args("clip"),
         launch=f"{LAUNCH} --gpus 1 --",

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from harness.analysis import curves  # noqa: E402
-from harness.analysis.figures import BASELINE_STYLE, line_style  # noqa: E402
+from harness.analysis.figures import BASELINE_STYLE, PANELS_PER_ROW, figure_area, line_style  # noqa: E402
 
 KEYS = ("experiment", "method", "point", "seeds", "guidance_scale", "latency_lsd")  # one evaluated point and repeat
 LSD_COLUMN = "requested_lsd"  # a curve's latency: what the point asked for (a baseline: its steps)
@@ -43,13 +43,18 @@ def tradeoff_curves(rows: pd.DataFrame, x_metric: str, y_metric: str) -> pd.Data
     return means.reset_index()
 
 
-def tradeoff_figure(rows: pd.DataFrame, x_metric: str = "clip_score", y_metric: str = "fid") -> plt.Figure:
+def tradeoff_figure(rows: pd.DataFrame, x_metric: str = "clip_score", y_metric: str = "fid", fig=None,
+                    rect=None) -> plt.Figure:
     """Fig. 8: ``y_metric`` against ``x_metric`` over guidance scales; a panel per LSD with the
-    baseline and Morse curves, each point labelled with its scale."""
+    baseline and Morse curves, each point labelled with its scale, in ``rect`` of ``fig`` (a new
+    page-wide figure when None)."""
     table = tradeoff_curves(rows, x_metric, y_metric)
     lsds = sorted(table["curve_lsd"].unique())
-    fig, axes = plt.subplots(1, max(len(lsds), 1), figsize=(3.6 * max(len(lsds), 1), 3.8), squeeze=False)
-    for ax, lsd in zip(axes[0], lsds):
+    rows_, cols = -(-max(len(lsds), 1) // PANELS_PER_ROW), min(max(len(lsds), 1), PANELS_PER_ROW)
+    fig, area = figure_area(fig, rect, 3.2 * rows_ + 0.8)
+    grid = fig.add_gridspec(rows_, cols, hspace=0.45, wspace=0.35, **area)
+    for k, lsd in enumerate(lsds):
+        ax = fig.add_subplot(grid[divmod(k, cols)])
         for i, (method, group) in enumerate(table[table["curve_lsd"] == lsd].groupby("method", sort=True)):
             style = BASELINE_STYLE if method == "baseline" else line_style(i)
             measured = ", ".join(f"{v:.3g}" for v in sorted(group["latency_lsd"].unique()))
@@ -57,11 +62,10 @@ def tradeoff_figure(rows: pd.DataFrame, x_metric: str = "clip_score", y_metric: 
             for _, point in group.iterrows():
                 ax.annotate(f"{point['guidance_scale']:g}", (point[x_metric], point[y_metric]), fontsize=6,
                             textcoords="offset points", xytext=(3, 3))
-        ax.set_title(f"{lsd:g} LSD", fontsize=10)
-        ax.set_xlabel(x_metric)
-        ax.set_ylabel(y_metric)
+        ax.set_title(f"{lsd:g} LSD", fontsize=9)
+        ax.set_xlabel(x_metric, fontsize=8)
+        ax.set_ylabel(y_metric, fontsize=8)
+        ax.tick_params(labelsize=7)
         ax.grid(True, color="0.9")
-        ax.legend(fontsize=7)
-    fig.suptitle(f"Fig. 8 scheme: {y_metric} against {x_metric} over guidance scales (labels: scale)")
-    fig.tight_layout()
+        ax.legend(fontsize=6)
     return fig

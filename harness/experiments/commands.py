@@ -65,8 +65,11 @@ def check_args(experiment: Experiment, wildcards: dict, settings: Settings) -> s
     specs = [data["spec"]] + [dot[key] for dot in experiment.dots.values() for key in ("data", "eval_data")
                               if dot.get(key)]
     for name, metric in experiment.metrics.items():
-        if metric.get("reference"):
-            specs.append(metric["reference"])
+        reference = metric.get("reference")
+        if reference and reference.endswith(".npz"):  # published statistics (harness/metrics/reference.py)
+            args.append(_option("--file", reference))
+        elif reference:
+            specs.append(reference)
         for key in ("annotations", "extractor_weights", "weights"):
             if metric.get(key):
                 args.append(_option("--file", metric[key]))
@@ -179,8 +182,13 @@ def latency_args(experiment: Experiment, wildcards: dict, settings: Settings) ->
     args = [_option("--dash", latency.get("dash") or path or source)]  # `harness latency` reads a folder as --dash
     dot = experiment.latency_dot()
     architecture = {key: dot[key] for key in DOT_ARCHITECTURE if key in dot}
+    if dot.get("guidance_scales"):  # a Dot that takes w: one branch per guided step
+        from harness.conditions import conditions_kind
+
+        architecture.update(guidance_scales=dot["guidance_scales"],
+                            conditions=conditions_kind(experiment.config.get("conditions")))
     args.append(_option("--dot-config", json.dumps(architecture, sort_keys=True)))
-    for key in ("batch_size", "warmup", "repeats", "dtype", "device", "pipeline_steps"):
+    for key in ("batch_size", "warmup", "repeats", "dtype", "device", "pipeline_steps", "guidance_scale"):
         if latency.get(key) is not None:
             args.append(_option(f"--{key.replace('_', '-')}", latency[key]))
     return " ".join(args + [_option("--experiment", experiment.name), _option("--results-dir", experiment.latency_dir)])
@@ -218,7 +226,8 @@ def report_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
         args.append(_option("--paper-ref", a.paper_ref))
     if a.tradeoff:
         args.append(_option("--tradeoff", a.tradeoff))
-    args += [_option("--experiment", experiment.name), _option("--note", experiment.note),
+    args += [_option("--experiment", experiment.name), _option("--title", experiment.title),
+             _option("--note", experiment.note), _option("--benchmarks", f"benchmarks/{experiment.name}"),
              _option("--latency-dir", experiment.latency_dir), _option("--shards", f"samples/{experiment.name}"),
              _option("--dots", experiment.dots_dir)]
     return " ".join(args)

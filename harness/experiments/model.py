@@ -117,6 +117,26 @@ class Experiment:
             analysis[key] = tuple(analysis.get(key, ()))
         self.analysis = _from_dict(Analysis, analysis)
 
+    def check(self) -> None:
+        """Values each valid alone that cannot run together stop the plan, key path first: a shard
+        larger than its sample count, an unknown paper reference or timed Dot, and every point's
+        schedule (one that does not fit its grid, a budget below one Dash step)."""
+        where = f"experiments.{self.name}"
+        if self.samples.shard_size > self.samples.num:
+            raise HarnessError(f"{where}.samples.shard_size: {self.samples.shard_size} is larger than samples.num "
+                               f"{self.samples.num} (a shard holds at most a point's samples: set shard_size <= num)")
+        if self.analysis.paper_ref:
+            from harness.analysis import paper_reference
+
+            try:
+                paper_reference.rows(self.analysis.paper_ref)
+            except HarnessError as err:
+                raise HarnessError(f"{where}.analysis.paper_ref: {err}") from None
+        if self.latency.get("dot") and self.latency["dot"] not in self.dots:
+            raise HarnessError(f"{where}.latency.dot: {self.latency['dot']!r} is not one of the experiment's dots "
+                               f"({', '.join(self.dots) or 'none'})")
+        self.points  # noqa: B018 (plans every point)
+
     # ---------------------------------------------------------------- models and data
 
     @property
@@ -230,9 +250,14 @@ class Experiment:
             raise HarnessError(f"experiment {self.name!r} has no point {name!r}") from None
 
     def sample_inputs(self, name: str) -> list[str]:
-        """What a sample job of point ``name`` reads: its Dash, and for Morse its trained Dot."""
+        """What a sample job of point ``name`` reads: its Dash, its conditions file (prompts, labels) and for
+        Morse its trained Dot."""
+        from harness.conditions import conditions_file
+
         point = self.point(name)
         files = self.dash_inputs(point.series)
+        if conditions_file(self.config.get("conditions")):
+            files.append(conditions_file(self.config.get("conditions")))
         if point.method == "morse":
             files.append(f"{self.dot_dir(point.dot)}/dot.safetensors")
         return files

@@ -3,15 +3,18 @@
 One registry entry per kind of UNet, chosen from its config (``conditioner_for``):
 
 - ``unconditional``: takes no conditions;
-- ``class``: a UNet with ``num_class_embeds = K + 1`` takes ``class_labels``; the null class, CFG's
-  unconditional input (and label dropout's replacement in training), is index K;
+- ``class``: a UNet with ``num_class_embeds`` takes ``class_labels``; the harness's convention for
+  CFG is ``num_class_embeds = K + 1`` with the null class K (label dropout's replacement in training),
+  the last index, CFG's unconditional input (a model without one, such as ADM, is run unguided);
 - ``text`` (SD v1.x): tokenizer + text encoder, the last hidden state as ``encoder_hidden_states``;
 - ``text-sdxl`` (``addition_embed_type: text_time``): both encoders' penultimate hidden states
   concatenated, the second's pooled projection as ``text_embeds`` and the size ``time_ids``, in
-  ``added_cond_kwargs`` (diffusers' StableDiffusionXLPipeline.encode_prompt).
+  ``added_cond_kwargs`` (diffusers' StableDiffusionXLPipeline.encode_prompt); its unconditional input
+  is zeros in place of the empty prompt's states (the pipeline's ``force_zeros_for_empty_prompt``,
+  true for SDXL base and LCM-SDXL).
 
 Prompts are encoded once per batch; the returned dict is reused at every step. Guidance: classifier-free
-guidance (Ho & Salimans 2021) against the null input (the empty prompt, the null class), or, for UNets
+guidance (Ho & Salimans 2021) against the null input (the empty prompt, SDXL's zeros, the null class), or, for UNets
 with ``time_cond_proj_dim`` (LCM), the guidance embedding ``timestep_cond`` of w - 1 in one branch,
 as diffusers' LCM pipelines.
 """
@@ -118,20 +121,21 @@ def _unconditional(dash) -> Conditioner | None:
 
 @CONDITIONERS.register("class")
 def _class(dash) -> Conditioner | None:
-    """Class labels 0..K-1 and the null class K (num_class_embeds = K + 1)."""
+    """Class labels 0..num_class_embeds - 1; the last one is the null class under CFG."""
     if not _is_class(dash.unet.config):
         return None
     device, _ = _device_dtype(dash.unet)
-    null_class = dash.unet.config.num_class_embeds - 1
+    embeddings = dash.unet.config.num_class_embeds
+    null_class = embeddings - 1
 
     def encode(labels) -> dict:
         labels = torch.as_tensor(np.asarray(labels), dtype=torch.long, device=device)
-        if labels.min() < 0 or labels.max() >= null_class:
-            raise HarnessError(f"Dash {dash.source} has {null_class} classes (0-{null_class - 1}, the null class "
-                               f"{null_class}); got labels {int(labels.min())}-{int(labels.max())}")
+        if labels.min() < 0 or labels.max() >= embeddings:
+            raise HarnessError(f"Dash {dash.source} embeds classes 0-{null_class} (with CFG, {null_class} is the null "
+                               f"class); got labels {int(labels.min())}-{int(labels.max())}")
         return {"class_labels": labels}
 
-    return Conditioner(f"class-conditional ({null_class} classes)", LABELS, encode=encode,
+    return Conditioner(f"class-conditional ({embeddings} class embeddings)", LABELS, encode=encode,
                        null=lambda n: {"class_labels": torch.full((n,), null_class, dtype=torch.long, device=device)})
 
 
@@ -194,7 +198,13 @@ def _text_sdxl(dash) -> Conditioner | None:
         return {"encoder_hidden_states": states,
                 "added_cond_kwargs": {"text_embeds": pooled, "time_ids": sdxl_time_ids(dash.sample_shape, len(prompts), states)}}
 
-    return Conditioner("text-conditioned (SDXL)", PROMPTS, encode=encode, null=_cached_null(encode),
+    def zeroed(prompts) -> dict:
+        out = encode(prompts)
+        added = out["added_cond_kwargs"]
+        return {"encoder_hidden_states": torch.zeros_like(out["encoder_hidden_states"]),
+                "added_cond_kwargs": {"text_embeds": torch.zeros_like(added["text_embeds"]), "time_ids": added["time_ids"]}}
+
+    return Conditioner("text-conditioned (SDXL)", PROMPTS, encode=encode, null=_cached_null(zeroed),
                        like=next(dash.unet.parameters()), embedded_guidance_dim=config.get("time_cond_proj_dim"))
 
 

@@ -62,6 +62,9 @@ def _columns(prefix: str, timing) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     config = dot_config(args.dot_config)  # fails early: before minutes of timing
+    if config.guidance_scales is not None and args.guidance_scale is None:
+        raise HarnessError("this Dot takes the guidance scale as an input (dot config guidance_scales): time guided "
+                           "steps with --guidance-scale W (config key latency.guidance_scale)")
     import torch
 
     from harness import provenance
