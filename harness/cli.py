@@ -28,6 +28,7 @@ STAGES: dict[str, str] = {
     "fid": "FID of one point's sample shards against a dataset (torch-fidelity)",
     "fid-stats": "mergeable FID feature statistics of some shards (multi-machine FID)",
     "clip": "CLIP score of one point's sample shards against their prompts (open_clip)",
+    "class-accuracy": "accuracy of the digits classifier on each image's intended class label (class-conditional runs)",
     "coco-prompts": "the fixed-seed MS-COCO caption subset used as prompts",
     "attach-lsd": "attach latency_lsd = dash_steps + dot_steps / N to results rows",
     "speedup": "speedup of Morse over its baseline at equal metric (Sec. 3.1)",

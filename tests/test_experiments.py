@@ -19,6 +19,8 @@ from harness.experiments.config import expand_morse, merged
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+CONFIG_FILES = {name: experiment for path in sorted((ROOT / "config" / "experiments").glob("*.yaml"))
+                for name, experiment in (yaml.safe_load(path.read_text()).get("experiments") or {}).items()}
 
 
 def workflow(**overrides) -> Workflow:
@@ -85,9 +87,9 @@ def test_every_rule_of_the_workflow_has_a_command_builder():
     rules = set()
     for path in (ROOT / "workflows").glob("*.smk"):
         rules |= {line.split()[1].rstrip(":") for line in path.read_text().splitlines() if line.startswith("rule ")}
-    # remake_dash_digits runs a fixed command on the shipped asset; lint passes the workflow's own
-    # config; unknown_target stops the plan and runs nothing
-    shelled = rules - {"remake_dash_digits", "lint", "unknown_target"}
+    # remake_dash / remake_dot rebuild shipped assets (remake_dot with train_dot's builder); lint passes
+    # the workflow's own config; unknown_target stops the plan and runs nothing
+    shelled = rules - {"remake_dash", "remake_dot", "lint", "unknown_target"}
     assert shelled <= set(COMMANDS), sorted(shelled - set(COMMANDS))
 
 
@@ -171,6 +173,7 @@ def test_the_schema_enums_are_the_registries():
     from harness.analysis.figures import FIGURES
     from harness.analysis.tables import PAPER_TABLES
     from harness.stages.latency import DTYPES
+    from harness.metrics.columns import column_names
     from harness.metrics.extractors import EXTRACTORS
     from harness.morse.dot import DOT_VARIANTS
     from harness.morse.dot_config import TRAJECTORY_INPUTS
@@ -180,7 +183,8 @@ def test_the_schema_enums_are_the_registries():
     registries = {
         "sampler": set(SAMPLERS), "grid": set(GRIDS), "trajectory_source": set(TRAJECTORY_SOURCES),
         "variant": set(DOT_VARIANTS), "inputs": set(TRAJECTORY_INPUTS), "extractor": set(EXTRACTORS),
-        "dtype": set(DTYPES), "figure": set(FIGURES), "tables": set(PAPER_TABLES), "metric": {"fid", "clip_score"},
+        "dtype": set(DTYPES), "figure": set(FIGURES), "tables": set(PAPER_TABLES), "metric": column_names(),
+        "tradeoff": column_names(),
         "download": {"cifar10"},
     }
     schema = json.loads((ROOT / "config" / "schema.json").read_text())
@@ -242,3 +246,32 @@ def test_the_compute_an_experiment_costs_comes_from_its_plan_and_a_latency_row()
     assert measured["hours on device"] == pytest.approx((78000 * 1.0 + 30000 * 0.25) / 250 / 3600)
     unmeasured, = table([digits], latency.iloc[:0]).to_dict("records")
     assert unmeasured["device"] == "not measured" and unmeasured["hours on device"] is None
+
+
+def test_digits_cond_plans_baseline_and_morse_over_guidance_scales_with_both_metrics():
+    """Table 1 / Fig. 8 offline: every point at every scale, class-labelled shards, FID and class accuracy."""
+    flow = workflow()
+    cond = flow.experiment("digits_cond")
+    series = CONFIG_FILES["digits_cond"]["series"][0]
+    scales = series["guidance_scales"]
+    lsds = series["morse"][0]["lsd"]
+    expected = {f"ddim_s{s}_g{g}" for s in series["baseline_steps"] for g in scales}
+    expected |= {f"ddim_l{l}_k0p5_g{g}" for l in lsds for g in scales}
+    assert set(cond.points) == expected
+    assert {cond.points[p].guidance_scale for p in cond.points} == set(scales)
+    assert cond.metric_rows()[:2] == ["work/digits_cond/metrics/ddim_s3_g1.r0.fid.csv",
+                                      "work/digits_cond/metrics/ddim_s3_g1.r0.class_accuracy.csv"]
+    assert len(cond.metric_rows()) == 2 * len(cond.sampled_points)
+    wildcards = {"exp": "digits_cond", "point": "ddim_l5_k0p5_g2", "rep": "0", "shard": "000"}
+    sample = options(flow.stage_args("sample", wildcards))
+    assert sample["--conditions"] == "labels:10" and sample["--guidance-scale"] == "2"
+    # the Dot is shipped (trained over guidance scales by remake_dot with the block's train-dot options)
+    assert sample["--dash"] == "digits-cond" and sample["--dot"] == "harness/assets/dot-digits_cond/ddim"
+    assert cond.sample_inputs("ddim_l5_k0p5_g2")[-1] == "harness/assets/dot-digits_cond/ddim/dot.safetensors"
+    train = options(flow.stage_args("train_dot", {"exp": "digits_cond", "dot": "ddim"}))
+    assert train["--out"] == "harness/assets/dot-digits_cond/ddim" and train["--dash"] == "digits-cond"
+    assert "--guidance-scales 1 4" in flow.stage_args("train_dot", {"exp": "digits_cond", "dot": "ddim"})
+    assert options(flow.stage_args("class_accuracy", wildcards)) == {"--num-samples": "500"}
+    report = options(flow.stage_args("report", {"exp": "digits_cond"}))
+    assert report["--best-over"] == "guidance_scale" and report["--tradeoff"] == "class_accuracy"
+    assert report["--metric"] == "fid" and report["--dots"] == "harness/assets/dot-digits_cond"

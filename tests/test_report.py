@@ -73,8 +73,9 @@ def test_report_pages_share_one_size_and_page_one_states_the_facts(results_csv, 
     assert capsys.readouterr().out.strip().splitlines()[-1] == "average speedup: 2.00x"
     path = out_dir / "speedup_toy.pdf"
     pdf = path.read_bytes()
-    # every page that has something to say: here all but the compute and Dot pages (no benchmarks, no --dots)
-    assert pdf.startswith(b"%PDF") and _pages(pdf) == len(pages.PAGES.in_order()) - 2
+    # every page that has something to say: here all but the compute, Dot and trade-off pages (no
+    # benchmarks, no --dots, no --tradeoff)
+    assert pdf.startswith(b"%PDF") and _pages(pdf) == len(pages.PAGES.in_order()) - 3
     assert len(_sizes(pdf)) == 1  # one page size
     first = " ".join(_text(path, 1).split())
     for fact in ("Average speedup 2.00x", "95% bootstrap interval", "N (Dash / Dot seconds per step) 6",

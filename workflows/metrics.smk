@@ -75,3 +75,21 @@ rule clip:
         gpu=1,
     shell:
         "{params.launch} -m harness clip {input.shards} {params.args} --out {output} > {log} 2>&1"
+
+
+rule class_accuracy:
+    input:
+        shards=lambda wc: E(wc).shards(wc.point, wc.rep),
+        checked="work/{exp}/inputs.json",
+    output:
+        "work/{exp}/metrics/{point}.r{rep}.class_accuracy.csv",
+    log:
+        "logs/{exp}/class_accuracy/{point}.r{rep}.log",
+    params:
+        args=args("class_accuracy"),
+        launch=f"{LAUNCH} --gpus 1 --",
+    threads: 1
+    resources:
+        gpu=1,
+    shell:
+        "{params.launch} -m harness class-accuracy {input.shards} {params.args} --out {output} > {log} 2>&1"

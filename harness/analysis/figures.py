@@ -4,7 +4,8 @@ Each curve figure has one panel per value of ``panel_by`` (Fig. 4: sampler, Fig.
 the metric against latency in LSD on top (baseline solid black, each Morse curve its own line style
 and marker), and under it the speedup n / l of Sec. 3.1 with a dotted 1x line; upper bounds (the baseline is
 better at its lowest latency) are drawn at their bound with an open downward triangle, N/A points
-on the 1x line with an "x". Fig. 8 is the FID-CLIP trade-off over guidance scales.
+on the 1x line with an "x". Fig. 8 (a metric against another over guidance scales) is in
+``harness.analysis.tradeoff``.
 Rows drawn from ``paper_reference`` carry the label "paper (reported)".
 """
 
@@ -76,7 +77,7 @@ def lsd_axis(ax, lsds, log: bool = True, label: str = LSD_LABEL) -> None:
     ax.set_xlabel(label)
 
 
-def _style(i: int) -> dict:
+def line_style(i: int) -> dict:
     line, marker, color = STYLES[i % len(STYLES)]
     return dict(linestyle=line, marker=marker, color=color)
 
@@ -101,9 +102,9 @@ def _curve_panel(fig, spot, title: str, base: pd.DataFrame, morse_rows: pd.DataF
     lines = result.points.groupby(list(group_by), sort=True) if group_by else [((), result.points)]
     for i, (key, points) in enumerate(lines):
         label = "Morse" + (f" ({spec.line_by} = {key[0] if isinstance(key, tuple) else key})" if group_by else "")
-        top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=label, **_style(i))
+        top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=label, **line_style(i))
         counted = points[points["status"].isin(DEFINED)]
-        bottom.plot(counted["latency_lsd"], counted["speedup"], **_style(i))
+        bottom.plot(counted["latency_lsd"], counted["speedup"], **line_style(i))
         bound = points[points["status"] == UPPER_BOUND]
         bottom.plot(bound["latency_lsd"], bound["speedup"], linestyle="none", marker="v", markersize=9,
                     markerfacecolor="white", color="black", label="upper bound" if len(bound) else None)
@@ -126,7 +127,7 @@ def _curve_panel(fig, spot, title: str, base: pd.DataFrame, morse_rows: pd.DataF
         bottom.legend(marks.values(), marks.keys(), fontsize=7)
 
 
-def _area(fig, rect, height: float):
+def figure_area(fig, rect, height: float):
     """``fig`` (or a new page-wide figure ``height`` inches tall) and the grid area ``rect`` =
     (left, bottom, right, top) in figure fractions (default: the whole figure less its margins)."""
     if fig is None:
@@ -142,7 +143,7 @@ def curve_figure(baseline: pd.DataFrame, morse: pd.DataFrame, metric: str, spec:
     panels = _panels(morse, spec.panel_by)
     rows, cols = -(-len(panels) // PANELS_PER_ROW), min(len(panels), PANELS_PER_ROW)
     new = fig is None
-    fig, area = _area(fig, rect, min(PAGE_SIZE[1], 1.2 + 4.8 * rows))
+    fig, area = figure_area(fig, rect, min(PAGE_SIZE[1], 1.2 + 4.8 * rows))
     grid = fig.add_gridspec(rows, cols, hspace=0.3, wspace=0.25, **area)
     for i, (title, morse_rows) in enumerate(panels):
         base = baseline
@@ -156,27 +157,10 @@ def curve_figure(baseline: pd.DataFrame, morse: pd.DataFrame, metric: str, spec:
     return fig
 
 
-def tradeoff_figure(rows: pd.DataFrame, x_metric: str = "clip_score", y_metric: str = "fid", fig=None,
-                    rect=None) -> plt.Figure:
-    """Fig. 8: FID against CLIP score over guidance scales, one curve per method and LSD."""
-    fig, area = _area(fig, rect, 5.0)
-    ax = fig.add_subplot(fig.add_gridspec(1, 1, **area)[0])
-    for i, ((method, lsd), group) in enumerate(rows.groupby(["method", "latency_lsd"], sort=True)):
-        group = group.sort_values("guidance_scale")
-        style = dict(BASELINE_STYLE, linestyle=STYLES[i % len(STYLES)][0]) if method == "baseline" else _style(i)
-        ax.plot(group[x_metric], group[y_metric], label=f"{method}, {lsd:g} LSD", **style)
-    ax.set_xlabel(x_metric)
-    ax.set_ylabel(y_metric)
-    ax.set_title("Fig. 8: FID-CLIP trade-off over guidance scales")
-    ax.grid(True, color="0.9")
-    ax.legend(fontsize=7)
-    return fig
-
-
 def _method_curves(ax, frame: pd.DataFrame, metric: str, title: str, y_label: str) -> None:
     for i, ((method, variant), group) in enumerate(frame.groupby(["method", "variant"], sort=True)):
         group = group.groupby("latency_lsd")[metric].mean()
-        style = dict(BASELINE_STYLE, linestyle=STYLES[i % len(STYLES)][0]) if method == "baseline" else _style(i)
+        style = dict(BASELINE_STYLE, linestyle=STYLES[i % len(STYLES)][0]) if method == "baseline" else line_style(i)
         ax.plot(group.index, group.values, label=f"{method}, {variant}" if variant else method, **style)
     lsd_axis(ax, frame["latency_lsd"])
     ax.set_ylabel(y_label, fontsize=8)
@@ -189,7 +173,7 @@ def _method_curves(ax, frame: pd.DataFrame, metric: str, title: str, y_label: st
 def reference_figure(ref: str, metric: str, ours: pd.DataFrame, y_label: str, fig=None, rect=None) -> plt.Figure:
     """Our curves (left) beside the paper's reported curves of ``ref`` (right, "paper (reported)")."""
     reported = paper_reference.rows(ref, metric).dropna(subset=["latency_lsd"]).rename(columns={"value": metric})
-    fig, area = _area(fig, rect, 4.0)
+    fig, area = figure_area(fig, rect, 4.0)
     grid = fig.add_gridspec(1, 2, wspace=0.3, **area)
     left, right = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     _method_curves(left, ours.assign(variant=""), metric, "ours (measured)", y_label)
@@ -226,7 +210,7 @@ def mosaic(images: np.ndarray, columns: int) -> np.ndarray:
 def sample_grid_figure(pairs: list[tuple[SampleSide, SampleSide]], fig=None, rect=None, per_side: int = 32,
                        columns: int = 8) -> plt.Figure:
     """Baseline (left) and Morse (right) at equal LSD, one row per pair, the same seeds on both sides."""
-    fig, area = _area(fig, rect or (0.03, 0.02, 0.97, 0.92 if fig is None else 0.9), 2.4 * len(pairs) + 0.6)
+    fig, area = figure_area(fig, rect or (0.03, 0.02, 0.97, 0.92 if fig is None else 0.9), 2.4 * len(pairs) + 0.6)
     grid = fig.add_gridspec(len(pairs), 2, wspace=0.08, hspace=0.45, **area)
     for row, sides in enumerate(pairs):
         for col, side in enumerate(sides):

@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from harness.analysis import compute, figures, metric_names, paper_reference, speedup
+from harness.analysis import compute, figures, metric_names, paper_reference, speedup, tradeoff
 from harness.analysis.compare import Comparison
 from harness.analysis.layout import Flow, cell, page, wrapped
 from harness.analysis.speedup_table import exceptions, format_speedup, overall_average
@@ -219,6 +219,17 @@ def samples_page(ctx: ReportContext) -> plt.Figure:
                                                               " (give --shards)"))
         return fig
     figures.sample_grid_figure(ctx.pairs, fig=fig, rect=(0.04, 0.9 - 0.215 * len(ctx.pairs), 0.96, 0.9))
+    return fig
+
+
+@PAGES.register("trade-off over guidance scales")
+def tradeoff_page(ctx: ReportContext) -> plt.Figure | None:
+    """Fig. 8's scheme (Table 1 scheme 2, with --tradeoff METRIC): the metric against METRIC over guidance scales."""
+    if not ctx.args.tradeoff:
+        return None
+    fig = page(f"Trade-off over guidance scales (Fig. 8 scheme): {ctx.metric} against {ctx.args.tradeoff}",
+               "one panel per LSD budget, baseline and Morse; each point is labelled with its guidance scale")
+    tradeoff.tradeoff_figure(ctx.rows, ctx.args.tradeoff, ctx.metric, fig=fig, rect=(0.1, 0.45, 0.96, 0.88))
     return fig
 
 

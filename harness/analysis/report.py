@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
-from harness.analysis import compute, figures, pages, paper_reference, tables
+from harness.analysis import compute, figures, pages, paper_reference, tables, tradeoff
 from harness.analysis.compare import compare
 from harness.analysis.speedup_table import average_line, format_points, select
 from harness.errors import HarnessError
@@ -89,7 +89,7 @@ def make_report(args: argparse.Namespace) -> int:
     if args.paper_ref and paper_reference.rows(args.paper_ref, args.metric)["latency_lsd"].notna().any():
         _save(figures.reference_figure(args.paper_ref, args.metric, selected, ctx.y_label), folder, "paper")
     if args.tradeoff:
-        _save(figures.tradeoff_figure(rows), folder, "fig8")
+        _save(tradeoff.tradeoff_figure(rows, args.tradeoff, args.metric), folder, "fig8")
     _write_table(format_points(result.points), folder, "speedup")
     _write_table(result.summary, folder, "speedup_summary")
     for name, table in ctx.tables.items():

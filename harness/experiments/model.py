@@ -16,6 +16,7 @@ import math
 import sys
 from dataclasses import dataclass, field, fields
 from functools import cached_property
+from pathlib import PurePosixPath
 
 from harness.errors import HarnessError
 
@@ -66,7 +67,7 @@ class Analysis:
     tables: tuple[str, ...] = ()
     table_index: tuple[str, ...] = ()
     paper_ref: str | None = None
-    tradeoff: bool = False
+    tradeoff: str | None = None  # Fig. 8: the metric against this one over guidance scales
 
 
 @dataclass
@@ -197,7 +198,13 @@ class Experiment:
             raise HarnessError(f"experiment {self.name!r} has no Dot {name!r}; known: {', '.join(self.dots) or 'none'}") from None
 
     def dot_dir(self, name: str) -> str:
-        return f"work/{self.name}/dot/{name}"
+        """Dot ``name``'s folder: the trained one it ships (``dots.<name>.path``), else the one trained here."""
+        return self.dot(name).get("path") or f"work/{self.name}/dot/{name}"
+
+    @property
+    def dots_dir(self) -> str:
+        """The folder holding the Dot folders (``<name>/dot.json``), where the report reads their held-out error."""
+        return str(PurePosixPath(self.dot_dir(next(iter(self.dots)))).parent) if self.dots else f"work/{self.name}/dot"
 
     # ---------------------------------------------------------------- points, shards, rows
 
@@ -243,9 +250,14 @@ class Experiment:
             raise HarnessError(f"experiment {self.name!r} has no point {name!r}") from None
 
     def sample_inputs(self, name: str) -> list[str]:
-        """What a sample job of point ``name`` reads: its Dash, and for Morse its trained Dot."""
+        """What a sample job of point ``name`` reads: its Dash, its conditions file (prompts, labels) and for
+        Morse its trained Dot."""
+        from harness.conditions import conditions_file
+
         point = self.point(name)
         files = self.dash_inputs(point.series)
+        if conditions_file(self.config.get("conditions")):
+            files.append(conditions_file(self.config.get("conditions")))
         if point.method == "morse":
             files.append(f"{self.dot_dir(point.dot)}/dot.safetensors")
         return files

@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--higher-is-better", action="store_true", help="for CLIP score and other scores")
     add_analysis_arguments(parser)
     parser.add_argument("--figure", default="curves", help="figure form registered in harness/analysis/figures.py, e.g. curves, fig13")
-    parser.add_argument("--tradeoff", action="store_true", help="also Fig. 8 (fid against clip_score over scales)")
+    parser.add_argument("--tradeoff", metavar="METRIC",
+                        help="also Fig. 8: --metric against METRIC (clip_score, class_accuracy) over guidance scales")
     parser.add_argument("--table", action="append", default=[], help="paper table to write (repeatable): a name registered in harness/analysis/tables.py (table1, table3-7)")
     parser.add_argument("--table-index", action="append", default=[], metavar="COL",
                         help="row column(s) of tables 3, 4, 6 besides `method`; the variant column of table 7")
