@@ -7,6 +7,8 @@ import os
 import shlex
 import sys
 
+from snakemake.exceptions import WorkflowError
+
 from harness.errors import HarnessError
 from harness.experiments import Workflow
 from harness.provenance import CONFIG_ENV
@@ -51,6 +53,15 @@ wildcard_constraints:
 def E(wildcards):
     """The experiment of a job."""
     return _checked(WORKFLOW.experiment, wildcards.exp)
+
+
+def all_cores(wildcards):
+    """Every core Snakemake was given, read when jobs are made; 1 when no count was given (`--unlock`,
+    `--report`: no job runs then)."""
+    try:
+        return workflow.cores
+    except WorkflowError:
+        return 1
 
 
 def args(rule):

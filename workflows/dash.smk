@@ -12,7 +12,7 @@ rule train_dash:
         "benchmarks/{exp}/train_dash/dash.tsv"
     params:
         args=args("train_dash"),
-    threads: lambda wildcards: workflow.cores  # a callable: read when jobs are made, so --unlock needs no core count
+    threads: all_cores
     resources:
         gpu=1,
     shell:

@@ -17,7 +17,7 @@ rule latency:
         args=args("latency"),
         launch=f"{LAUNCH} --gpus 1 --",
         threads=lambda wc, threads: E(wc).latency.get("threads", threads),
-    threads: lambda wildcards: workflow.cores  # all of them: nothing runs beside a timing (read when jobs are made)
+    threads: all_cores  # all of them: nothing runs beside a timing
     resources:
         gpu=1,
     shell:
