@@ -20,6 +20,7 @@ from harness.errors import HarnessError
 # stage -> one-line help (the module is harness.stages.<stage with "-" as "_">)
 STAGES: dict[str, str] = {
     "check": "check that all an experiment reads from outside is present (offline); list what is missing",
+    "check-configs": "validate every experiment of the workflow configs, not only those a run needs (the `lint` target)",
     "train-dash": "train the small digits Dash (a DDPM UNet) on CPU",
     "train-dot": "train a Dot model against a frozen Dash (Algorithm 1)",
     "sample": "generate a seed-range shard, plain or with Morse (Algorithm 2)",
@@ -27,11 +28,13 @@ STAGES: dict[str, str] = {
     "fid": "FID of one point's sample shards against a dataset (torch-fidelity)",
     "fid-stats": "mergeable FID feature statistics of some shards (multi-machine FID)",
     "clip": "CLIP score of one point's sample shards against their prompts (open_clip)",
+    "class-accuracy": "accuracy of the digits classifier on each image's intended class label (class-conditional runs)",
     "coco-prompts": "the fixed-seed MS-COCO caption subset used as prompts",
     "attach-lsd": "attach latency_lsd = dash_steps + dot_steps / N to results rows",
     "tune-ratio": "choose the exchanged-steps ratio per LSD budget on pilot seeds (the tuned series)",
     "speedup": "speedup of Morse over its baseline at equal metric (Sec. 3.1)",
     "report": "the paper's figures and tables, and a report PDF per experiment",
+    "compute-cost": "images, Dash and Dot steps and hours each experiment costs, from its plan and latency CSVs",
     "train-digitsnet": "train the digits FID feature network on CPU",
     "bench-morse": "benchmark: the sampling loop's overhead beside the model forwards",
     "bench-metrics": "benchmark: feature-extraction throughput and FID peak memory on this machine",

@@ -85,7 +85,8 @@ _add("lsun_church256", "data/lsun_church256", "LSUN Church 256x256 training imag
      "256x256 (PNG/JPG) under data/lsun_church256")
 _add("laion_2m", "data/laion_2m", "Dot training data of the text-to-image experiments (about 2M LAION-5B images)",
      "download about 2M LAION-5B images at the Dash's resolution (512 for SD v1.4, 1024 for LCM-SDXL), e.g. with "
-     "img2dataset (https://github.com/rom1504/img2dataset), and put the image files (PNG/JPG) under data/laion_2m")
+     "img2dataset (https://github.com/rom1504/img2dataset), and put the image-caption pairs (KEY.jpg beside KEY.txt, "
+     "as img2dataset's `files` output) under data/laion_2m")
 
 
 def _add_dash(name: str, what: str, origin: str) -> None:
@@ -101,6 +102,14 @@ _add_dash("adm-imagenet64-cond", "ADM's class-conditional ImageNet 64x64 model (
           "https://github.com/openai/guided-diffusion")
 _add_dash("adm-g-imagenet64", "ADM-G, ADM's ImageNet 64x64 model with its classifier (64x64_classifier.pt)",
           "https://github.com/openai/guided-diffusion")
+_LCM_SDXL_DIR = "models/lcm-sdxl-pipeline"
+_add("lcm-sdxl-pipeline", _LCM_SDXL_DIR,
+     "Dash: LCM-SDXL as a pipeline folder (latent-consistency/lcm-sdxl's UNet with SDXL base's VAE, tokenizers "
+     "and text encoders; the noise schedule comes from harness/models/configs/lcm-sdxl-unet.json)",
+     _on_a_machine_with_network(
+         "hf download stabilityai/stable-diffusion-xl-base-1.0 --include 'vae/*' 'tokenizer/*' 'tokenizer_2/*' "
+         f"'text_encoder/*' 'text_encoder_2/*' --local-dir {_LCM_SDXL_DIR} && hf download latent-consistency/lcm-sdxl "
+         f"--local-dir {_LCM_SDXL_DIR}/unet", _LCM_SDXL_DIR))
 
 
 def get(name: str) -> External:

@@ -3,6 +3,10 @@
 The options are documented in harness/stages/sample.py. Per-image seeds (harness/seeds.py) make an
 image depend only on its seed; the shard, with its schedule, LSD cost and provenance, is written
 atomically after all input was checked.
+Conditions (``--conditions``, harness/conditions.py) are tied to seeds as the noise is: image s gets
+condition s whatever the batch; they are encoded once per batch (harness/models/conditioning.py)
+and stored in the shard. ``--guidance-scale`` runs classifier-free guidance against the null class
+or the empty prompt (or, for LCM UNets with a guidance embedding, sets the embedded w).
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import numpy as np
 import torch
 
 from harness import provenance
+from harness.conditions import NONE, parse_conditions
 from harness.errors import HarnessError
-from harness.morse.denoisers import DashDenoiser, DotDenoiser, OracleDot, ZeroResidualDot
+from harness.morse.denoisers import DotDenoiser, OracleDot, ZeroResidualDot
 from harness.morse.sampling import morse_sample
 from harness.morse import budget
 from harness.morse.dot_config import ORACLE, ZERO
@@ -78,18 +83,20 @@ def decode(dash, x: torch.Tensor) -> torch.Tensor:
         return dash.vae.decode(x / dash.vae.config.scaling_factor).sample
 
 
-def _dot_for(args, dash, schedule: MorseSchedule, dash_fn):
+def _dot_for(args, dash, schedule: MorseSchedule, conditions: str):
+    """(Dot for a batch from its Dash denoiser and guidance, the Dot's name); (None, None) without Dot steps."""
     if schedule.dot_steps == 0:
         return None, None
     if args.dot is None:
         raise HarnessError("this schedule has Dot steps: pass --dot DIR (or --dot oracle / --dot zero)")
     if args.dot == ORACLE:
-        return OracleDot(dash_fn), ORACLE
+        return (lambda dash_fn, guidance: OracleDot(dash_fn)), ORACLE
     if args.dot == ZERO:
-        return ZeroResidualDot(), ZERO
+        return (lambda dash_fn, guidance: ZeroResidualDot()), ZERO
     from harness.morse.checkpoint import load_dot
 
-    return DotDenoiser(load_dot(Path(args.dot), dash)), str(args.dot)
+    dot = load_dot(Path(args.dot), dash, conditions=conditions, guidance_scale=args.guidance_scale)
+    return (lambda dash_fn, guidance: DotDenoiser(dot, guidance)), str(args.dot)
 
 
 def generate(args) -> int:
@@ -121,16 +128,18 @@ def generate(args) -> int:
         sampler = make_sampler(args.sampler, dash.noise, schedule.grid, **options)
     except (ValueError, TypeError) as err:
         raise HarnessError(f"sampler {args.sampler!r}: {err}") from None
-    conditional = dash.unet.config.get("cross_attention_dim") is not None or dash.unet.config.get("num_class_embeds")
-    if conditional or args.guidance_scale is not None:
-        raise HarnessError(f"{dash.source}: conditional sampling (prompts, class labels, --guidance-scale) is not wired "
-                           "into `harness sample` yet; guidance itself is in harness/morse/denoisers.py")
-    dash_fn = DashDenoiser(dash.unet)
-    dot_fn, dot_name = _dot_for(args, dash, schedule, dash_fn)
+    source = parse_conditions(args.conditions)
+    dash.conditioner.check(source.kind, args.guidance_scale, dash.source)
+    values = source.for_seeds(seeds)  # all checked before any model runs
+    make_dot, dot_name = _dot_for(args, dash, schedule, source.kind)
 
     images = []
     for start in progress(range(0, len(seeds), args.batch_size), desc=f"sample {args.out.name}", unit="batch"):
         batch_seeds = seeds[start : start + args.batch_size]
+        batch_values = None if values is None else values[start : start + args.batch_size]
+        guidance = dash.conditioner.guidance(batch_values, args.guidance_scale)  # encoded once per batch
+        dash_fn = dash.denoiser(guidance, args.classifier_scale)
+        dot_fn = make_dot(dash_fn, guidance) if make_dot else None
         generators = make_generators(batch_seeds, device)
         x_T = per_image_randn(dash.sample_shape, generators, device)
         x0 = morse_sample(x_T, schedule, sampler, dash_fn, dot_fn, generators, args.trajectory_source)
@@ -148,7 +157,9 @@ def generate(args) -> int:
         **asked,
         **achieved(schedule, args.N),
         "also_serves": also_serves,
-        "guidance_scale": None,
+        "guidance_scale": args.guidance_scale,
+        "classifier_scale": args.classifier_scale,
+        "conditions": source.record(),
         "dash": dash.source,
         "dash_fingerprint": dash.fingerprint,
         "dot": dot_name,
@@ -158,7 +169,8 @@ def generate(args) -> int:
         "image_size": list(images[0].shape[1:]),
         **provenance.columns(args, args.experiment, device),
     }
-    write_shard(args.out, Shard(np.concatenate(images), np.asarray(seeds, dtype=np.int64), meta))
+    stored = {} if source.kind == NONE else {source.kind: np.asarray(values)}
+    write_shard(args.out, Shard(np.concatenate(images), np.asarray(seeds, dtype=np.int64), meta, stored))
     return 0
 
 

@@ -35,3 +35,7 @@ class Registry(Generic[T]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._entries))
+
+    def in_order(self) -> list[tuple[str, T]]:
+        """(name, entry) pairs in the order they were registered (e.g. the pages of a report)."""
+        return list(self._entries.items())

@@ -2,7 +2,8 @@
 
 A shard is ``<name>.npz`` holding ``images`` (uint8, n x H x W x C), ``seeds`` (int64, n) and
 ``meta`` (a JSON string: the time grid, the Dash/Dot assignment, its LSD cost, the sampler and
-where the models came from), with the same ``meta`` beside it as ``<name>.json`` for people and
+where the models came from) and, for conditional runs, the conditions it used (``labels``, int64 n,
+or ``prompts``, strings n; see :mod:`harness.conditions`), with the same ``meta`` beside it as ``<name>.json`` for people and
 tools that do not open arrays. Both files are first written under a temporary name and renamed,
 so a shard killed mid-write leaves nothing that looks finished (the ``.npz`` is renamed last).
 """
@@ -14,7 +15,7 @@ import json
 import os
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -33,6 +34,7 @@ class Shard:
     images: np.ndarray  # uint8, (n, H, W, C)
     seeds: np.ndarray  # int64, (n,)
     meta: dict
+    conditions: dict = field(default_factory=dict)  # "labels" or "prompts" -> one value per image
 
 
 def atomic_write(path: Path, write) -> None:
@@ -56,11 +58,14 @@ def write_shard(path: Path, shard: Shard) -> None:
         raise ValueError(f"shard images must be uint8 (n, H, W, C), got {shard.images.dtype} {shard.images.shape}")
     if len(shard.seeds) != len(shard.images):
         raise ValueError("one seed per image")
+    if any(len(values) != len(shard.images) for values in shard.conditions.values()):
+        raise ValueError("one condition per image")
     meta_text = json.dumps(shard.meta, indent=1, sort_keys=True)
     atomic_write(path.with_suffix(".json"), lambda f: f.write(meta_text.encode()))
     atomic_write(
         path,
-        lambda f: np.savez(f, images=shard.images, seeds=shard.seeds.astype(np.int64), meta=np.array(meta_text)),
+        lambda f: np.savez(f, images=shard.images, seeds=shard.seeds.astype(np.int64), meta=np.array(meta_text),
+                           **{name: np.asarray(values) for name, values in shard.conditions.items()}),
     )
 
 
@@ -80,7 +85,9 @@ def open_shard(path: Path) -> Iterator[np.lib.npyio.NpzFile]:
 
 def read_shard(path: Path) -> Shard:
     with open_shard(path) as data:
-        return Shard(images=data["images"], seeds=data["seeds"], meta=json.loads(str(data["meta"])))
+        conditions = {name: data[name] for name in data.files if name not in FIELDS}
+        return Shard(images=data["images"], seeds=data["seeds"], meta=json.loads(str(data["meta"])),
+                     conditions=conditions)
 
 
 def parse_seeds(spec: str) -> list[int]:

@@ -16,7 +16,7 @@ import pytest
 
 from harness.cli import STAGES, main, stage_parser
 
-TORCH_STAGES = {"train-dash", "train-dot", "sample", "latency", "fid", "fid-stats", "clip", "train-digitsnet",
+TORCH_STAGES = {"train-dash", "train-dot", "sample", "latency", "fid", "fid-stats", "clip", "class-accuracy", "train-digitsnet",
                 "bench-morse", "bench-metrics"}
 
 

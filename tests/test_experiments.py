@@ -19,6 +19,8 @@ from harness.experiments.config import expand_morse, merged
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+CONFIG_FILES = {name: experiment for path in sorted((ROOT / "config" / "experiments").glob("*.yaml"))
+                for name, experiment in (yaml.safe_load(path.read_text()).get("experiments") or {}).items()}
 
 
 def workflow(**overrides) -> Workflow:
@@ -127,7 +129,9 @@ def test_every_rule_of_the_workflow_has_a_command_builder():
     rules = set()
     for path in (ROOT / "workflows").glob("*.smk"):
         rules |= {line.split()[1].rstrip(":") for line in path.read_text().splitlines() if line.startswith("rule ")}
-    shelled = rules - {"remake_dash_digits"}  # runs a fixed command on the shipped asset
+    # remake_dash / remake_dot rebuild shipped assets (remake_dot with train_dot's builder); lint passes
+    # the workflow's own config; unknown_target stops the plan and runs nothing
+    shelled = rules - {"remake_dash", "remake_dot", "lint", "unknown_target"}
     assert shelled <= set(COMMANDS), sorted(shelled - set(COMMANDS))
 
 
@@ -153,7 +157,7 @@ def test_templates_share_blocks_and_an_experiment_overrides_them(tmp_path):
     shared = {k: digits.pop(k) for k in ("dataset", "dash", "metrics", "samples")}
     config = _files(tmp_path, {
         "common.yaml": {"templates": {"digits_base": shared}},
-        "one.yaml": {"experiments": {"one": {**digits, "extends": "digits_base", "samples": {"num": 10}}}},
+        "one.yaml": {"experiments": {"one": {**digits, "extends": "digits_base", "samples": {"num": 10, "shard_size": 10}}}},
     })
     one = Workflow(config, tmp_path).experiment("one")
     assert one.config["dash"] == shared["dash"] and one.samples.num == 10
@@ -169,12 +173,31 @@ def test_an_unused_broken_experiment_does_not_stop_the_others(tmp_path):
     assert flow.experiment("good").samples.num == digits["samples"]["num"]
     with pytest.raises(HarnessError) as err:
         flow.experiment("bad")
-    assert str(err.value) == "experiments.bad.samples.num: -5 is less than the minimum of 1"
+    assert str(err.value) == "experiments.bad.samples.num: -5 is below the minimum 1"
 
 
 def test_an_unknown_key_is_named_with_its_path():
-    with pytest.raises(HarnessError, match=r"^experiments\.digits\.samples: Additional properties .*'shard_sise'"):
+    with pytest.raises(HarnessError, match=r"^experiments\.digits\.samples: unknown key\(s\) 'shard_sise'; known: batch_size, "):
         workflow(experiments={"digits": {"samples": {"shard_sise": 3}}}).experiment("digits")
+
+
+@pytest.mark.parametrize("override, expected", [
+    ({"series": [{"name": "s", "sampler": "ddimm", "grid": "trailing"}]},
+     "experiments.digits.series.0.sampler: 'ddimm' is not one of ddim, "),
+    ({"series": [{"name": "s", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "morse": [{"lsd": 3}]}]},
+     "experiments.digits.series.0.morse.0: {\"lsd\": 3} matches none of the accepted forms: {fine_steps, dash_steps} or "
+     "{lsd, ratio, N}"),
+    ({"series": [{"name": "s", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "morse": [{"lsd": 0.5, "ratio": 0.5, "N": 4}]}]},
+     "experiments.digits.series.0.morse.0.lsd: 0.5 LSD is below 1: every run takes at least one Dash step, and one "
+     "Dash step costs 1 LSD"),
+    ({"samples": {"num": 100, "shard_size": 1000}},
+     "experiments.digits.samples.shard_size: 1000 is larger than samples.num 100 (a shard holds at most a point's samples: set shard_size <= num)"),
+    ({"analysis": {"paper_ref": "table99"}}, "experiments.digits.analysis.paper_ref: no paper reference 'table99'; known: "),
+])
+def test_a_config_error_is_one_short_line_with_its_key_path_first(override, expected):
+    with pytest.raises(HarnessError) as err:
+        workflow(experiments={"digits": override}).experiment("digits")
+    assert str(err.value).startswith(expected) and "\n" not in str(err.value) and len(str(err.value)) < 200
 
 
 def _enums(node, path=""):
@@ -192,6 +215,7 @@ def test_the_schema_enums_are_the_registries():
     from harness.analysis.figures import FIGURES
     from harness.analysis.tables import PAPER_TABLES
     from harness.stages.latency import DTYPES
+    from harness.metrics.columns import column_names
     from harness.metrics.extractors import EXTRACTORS
     from harness.morse.dot import DOT_VARIANTS
     from harness.morse.dot_config import REFERENCE_DOTS, TRAJECTORY_INPUTS, TRAJECTORY_SOURCES
@@ -201,7 +225,8 @@ def test_the_schema_enums_are_the_registries():
     registries = {
         "sampler": set(SAMPLERS), "grid": set(GRIDS), "trajectory_source": set(TRAJECTORY_SOURCES),
         "variant": set(DOT_VARIANTS), "inputs": set(TRAJECTORY_INPUTS), "extractor": set(EXTRACTORS),
-        "dtype": set(DTYPES), "figure": set(FIGURES), "tables": set(PAPER_TABLES), "metric": {"fid", "clip_score"},
+        "dtype": set(DTYPES), "figure": set(FIGURES), "tables": set(PAPER_TABLES), "metric": column_names(),
+        "tradeoff": column_names(),
         "download": {"cifar10"}, "dot": set(REFERENCE_DOTS), "loss_weight": set(LOSS_WEIGHTS),
     }
     schema = json.loads((ROOT / "config" / "schema.json").read_text())
@@ -227,8 +252,71 @@ def test_an_experiment_that_cannot_run_yet_says_so_in_the_plan_and_its_first_job
 
 def test_a_point_that_cannot_be_planned_stops_the_plan_naming_its_series():
     series = {"name": "tight", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "morse": [{"lsd": 0.5, "ratio": 0.5, "N": 4}]}
-    with pytest.raises(HarnessError, match=r"experiments\.digits\.series\.0\.morse\.0\.lsd: 0\.5 is less than the minimum"):
-        workflow(experiments={"digits": {"series": [series]}}).experiment("digits").points
     series["morse"] = [{"fine_steps": 4, "dash_steps": 6}]
     with pytest.raises(HarnessError, match=r"experiment 'digits', series 'tight': .*Dash"):
-        workflow(experiments={"digits": {"series": [series]}}).experiment("digits").points
+        workflow(experiments={"digits": {"series": [series]}}).experiment("digits")  # the plan, not a job, stops
+
+
+def test_the_lint_lists_every_broken_experiment_and_only_those(tmp_path):
+    digits = copy.deepcopy(CONFIG["experiments"]["digits"])
+    broken = copy.deepcopy(digits)
+    broken["samples"]["shard_size"] = 5000
+    config = _files(tmp_path, {"a.yaml": {"experiments": {"good": digits, "bad": broken}}})
+    flow = Workflow(config, tmp_path)
+    assert flow.problems() == [f"experiments.bad.samples.shard_size: 5000 is larger than samples.num {digits['samples']['num']} (a shard "
+                               "holds at most a point's samples: set shard_size <= num)"]
+    assert flow.unknown_target("x") == ("unknown target 'x'; known report targets: reports/speedup_bad.pdf, "
+                                        "reports/speedup_good.pdf")
+    from harness.cli import main
+
+    (tmp_path / "workflow.yaml").write_text(yaml.safe_dump(config))
+    assert main(["check-configs", str(tmp_path / "workflow.yaml"), "--base", str(tmp_path)]) == 1
+
+
+def test_the_compute_an_experiment_costs_comes_from_its_plan_and_a_latency_row():
+    import pandas as pd
+
+    from harness.experiments.cost import table
+
+    series = {"name": "ddim", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "baseline_steps": [3, 5, 8, 12, 20],
+              "morse": [{"fine_steps": f, "dash_steps": f // 2} for f in (8, 12, 16, 24)]}
+    digits = workflow(experiments={"digits": {"series": [series], "samples": {"num": 1000, "shard_size": 1000, "repeats": 1,
+                                                                            "pilot": 0}}}).experiment("digits")
+    latency = pd.DataFrame([{"experiment": "digits", "device": "gpu-x", "batch_size": 250, "dash_median_s": 1.0,
+                             "dot_median_s": 0.25, "N": 4.0}])
+    measured, = table([digits], latency).to_dict("records")
+    assert measured["images sampled"] == 9 * 1000
+    assert measured["Dash image-steps"] == (48 + 30) * 1000 and measured["Dot image-steps"] == 30 * 1000
+    assert measured["LSD x images"] == 78000 + 30000 / 4
+    assert measured["hours on device"] == pytest.approx((78000 * 1.0 + 30000 * 0.25) / 250 / 3600)
+    unmeasured, = table([digits], latency.iloc[:0]).to_dict("records")
+    assert unmeasured["device"] == "not measured" and unmeasured["hours on device"] is None
+
+
+def test_digits_cond_plans_baseline_and_morse_over_guidance_scales_with_both_metrics():
+    """Table 1 / Fig. 8 offline: every point at every scale, class-labelled shards, FID and class accuracy."""
+    flow = workflow()
+    cond = flow.experiment("digits_cond")
+    series = CONFIG_FILES["digits_cond"]["series"][0]
+    scales = series["guidance_scales"]
+    lsds = series["morse"][0]["lsd"]
+    expected = {f"ddim_s{s}_g{g}" for s in series["baseline_steps"] for g in scales}
+    expected |= {f"ddim_l{l}_k0p5_g{g}" for l in lsds for g in scales}
+    assert set(cond.points) == expected
+    assert {cond.points[p].guidance_scale for p in cond.points} == set(scales)
+    assert cond.metric_rows()[:2] == ["work/digits_cond/metrics/ddim_s3_g1.r0.fid.csv",
+                                      "work/digits_cond/metrics/ddim_s3_g1.r0.class_accuracy.csv"]
+    assert len(cond.metric_rows()) == 2 * len(cond.sampled_points)
+    wildcards = {"exp": "digits_cond", "point": "ddim_l5_k0p5_g2", "rep": "0", "shard": "000"}
+    sample = options(flow.stage_args("sample", wildcards))
+    assert sample["--conditions"] == "labels:10" and sample["--guidance-scale"] == "2"
+    # the Dot is shipped (trained over guidance scales by remake_dot with the block's train-dot options)
+    assert sample["--dash"] == "digits-cond" and sample["--dot"] == "harness/assets/dot-digits_cond/ddim"
+    assert cond.sample_inputs("ddim_l5_k0p5_g2")[-1] == "harness/assets/dot-digits_cond/ddim/dot.safetensors"
+    train = options(flow.stage_args("train_dot", {"exp": "digits_cond", "dot": "ddim"}))
+    assert train["--out"] == "harness/assets/dot-digits_cond/ddim" and train["--dash"] == "digits-cond"
+    assert "--guidance-scales 1 4" in flow.stage_args("train_dot", {"exp": "digits_cond", "dot": "ddim"})
+    assert options(flow.stage_args("class_accuracy", wildcards)) == {"--num-samples": "500"}
+    report = options(flow.stage_args("report", {"exp": "digits_cond"}))
+    assert report["--best-over"] == "guidance_scale" and report["--tradeoff"] == "class_accuracy"
+    assert report["--metric"] == "fid" and report["--dots"] == "harness/assets/dot-digits_cond"

@@ -14,12 +14,14 @@ from harness import external
 from harness.cli import main
 from harness.errors import HarnessError
 from harness.images import open_images
-from config_helpers import ROOT, paper_configs
+from config_helpers import ROOT, offline, paper_configs
 
 
 def config_inputs():
     """(experiment, config key, value) for every path or dataset spec a paper config reads from outside."""
     for name, e in paper_configs().items():
+        if offline(e):
+            continue
         yield name, "dataset.spec", e["dataset"]["spec"]
         for part in [e, *e["series"], *e.get("dots", {}).values()]:
             if (part.get("dash") or {}).get("path"):

@@ -81,7 +81,7 @@ def test_real_dot_runs_through_the_dot_step(tiny_dash, one_thread):
 
     dot = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(8,), lora_rank=0)).eval()
     outputs = []
-    step = steps.dot_step(lambda *a, **k: outputs.append(dot(*a, **k)), tiny_dash, 2)
+    step = steps.dot_step(lambda *a, **k: outputs.append(dot(*a, **k)) or outputs[-1], tiny_dash, 2)
     assert time_callable(step, CPU, warmup=0, repeats=2).median_s > 0
     assert [o.shape for o in outputs] == [(2, 1, 16, 16)] * 2
 
@@ -112,3 +112,26 @@ def test_device_identity_and_merged_csvs(tmp_path):
     assert sorted(merged["N"]) == [6.0, 7.0]
     assert results.lookup_n(merged, "e", "a") == (6.0, "a")
     assert list(pd.read_csv(tmp_path / "latency_a.csv").columns) == results.COLUMNS
+
+
+def test_a_guided_step_runs_both_branches_for_dash_and_for_a_dot_without_the_scale_input(one_thread):
+    """CFG doubles the batch of every model call; a Dot trained over guidance scales takes w in one branch."""
+    from harness.models.dash import load_dash
+    from harness.morse.dot import build_dot
+    from harness.morse.dot_config import DotConfig
+
+    dash = load_dash("config:tiny-sd")
+    seen = []
+    dash.unet.register_forward_hook(lambda module, args, kwargs, out: seen.append(args[0].shape[0]), with_kwargs=True)
+    steps.dash_step(dash, 3, 7.5)()
+    steps.dash_step(dash, 3)()
+    assert seen == [6, 3]
+    mixing = build_dot(load_dash("config:tiny-sd").unet, DotConfig(m=1, channels=(16,), lora_rank=0,
+                                                                    conditions="prompts"))
+    taking_w = build_dot(load_dash("config:tiny-sd").unet, DotConfig(m=1, channels=(16,), lora_rank=0,
+                                                                      conditions="prompts", guidance_scales=(2, 10)))
+    for dot, branches in ((mixing, 2), (taking_w, 1)):
+        calls = []
+        dot.register_forward_hook(lambda module, args, kwargs, out: calls.append(args[1].shape[0]), with_kwargs=True)
+        steps.dot_step(dot, dash, 3, 7.5)()
+        assert calls == [3 * branches] and steps.dot_branches(dot, 7.5) == branches

@@ -1,16 +1,17 @@
-"""`harness report` builds its figure, tables and one-page-per-section PDF from a small hand-made CSV."""
+"""`harness report` builds its figures, tables and A4 report PDF (one page per registered page) from a small hand-made CSV."""
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from harness.analysis import figures, tables
-from harness.analysis.report import SECTIONS
+from harness.analysis import pages
 from harness.cli import main
 
 
@@ -19,19 +20,30 @@ def _rows() -> pd.DataFrame:
     for seeds in ("0-49", "50-99"):
         for lsd, fid in ((4, 40.0), (8, 24.0), (16, 16.0), (32, 12.0)):
             for scale, extra in ((2.0, 1.0), (7.5, 0.0)):
-                rows.append(dict(experiment="toy", method="baseline", sampler="ddim", dash_steps=lsd, dot_steps=0,
+                rows.append(dict(experiment="toy", method="baseline", point=f"ddim_s{lsd}", sampler="ddim",
+                                 dash_steps=lsd, dot_steps=0, requested_lsd=lsd,
                                  requested_ratio=0.0, guidance_scale=scale, seeds=seeds, num_samples=50, fid=fid + extra,
-                                 fid_backend="torch-fidelity", clip_score=20 + scale + lsd / 8))
+                                 fid_backend="torch-fidelity", fid_feature_extractor="digitsnet", clip_score=20 + scale + lsd / 8))
         for dash, dot, fid in ((2, 12, 24.0), (4, 24, 16.0), (8, 48, 12.0)):  # N = 6: 4, 8, 16 LSD; 2x
             for scale, extra in ((2.0, 1.0), (7.5, 0.0)):
-                rows.append(dict(experiment="toy", method="morse", sampler="ddim", dash_steps=dash, dot_steps=dot,
+                rows.append(dict(experiment="toy", method="morse", point=f"ddim_f{dash + dot}_d{dash}", sampler="ddim",
+                                 dash_steps=dash, dot_steps=dot, requested_lsd=dash + dot / 6,
                                  requested_ratio=0.5, guidance_scale=scale, seeds=seeds, num_samples=50, fid=fid + extra,
-                                 fid_backend="torch-fidelity", clip_score=21 + scale + dash / 4))
+                                 fid_backend="torch-fidelity", fid_feature_extractor="digitsnet", clip_score=21 + scale + dash / 4))
     return pd.DataFrame(rows)
 
 
 def _pages(pdf_bytes: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf_bytes))
+
+
+def _sizes(pdf_bytes: bytes) -> set[bytes]:
+    return set(re.findall(rb"/MediaBox\s*\[([^\]]*)\]", pdf_bytes))
+
+
+def _text(pdf, page: int) -> str:
+    return subprocess.run(["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
 
 
 @pytest.fixture()
@@ -45,15 +57,14 @@ def results_csv(tmp_path):
 
 def _shards(folder):
     folder.mkdir()
-    for method, lsd in (("baseline", 8.0), ("morse", 8.0), ("morse", 4.0)):
-        name = f"{method}_{lsd:g}"
-        meta = {"experiment": "toy", "method": method, "lsd_cost": lsd}
+    for name in ("ddim_s8", "ddim_f14_d2", "ddim_f28_d4"):  # baseline 8 LSD; Morse at 4 and 8 LSD
+        meta = {"experiment": "toy", "point": name}
         np.savez(folder / f"{name}.npz", images=np.zeros((4, 8, 8, 1), np.uint8), seeds=np.arange(4), meta=json.dumps(meta))
         (folder / f"{name}.json").write_text(json.dumps(meta))
     return folder
 
 
-def test_report_builds_one_page_per_section(results_csv, tmp_path, capsys):
+def test_report_pages_share_one_size_and_page_one_states_the_facts(results_csv, tmp_path, capsys):
     out_dir = tmp_path / "reports"
     argv = ["report", str(results_csv), "--experiment", "toy", "--metric", "fid", "--best-over", "guidance_scale",
             "--paper-ref", "table1", "--table", "table1", "--table", "table7", "--table-index", "sampler",
@@ -61,10 +72,21 @@ def test_report_builds_one_page_per_section(results_csv, tmp_path, capsys):
     assert main(argv) == 0
     # the bootstrap over the two seed ranges gives the headline its interval (the toy rows agree exactly)
     assert capsys.readouterr().out.strip().splitlines()[-1] == "average speedup: 2.00x (95% interval 2.00x-2.00x)"
-    pdf = (out_dir / "speedup_toy.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF") and _pages(pdf) == len(SECTIONS) == 7  # issue 10: + Dot held-out error by gap
+    path = out_dir / "speedup_toy.pdf"
+    pdf = path.read_bytes()
+    # every page that has something to say: here all but the compute, Dot and trade-off pages (no
+    # benchmarks, no --dots, no --tradeoff)
+    assert pdf.startswith(b"%PDF") and _pages(pdf) == len(pages.PAGES.in_order()) - 3
+    assert len(_sizes(pdf)) == 1  # one page size
+    first = " ".join(_text(path, 1).split())
+    for fact in ("Average speedup 2.00x", "95% bootstrap interval", "N (Dash / Dot seconds per step) 6",
+                 "N measured on hand-made", "Fréchet distance (FID)", "DigitsNet features", "samples per point 50",
+                 "paper (reported) average speedup (table1) best scale: 2.29x"):
+        assert fact in first, fact
+    assert "None" not in " ".join(_text(path, p) for p in range(1, _pages(pdf) + 1))
     folder = out_dir / "toy"
-    for name in ("curves.pdf", "curves.png", "speedup.md", "speedup.tex", "table1.md", "table1.tex", "table7.md"):
+    for name in ("curves.pdf", "curves.png", "curves.svg", "samples.svg", "paper.png", "speedup.md", "speedup.tex",
+                 "table1.md", "table1.tex", "table7.md"):
         assert (folder / name).stat().st_size > 0
     table1 = (folder / "table1.md").read_text()
     assert "best scale" in table1 and "scale 7.5" in table1 and "16 LSD" in table1
@@ -72,12 +94,43 @@ def test_report_builds_one_page_per_section(results_csv, tmp_path, capsys):
     assert "2" in (folder / "table7.md").read_text()
 
 
-def test_report_without_optional_inputs_still_has_every_section(results_csv, tmp_path):
+def test_the_sample_page_pairs_morse_with_the_baseline_at_its_lsd(results_csv):
+    rows = pd.read_csv(results_csv)
+    pairs = pages.sample_pairs(_shards(results_csv.parent / "shards"), "toy", rows)
+    assert [(b.lsd, m.lsd) for b, m in pairs] == [(8.0, 4.0), (8.0, 8.0)]
+    assert [b.method for b, _ in pairs] == ["baseline (nearest)", "baseline"]  # no 4-LSD baseline shard
+    assert pairs[1][1].label == "Morse, 8 LSD\n4 Dash + 24 Dot steps; seeds 0-3"
+
+
+def test_the_paper_page_says_not_run_where_we_have_no_row(results_csv, tmp_path):
+    out_dir = tmp_path / "reports"
+    assert main(["report", str(results_csv), "--experiment", "toy", "--paper-ref", "table1", "--best-over",
+                 "guidance_scale", "--out-dir", str(out_dir)]) == 0
+    text = " ".join(_text(out_dir / "speedup_toy.pdf", 5).split())  # summary, speedups, N, samples, paper
+    assert "paper (reported) morse best scale 8.6 8.55 8.29 8.15" in text
+    assert "ours morse toy" in text and "not run" in text
+
+
+def test_report_without_optional_inputs_leaves_out_the_pages_with_nothing_to_say(results_csv, tmp_path):
     out_dir = tmp_path / "plain"
     assert main(["report", str(results_csv), "--experiment", "toy", "--metric", "clip_score", "--higher-is-better",
                  "--figure", "fig13", "--latency-dir", str(tmp_path / "none"), "--out-dir", str(out_dir)]) == 0
-    assert _pages((out_dir / "speedup_toy.pdf").read_bytes()) == len(SECTIONS)
-    assert (out_dir / "toy" / "fig13.png").exists()
+    pdf = (out_dir / "speedup_toy.pdf").read_bytes()
+    assert _pages(pdf) == 5 and len(_sizes(pdf)) == 1  # summary, speedups, N, samples (none found), provenance
+    assert (out_dir / "toy" / "curves.png").exists()
+
+
+def test_the_compute_page_sums_snakemake_benchmarks_per_rule(tmp_path):
+    from harness.analysis import compute
+
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    for rule, job, seconds, rss in (("sample", "a", 10.0, 300.0), ("sample", "b", 20.0, 500.0), ("fid", "a", 5.0, "-")):
+        (tmp_path / rule).mkdir(exist_ok=True)
+        (tmp_path / rule / f"{job}.tsv").write_text(header + f"{seconds}\t0:00:10\t{rss}\t1\t1\t1\t0\t0\t90\t{seconds / 2}\n")
+    table = compute.by_rule(compute.load(tmp_path)).set_index("rule")
+    assert table.loc["sample", "jobs"] == 2 and table.loc["sample", "wall (s)"] == 30.0
+    assert table.loc["sample", "peak RSS (MB)"] == 500.0 and table.loc["all", "CPU (s)"] == 17.5
+    assert compute.load(tmp_path / "none").empty
 
 
 def test_report_rejects_unknown_experiment_and_figure(results_csv, tmp_path, capsys):
@@ -99,14 +152,15 @@ def test_every_paper_figure_form_is_registered():
     assert {"fig4", "fig5", "fig6", "fig7", "fig9", "fig12", "fig13"} <= set(figures.FIGURES)
 
 
-def test_the_report_shows_each_dots_heldout_error_by_gap(tmp_path):
-    from harness.analysis.report import _dot_heldout
-
+def test_the_report_shows_each_dots_heldout_error_by_gap(results_csv, tmp_path):
     held = {"dot_mse": 0.01, "zero_residual_mse": 0.04, "pairs": 30,
             "by_gap": [{"gap": "1-50", "pairs": 20, "dot_mse": 0.005, "zero_residual_mse": 0.01, "dot_over_zero": 0.5},
                        {"gap": "701-1000", "pairs": 10, "dot_mse": 0.02, "zero_residual_mse": 0.1, "dot_over_zero": 0.2}]}
-    (tmp_path / "ddim").mkdir()
-    (tmp_path / "ddim" / "dot.json").write_text(json.dumps({"heldout": held}))
-    text = _dot_heldout(tmp_path)
+    (tmp_path / "dots" / "ddim").mkdir(parents=True)
+    (tmp_path / "dots" / "ddim" / "dot.json").write_text(json.dumps({"heldout": held}))
+    out_dir = tmp_path / "reports"
+    assert main(["report", str(results_csv), "--experiment", "toy", "--dots", str(tmp_path / "dots"),
+                 "--out-dir", str(out_dir)]) == 0
+    text = " ".join(_text(out_dir / "speedup_toy.pdf", 4).split())  # summary, speedups, N, then the Dot page
+    assert text.startswith("Dot's held-out error")
     assert "Dot ddim" in text and "701-1000" in text and "0.2" in text
-    assert "give --dots" in _dot_heldout(None)

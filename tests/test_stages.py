@@ -169,10 +169,28 @@ def bench_metrics(ws: Workspace) -> Path:
                     out=ws.root / "bench-metrics.txt", stdout=True)
 
 
+def check_configs(ws: Workspace) -> Path:
+    return ws.stage("check-configs", out=ws.root / "check-configs.txt", stdout=True)
+
+
+def compute_cost(ws: Workspace) -> Path:
+    return ws.stage("compute-cost", "--experiment", "digits", "--latency-dir", latency(ws).parent,
+                    out=ws.root / "compute-cost.txt", stdout=True)
+
+
+def class_accuracy(ws: Workspace) -> Path:
+    shard = ws.root / "cond" / "ddim_s2_g2.npz"  # the shipped class-conditional Dash, guided, labels per seed
+    ws.stage("sample", "--dash", "digits-cond", "--conditions", "labels:10", "--guidance-scale", "2", "--steps", "2",
+             "--seeds", SEEDS, "--batch-size", BATCH, "--device", "cpu", "--out", shard, out=shard)
+    out = ws.root / "metrics" / "ddim_s2_g2.class_accuracy.csv"
+    return ws.stage("class-accuracy", shard, "--num-samples", "16", "--device", "cpu", "--out", out, out=out)
+
+
 STAGE_CASES: dict[str, Callable[[Workspace], Path]] = {
     "check": check, "train-dash": train_dash, "train-dot": train_dot, "sample": sample, "bench-morse": bench_morse,
     "latency": latency, "attach-lsd": attach_lsd, "tune-ratio": tune_ratio, "speedup": speedup, "report": report, "fid": fid, "fid-stats": fid_stats,
     "clip": clip, "coco-prompts": coco_prompts, "train-digitsnet": train_digitsnet, "bench-metrics": bench_metrics,
+    "check-configs": check_configs, "compute-cost": compute_cost, "class-accuracy": class_accuracy,
 }
 
 

@@ -120,6 +120,26 @@ def test_a_point_its_grid_cannot_place_stops_the_plan(tmp_path):
     assert "experiment 'digits', series 'ddim': time grid 'ldm-uniform' for 3 steps" in output
 
 
+def test_an_unknown_target_lists_the_known_report_targets(tmp_path):
+    for target in ("reports/speedup_cifr.pdf", "cifr"):
+        result = snakemake("-n", target, cwd=tmp_path, timeout=120)
+        assert result.returncode == 2
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"error: unknown target {target!r}; known report targets: reports/speedup_cifar.pdf, ")
+        assert "reports/speedup_digits.pdf" in last and "Traceback" not in result.stderr
+
+
+def test_a_typo_in_another_experiment_stops_only_the_targets_that_need_it(tmp_path):
+    bad = _write(tmp_path / "typo.yaml", {"experiments": {"cifar": {"samples": {"nmu": 5}}}})
+    assert snakemake("-n", "--configfile", str(bad), cwd=tmp_path, timeout=120).returncode == 0  # the digits default
+    result = snakemake("-n", "reports/speedup_cifar.pdf", "--configfile", str(bad), cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == ("error: experiments.cifar.samples: unknown key(s) 'nmu'; known: "
+                                                      "batch_size, first_seed, num, repeats, shard_size")
+    lint = snakemake("-j1", "lint", "--configfile", str(bad), cwd=tmp_path, timeout=300)
+    assert lint.returncode != 0 and "experiments.cifar.samples: unknown key(s) 'nmu'" in lint.stdout + lint.stderr
+
+
 def check_inputs_offline(tmp_path: Path, experiment: str) -> tuple[subprocess.CompletedProcess, str]:
     """Run an experiment's first rule with an empty Hugging Face cache; it must fail. (result, its log)"""
     (tmp_path / "hf").mkdir()
@@ -228,6 +248,17 @@ def test_tiny_digits_workflow_runs_end_to_end(tmp_path):
     for name in ("reports/speedup_tiny.pdf", "results/tiny.csv", "results/tiny_speedup.csv",
                  "results/tiny_speedup_summary.csv"):
         assert (tmp_path / name).stat().st_size > 0, name
+    # each sample, FID, training and latency job left its time and memory; the report shows them
+    for rule in ("sample", "fid", "train_dot", "latency"):
+        assert list((tmp_path / "benchmarks" / "tiny" / rule).glob("*.tsv")), rule
+    pdf = (tmp_path / "reports" / "speedup_tiny.pdf").read_bytes()
+    assert len(set(re.findall(rb"/MediaBox\s*\[([^\]]*)\]", pdf))) == 1  # one page size
+    text = subprocess.run(["pdftotext", str(tmp_path / "reports" / "speedup_tiny.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Compute this run cost" in text and "Average speedup" in text
+    html = run("--report", "report.html", timeout=300)
+    assert html.returncode == 0, html.stderr[-3000:]
+    assert "speedup_tiny.pdf" in (tmp_path / "report.html").read_text(errors="replace")
     # every row of every results CSV, and every shard, names its commit, versions, device, time and config
     import pandas as pd
 
@@ -266,3 +297,47 @@ def test_tiny_digits_workflow_runs_end_to_end(tmp_path):
     assert plan.stdout.count("rule sample:") == 1, plan.stdout[-3000:]
     assert lost.name in plan.stdout
     assert plan.stdout.count("rule fid_stats:") == 1 and "rule train_dot:" not in plan.stdout
+
+
+TINY_COND = {
+    "experiment_files": [],
+    "default_experiments": ["tiny_cond"],
+    "experiments": {
+        "tiny_cond": {
+            "title": "tiny conditional workflow test",
+            "dataset": {"spec": "digits:16:train"},
+            "dash": {"source": "digits-cond"},
+            "conditions": "labels:10",
+            "samples": {"num": 16, "shard_size": 16, "first_seed": 0, "batch_size": 16, "repeats": 1},
+            "metrics": {"fid": {"reference": "digits:16:heldout", "extractor": "digitsnet"}, "class_accuracy": {}},
+            "dots": {"tiny": {"sampler": "ddim", "variant": "shared", "m": 1, "channels": [8], "lora_rank": 2,
+                              "guidance_scales": [1, 3], "train": {"steps": 2, "batch_size": 8, "warmup": 1}}},
+            "series": [{"name": "ddim", "sampler": "ddim", "grid": "trailing", "dot": "tiny", "baseline_steps": [2, 4],
+                        "morse": [{"lsd": 4, "ratio": 0.5, "N": 4}], "guidance_scales": [1, 3]}],
+            "latency": {"N": 4},
+            "analysis": {"metric": "fid", "figure": "curves", "best_over": "guidance_scale", "tradeoff": "class_accuracy"},
+        }
+    },
+}
+
+
+@pytest.mark.slow
+def test_tiny_conditional_workflow_reports_both_schemes(tmp_path):
+    """digits_cond's shape end to end: labelled shards at two guidance scales, a Dot trained over scales,
+    FID and class accuracy rows, and a report with the best-over-scales curves and Fig. 8's page."""
+    import pandas as pd
+
+    from harness.assets import SHIPPED_DASH
+
+    if not (SHIPPED_DASH["digits-cond"][0] / "config.json").is_file():
+        pytest.skip("the class-conditional digits Dash is not built")
+    project_copy(tmp_path, TINY_COND)
+    result = subprocess.run([SNAKEMAKE, "-j2"], cwd=tmp_path, env=offline_env(), capture_output=True, text=True,
+                            timeout=900)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    rows = pd.read_csv(tmp_path / "results" / "tiny_cond.csv")
+    assert set(rows["guidance_scale"]) == {1.0, 3.0} and set(rows["method"]) == {"baseline", "morse"}
+    assert rows["fid"].notna().sum() == rows["class_accuracy"].notna().sum() == 2 * 3
+    assert set(rows["class_accuracy_labels"].dropna()) == {"labels:10"}
+    assert "trade-off over guidance scales" in (tmp_path / "logs" / "tiny_cond" / "report.log").read_text()
+    assert (tmp_path / "reports" / "tiny_cond" / "fig8.pdf").is_file()

@@ -1,11 +1,13 @@
 # Analysis and report: rows + N -> latency_lsd (attach_lsd), speedups at equal metric, the report PDF.
+# Outputs wrapped in report() (captions in workflows/report/) make `snakemake --report report.html`
+# a browsable report after a run.
 
 
 rule attach_lsd:
     input:
         lambda wc: E(wc).attach_lsd_inputs(),
     output:
-        "results/{exp}.csv",
+        report("results/{exp}.csv", caption="report/results.rst", category="{exp}", subcategory="tables"),
     log:
         "logs/{exp}/attach_lsd.log",
     params:
@@ -32,8 +34,10 @@ rule speedup:
     input:
         "results/{exp}.csv",
     output:
-        points="results/{exp}_speedup.csv",
-        summary="results/{exp}_speedup_summary.csv",
+        points=report("results/{exp}_speedup.csv", caption="report/speedup.rst", category="{exp}",
+                      subcategory="tables"),
+        summary=report("results/{exp}_speedup_summary.csv", caption="report/speedup_summary.rst", category="{exp}",
+                       subcategory="tables"),
     log:
         "logs/{exp}/speedup.log",
     params:
@@ -48,7 +52,13 @@ rule report:
         rows="results/{exp}.csv",
         speedup="results/{exp}_speedup_summary.csv",
     output:
-        "reports/speedup_{exp}.pdf",
+        pdf=report("reports/speedup_{exp}.pdf", caption="report/report.rst", category="{exp}", subcategory="report"),
+        curves=report("reports/{exp}/curves.png", caption="report/curves.rst", category="{exp}", subcategory="figures"),
+        curves_svg=report("reports/{exp}/curves.svg", caption="report/curves.rst", category="{exp}",
+                          subcategory="figures"),
+        curves_pdf="reports/{exp}/curves.pdf",
+        speedup_md="reports/{exp}/speedup.md",
+        speedup_tex="reports/{exp}/speedup.tex",
     log:
         "logs/{exp}/report.log",
     params:

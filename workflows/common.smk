@@ -5,6 +5,7 @@
 import json
 import os
 import shlex
+import sys
 
 from snakemake.exceptions import WorkflowError
 
@@ -16,17 +17,25 @@ BASE = workflow.basedir
 LAUNCH = f"python {shlex.quote(os.path.join(BASE, 'workflows', 'scripts', 'launch.py'))}"
 
 
+def _stop(message):
+    """Stop the plan with one line on stderr and exit code 2 (a usage error), no traceback."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def _checked(call, *args):
-    """A config error as one short Snakemake error (key path first), not a traceback."""
+    """A config error as one short line (key path first), not a traceback."""
     try:
         return call(*args)
     except HarnessError as err:
-        raise WorkflowError(str(err)) from None
+        _stop(err)
 
 
 WORKFLOW = _checked(Workflow, config, BASE)
 for _name in WORKFLOW.default_experiments:
-    _checked(WORKFLOW.experiment, _name)  # the default run's experiments are checked before any job
+    _checked(WORKFLOW.experiment, _name)  # the default run's experiments are checked and planned before any job
+# Other experiments are checked when a target first needs them (a typo in one file does not stop the
+# others); `snakemake lint` (harness check-configs) checks them all.
 
 # Every row a job writes records the sha256 of its experiment's merged config (harness/provenance.py).
 # Exported, not passed as a parameter: editing one setting must not rerun jobs it does not touch.
@@ -44,6 +53,15 @@ wildcard_constraints:
 def E(wildcards):
     """The experiment of a job."""
     return _checked(WORKFLOW.experiment, wildcards.exp)
+
+
+def all_cores(wildcards):
+    """Every core Snakemake was given, read when jobs are made; 1 when no count was given (`--unlock`,
+    `--report`: no job runs then)."""
+    try:
+        return workflow.cores
+    except WorkflowError:
+        return 1
 
 
 def args(rule):

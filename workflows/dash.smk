@@ -8,29 +8,39 @@ rule train_dash:
         "work/{exp}/dash/diffusion_pytorch_model.safetensors",
     log:
         "logs/{exp}/train_dash.log",
+    benchmark:
+        "benchmarks/{exp}/train_dash/dash.tsv"
     params:
         args=args("train_dash"),
-    threads: lambda wildcards: workflow.cores  # a callable: read when jobs are made, so --unlock needs no core count
+    threads: all_cores
     resources:
         gpu=1,
     shell:
         "python -m harness train-dash {params.args} --threads {threads} > {log} 2>&1"
 
 
-# Remakes the shipped digits Dash, harness/assets/dash-digits, as recorded in its train_config.json
-# (2,000 steps of batch 64, seed 0; about 25 minutes on one CPU core). Nothing depends on it: run it
-# on request with `snakemake -j2 -f remake_dash_digits`.
-rule remake_dash_digits:
+# Remakes a shipped Dash, harness/assets/dash-<name> (harness/assets/__init__.py: digits, digits-cond),
+# as recorded in its train_config.json (digits: 2,000 steps of batch 64, seed 0, about 25 minutes on one
+# CPU core; digits-cond: 1,000 steps). Nothing depends on them: run one on request with its folder's
+# train_config.json as the target, `snakemake -j2 -f harness/assets/dash-digits/train_config.json` (or dash-digits-cond/).
+from harness.assets import SHIPPED_DASH
+
+
+rule remake_dash:
     output:
-        "harness/assets/dash-digits/diffusion_pytorch_model.safetensors",
-        "harness/assets/dash-digits/config.json",
-        "harness/assets/dash-digits/train_config.json",
+        "harness/assets/dash-{shipped}/diffusion_pytorch_model.safetensors",
+        "harness/assets/dash-{shipped}/config.json",
+        "harness/assets/dash-{shipped}/train_config.json",
+    wildcard_constraints:
+        shipped="|".join(sorted(SHIPPED_DASH, key=len, reverse=True)),
     log:
-        "logs/remake_dash_digits.log",
+        "logs/remake_dash_{shipped}.log",
     params:
         steps=WORKFLOW.settings.dash_digits["train_steps"],
         batch=WORKFLOW.settings.dash_digits["batch_size"],
+        options=lambda wc: SHIPPED_DASH[wc.shipped][1],
     threads: 1
     shell:
         "python -m harness train-dash --config digits --steps {params.steps} --batch-size {params.batch}"
-        " --seed 0 --threads {threads} --out harness/assets/dash-digits > {log} 2>&1"
+        " --seed 0 --threads {threads} {params.options} --out harness/assets/dash-{wildcards.shipped} > {log} 2>&1"
+

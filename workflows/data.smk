@@ -16,9 +16,33 @@ rule check_inputs:
         "python -m harness check {params.args} --out {output} --log {log}"
 
 
+# Every experiment of every config file validated, not only those a target needs: `snakemake lint`.
+rule lint:
+    params:
+        config=lambda wc: shlex.quote(json.dumps(config)),
+    shell:
+        "python -m harness check-configs --json {params.config}"
+
+
+# A target that names no experiment: one line listing the known report targets (not "no rule").
+# Snakemake also asks this rule about known reports (the report rule wins those by ruleorder).
+rule unknown_target:
+    input:
+        lambda wc: [] if wc.target in WORKFLOW.report_targets else _stop(WORKFLOW.unknown_target(wc.target)),
+    output:
+        "{target}",
+    wildcard_constraints:
+        target=r"reports/speedup_[^/]+\.pdf|[^/.]+",  # a report, or a bare word that is no rule's name
+
+
+ruleorder: report > unknown_target
+
+
 # Cheap bookkeeping jobs run where Snakemake runs, never as cluster jobs.
 localrules:
     check_inputs,
     attach_lsd,
     speedup,
     report,
+    lint,
+    unknown_target,

@@ -12,6 +12,8 @@ rule sample:
         meta="samples/{exp}/{point}.r{rep}.s{shard}.json",
     log:
         "logs/{exp}/sample/{point}.r{rep}.s{shard}.log",
+    benchmark:
+        "benchmarks/{exp}/sample/{point}.r{rep}.s{shard}.tsv"
     params:
         args=args("sample"),
         launch=f"{LAUNCH} --gpus 1 --",

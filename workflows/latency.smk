@@ -11,11 +11,13 @@ rule latency:
         directory("work/{exp}/latency"),
     log:
         "logs/{exp}/latency.log",
+    benchmark:
+        "benchmarks/{exp}/latency/latency.tsv"
     params:
         args=args("latency"),
         launch=f"{LAUNCH} --gpus 1 --",
         threads=lambda wc, threads: E(wc).latency.get("threads", threads),
-    threads: lambda wildcards: workflow.cores  # all of them: nothing runs beside a timing (read when jobs are made)
+    threads: all_cores  # all of them: nothing runs beside a timing
     resources:
         gpu=1,
     shell:

@@ -12,6 +12,8 @@ rule fid_stats:
         "work/{exp}/fidstats/{point}.r{rep}.s{shard}.fidstats",
     log:
         "logs/{exp}/fid_stats/{point}.r{rep}.s{shard}.log",
+    benchmark:
+        "benchmarks/{exp}/fid_stats/{point}.r{rep}.s{shard}.tsv"
     params:
         args=args("fid_stats"),
         launch=f"{LAUNCH} --gpus 1 --",
@@ -30,6 +32,8 @@ rule fid:
         "work/{exp}/metrics/{point}.r{rep}.fid.csv",
     log:
         "logs/{exp}/fid/{point}.r{rep}.log",
+    benchmark:
+        "benchmarks/{exp}/fid/{point}.r{rep}.tsv"
     params:
         args=args("fid"),
         launch=f"{LAUNCH} --gpus 1 --",
@@ -61,6 +65,8 @@ rule clip:
         "work/{exp}/metrics/{point}.r{rep}.clip.csv",
     log:
         "logs/{exp}/clip/{point}.r{rep}.log",
+    benchmark:
+        "benchmarks/{exp}/clip/{point}.r{rep}.tsv"
     params:
         args=args("clip"),
         launch=f"{LAUNCH} --gpus 1 --",
@@ -69,3 +75,21 @@ rule clip:
         gpu=1,
     shell:
         "{params.launch} -m harness clip {input.shards} {params.args} --out {output} > {log} 2>&1"
+
+
+rule class_accuracy:
+    input:
+        shards=lambda wc: E(wc).shards(wc.point, wc.rep),
+        checked="work/{exp}/inputs.json",
+    output:
+        "work/{exp}/metrics/{point}.r{rep}.class_accuracy.csv",
+    log:
+        "logs/{exp}/class_accuracy/{point}.r{rep}.log",
+    params:
+        args=args("class_accuracy"),
+        launch=f"{LAUNCH} --gpus 1 --",
+    threads: 1
+    resources:
+        gpu=1,
+    shell:
+        "{params.launch} -m harness class-accuracy {input.shards} {params.args} --out {output} > {log} 2>&1"

@@ -4,7 +4,8 @@ Each curve figure has one panel per value of ``panel_by`` (Fig. 4: sampler, Fig.
 the metric against latency in LSD on top (baseline solid black, each Morse curve its own line style
 and marker), and under it the speedup n / l of Sec. 3.1 with a dotted 1x line; upper bounds (the baseline is
 better at its lowest latency) are drawn at their bound with an open downward triangle, N/A points
-on the 1x line with an "x". Fig. 8 is the FID-CLIP trade-off over guidance scales.
+on the 1x line with an "x". Fig. 8 (a metric against another over guidance scales) is in
+``harness.analysis.tradeoff``.
 Rows drawn from ``paper_reference`` carry the label "paper (reported)".
 """
 
@@ -58,15 +59,30 @@ for _name, _spec in {
     FIGURES.register(_name)(_spec)
 
 
-def _log_lsd_axis(ax) -> None:
-    """Log-scale LSD axis with plain numbers (3, 10, 50) rather than powers of ten."""
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax.set_xlabel("latency (LSD)")
+PAGE_SIZE = (8.27, 11.69)  # A4 portrait, inches: every page of the report and every figure drawn on one
+LSD_LABEL = "latency (LSD: Dash-step latencies)"
+PANELS_PER_ROW = 3
 
 
-def _style(i: int) -> dict:
+def lsd_axis(ax, lsds, log: bool = True, label: str = LSD_LABEL) -> None:
+    """The LSD axis with a labelled tick at each evaluated latency (labels that would collide skipped)."""
+    if log:
+        ax.set_xscale("log")
+    ticks = sorted({round(float(v), 2) for v in lsds if np.isfinite(v) and v > 0})
+    position = np.log(ticks) if log else np.asarray(ticks, float)
+    span = (position.max() - position.min()) if len(ticks) > 1 else 1.0
+    labels, last = [], -np.inf
+    for tick, at in zip(ticks, position):
+        keep = at - last >= 0.07 * span
+        labels.append(f"{tick:g}" if keep else "")
+        last = at if keep else last
+    ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FixedFormatter(labels))
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.set_xlabel(label)
+
+
+def line_style(i: int) -> dict:
     line, marker, color = STYLES[i % len(STYLES)]
     return dict(linestyle=line, marker=marker, color=color)
 
@@ -78,102 +94,141 @@ def _panels(rows: pd.DataFrame, column: str | None) -> list[tuple[str, pd.DataFr
             for value, group in rows.groupby(column, sort=True, dropna=False)]
 
 
+def _curve_panel(fig, spot, title: str, base: pd.DataFrame, morse_rows: pd.DataFrame, metric: str,
+                 spec: FigureSpec, higher_is_better: bool, y_label: str | None, x_label: str) -> None:
+    """One panel at ``spot`` (a grid cell): the metric against LSD over its speedup n / l (Sec. 3.1)."""
+    pair = spot.subgridspec(2, 1, height_ratios=[3, 2], hspace=0.08)
+    top = fig.add_subplot(pair[0])
+    bottom = fig.add_subplot(pair[1], sharex=top)
+    top.tick_params(labelbottom=False)
+    mean = base.groupby("latency_lsd")[metric].mean()
+    top.plot(mean.index, mean.values, label="baseline (Dash only)", **BASELINE_STYLE)
+    group_by = tuple(c for c in (spec.line_by,) if c)
+    result = compare(base, morse_rows, metric, higher_is_better=higher_is_better, group_by=group_by, baseline_by=())
+    lines = result.points.groupby(list(group_by), sort=True, dropna=False) if group_by else [((), result.points)]
+    for i, (key, points) in enumerate(lines):
+        label = "Morse"
+        if group_by:
+            value = key[0] if isinstance(key, tuple) else key
+            label = f"{value} Dot" if spec.line_by == CURVE else f"{label} ({spec.line_by} = {value})"
+        top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=label, **line_style(i))
+        counted = points[points["status"].isin(DEFINED)]
+        bottom.plot(counted["latency_lsd"], counted["speedup"], **line_style(i))
+        bound = points[points["status"] == UPPER_BOUND]
+        bottom.plot(bound["latency_lsd"], bound["speedup"], linestyle="none", marker="v", markersize=9,
+                    markerfacecolor="white", color="black", label="upper bound" if len(bound) else None)
+        na = points[points["status"] == NOT_REACHED]
+        bottom.plot(na["latency_lsd"], np.ones(len(na)), linestyle="none", marker="x", color="black",
+                    label="N/A" if len(na) else None)
+    bottom.axhline(1.0, color="0.6", linestyle=":", linewidth=1)
+    top.set_title(title or spec.title, fontsize=9)
+    if y_label:  # the first panel of a row names the axes
+        top.set_ylabel(y_label, fontsize=8)
+        bottom.set_ylabel("speedup at equal metric", fontsize=8)
+    bottom.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.2gx"))
+    lsd_axis(bottom, [*mean.index, *morse_rows["latency_lsd"]], log=spec.log_x, label=x_label)
+    for ax in (top, bottom):
+        ax.grid(True, color="0.9")
+        ax.tick_params(labelsize=7)
+    top.legend(fontsize=7)
+    marks = dict(zip(*reversed(bottom.get_legend_handles_labels())))  # one entry per label
+    if marks:
+        bottom.legend(marks.values(), marks.keys(), fontsize=7)
+
+
+def figure_area(fig, rect, height: float):
+    """``fig`` (or a new page-wide figure ``height`` inches tall) and the grid area ``rect`` =
+    (left, bottom, right, top) in figure fractions (default: the whole figure less its margins)."""
+    if fig is None:
+        fig = plt.figure(figsize=(PAGE_SIZE[0], height))
+    left, bottom, right, top = rect or (0.1, 0.7 / fig.get_figheight(), 0.97, 1 - 0.6 / fig.get_figheight())
+    return fig, dict(left=left, bottom=bottom, right=right, top=top)
+
+
 def curve_figure(baseline: pd.DataFrame, morse: pd.DataFrame, metric: str, spec: FigureSpec, *,
-                 higher_is_better: bool = False) -> plt.Figure:
-    """Metric-vs-LSD panels with the speedup panel under each (Figs. 4-7, 9, 12, 13)."""
+                 higher_is_better: bool = False, fig=None, rect=None, y_label: str | None = None) -> plt.Figure:
+    """Metric-vs-LSD panels with the speedup panel under each (Figs. 4-7, 9, 12, 13), up to three
+    panels a row, in ``rect`` of ``fig`` (a new page-wide figure when None)."""
     panels = _panels(morse, spec.panel_by)
-    fig, axes = plt.subplots(2, len(panels), figsize=(4.2 * len(panels), 6.4), squeeze=False,
-                             sharex="col", gridspec_kw={"height_ratios": [3, 2]})
-    for col, (title, morse_rows) in enumerate(panels):
-        top, bottom = axes[0, col], axes[1, col]
+    rows, cols = -(-len(panels) // PANELS_PER_ROW), min(len(panels), PANELS_PER_ROW)
+    new = fig is None
+    fig, area = figure_area(fig, rect, min(PAGE_SIZE[1], 1.2 + 4.8 * rows))
+    grid = fig.add_gridspec(rows, cols, hspace=0.3, wspace=0.25, **area)
+    for i, (title, morse_rows) in enumerate(panels):
         base = baseline
         if (spec.baseline_by_panel and spec.panel_by and spec.panel_by in baseline.columns
                 and baseline[spec.panel_by].notna().any()):
             base = baseline[baseline[spec.panel_by].astype(str) == str(morse_rows[spec.panel_by].iloc[0])]
-        mean = base.groupby("latency_lsd")[metric].mean()
-        top.plot(mean.index, mean.values, label="baseline", **BASELINE_STYLE)
-        group_by = tuple(c for c in (spec.line_by,) if c)
-        result = compare(base, morse_rows, metric, higher_is_better=higher_is_better, group_by=group_by, baseline_by=())
-        lines = result.points.groupby(list(group_by), sort=True, dropna=False) if group_by else [((), result.points)]
-        for i, (key, points) in enumerate(lines):
-            label = "Morse"
-            if group_by:
-                value = key[0] if isinstance(key, tuple) else key
-                label = f"{value} Dot" if spec.line_by == CURVE else f"{label} ({spec.line_by} = {value})"
-            top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=label, **_style(i))
-            counted = points[points["status"].isin(DEFINED)]
-            bottom.plot(counted["latency_lsd"], counted["speedup"], **_style(i))
-            bound = points[points["status"] == UPPER_BOUND]
-            bottom.plot(bound["latency_lsd"], bound["speedup"], linestyle="none", marker="v", markersize=9,
-                        markerfacecolor="white", color="black", label="upper bound" if len(bound) else None)
-            na = points[points["status"] == NOT_REACHED]
-            bottom.plot(na["latency_lsd"], np.ones(len(na)), linestyle="none", marker="x", color="black",
-                        label="N/A" if len(na) else None)
-        bottom.axhline(1.0, color="0.6", linestyle=":", linewidth=1)
-        top.set_title(title or spec.title, fontsize=10)
-        top.set_ylabel(f"{metric} ({'higher' if higher_is_better else 'lower'} is better)")
-        bottom.set_ylabel("speedup (n / l)")
-        if spec.log_x:
-            _log_lsd_axis(bottom)
-        else:
-            bottom.set_xlabel("latency (LSD)")
-        top.grid(True, color="0.9")
-        bottom.grid(True, color="0.9")
-        top.legend(fontsize=7)
-        marks = dict(zip(*reversed(bottom.get_legend_handles_labels())))  # one entry per label
-        if marks:
-            bottom.legend(marks.values(), marks.keys(), fontsize=7)
-    fig.suptitle(spec.title)
-    fig.tight_layout()
+        label = y_label or f"{metric} ({'higher' if higher_is_better else 'lower'} is better)"
+        _curve_panel(fig, grid[divmod(i, cols)], title, base, morse_rows, metric, spec, higher_is_better,
+                     label if i % cols == 0 else None, LSD_LABEL if cols == 1 else "latency (LSD)")
+    if new:
+        fig.suptitle(spec.title)
     return fig
 
 
-def tradeoff_figure(rows: pd.DataFrame, x_metric: str = "clip_score", y_metric: str = "fid") -> plt.Figure:
-    """Fig. 8: FID against CLIP score over guidance scales, one curve per method and LSD."""
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    for i, ((method, lsd), group) in enumerate(rows.groupby(["method", "latency_lsd"], sort=True)):
-        group = group.sort_values("guidance_scale")
-        style = dict(BASELINE_STYLE, linestyle=STYLES[i % len(STYLES)][0]) if method == "baseline" else _style(i)
-        ax.plot(group[x_metric], group[y_metric], label=f"{method}, {lsd:g} LSD", **style)
-    ax.set_xlabel(x_metric)
-    ax.set_ylabel(y_metric)
-    ax.set_title("Fig. 8: FID-CLIP trade-off over guidance scales")
-    ax.grid(True, color="0.9")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def _method_curves(ax, frame: pd.DataFrame, metric: str, title: str) -> None:
+def _method_curves(ax, frame: pd.DataFrame, metric: str, title: str, y_label: str) -> None:
     for i, ((method, variant), group) in enumerate(frame.groupby(["method", "variant"], sort=True)):
         group = group.groupby("latency_lsd")[metric].mean()
-        style = dict(BASELINE_STYLE, linestyle=STYLES[i % len(STYLES)][0]) if method == "baseline" else _style(i)
+        style = dict(BASELINE_STYLE, linestyle=STYLES[i % len(STYLES)][0]) if method == "baseline" else line_style(i)
         ax.plot(group.index, group.values, label=f"{method}, {variant}" if variant else method, **style)
-    _log_lsd_axis(ax)
-    ax.set_ylabel(metric)
-    ax.set_title(title, fontsize=10)
+    lsd_axis(ax, frame["latency_lsd"])
+    ax.set_ylabel(y_label, fontsize=8)
+    ax.set_title(title, fontsize=9)
     ax.grid(True, color="0.9")
-    ax.legend(fontsize=7)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=6)
 
 
-def reference_figure(ref: str, metric: str, ours: pd.DataFrame) -> plt.Figure:
+def reference_figure(ref: str, metric: str, ours: pd.DataFrame, y_label: str, fig=None, rect=None) -> plt.Figure:
     """Our curves (left) beside the paper's reported curves of ``ref`` (right, "paper (reported)")."""
     reported = paper_reference.rows(ref, metric).dropna(subset=["latency_lsd"]).rename(columns={"value": metric})
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=False)
-    _method_curves(left, ours.assign(variant=""), metric, "ours (measured)")
-    _method_curves(right, reported, metric, f"{paper_reference.LABEL}: {ref}")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig, area = figure_area(fig, rect, 4.0)
+    grid = fig.add_gridspec(1, 2, wspace=0.3, **area)
+    left, right = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
+    _method_curves(left, ours.assign(variant=""), metric, "ours (measured)", y_label)
+    _method_curves(right, reported, metric, f"{paper_reference.LABEL}: {ref}", metric)
     return fig
 
 
-def sample_grid_figure(pairs: list[tuple[float, float, np.ndarray, np.ndarray]], per_side: int = 8) -> plt.Figure:
-    """Baseline vs Morse samples at (nearly) equal LSD: one row per Morse point, same seeds each side."""
-    fig, axes = plt.subplots(len(pairs), 2, figsize=(8.5, 1.6 * len(pairs) + 0.8), squeeze=False)
-    for row, (base_lsd, morse_lsd, base, morse) in enumerate(pairs):
-        for col, (name, lsd, images) in enumerate((("baseline", base_lsd, base), ("Morse", morse_lsd, morse))):
-            strip = np.concatenate(list(images[:per_side]), axis=1)
-            axes[row, col].imshow(strip.squeeze(), cmap="gray" if strip.shape[-1] == 1 or strip.ndim == 2 else None)
-            axes[row, col].set_title(f"{name}, {lsd:.2f} LSD", fontsize=9)
-            axes[row, col].axis("off")
-    fig.tight_layout()
+@dataclass(frozen=True)
+class SampleSide:
+    """The images of one point in the sample grid, with what a reader needs to compare them."""
+
+    method: str
+    lsd: float
+    steps: str
+    seeds: np.ndarray
+    images: np.ndarray
+
+    @property
+    def label(self) -> str:
+        return f"{self.method}, {self.lsd:.3g} LSD\n{self.steps}; seeds {self.seeds.min()}-{self.seeds.max()}"
+
+
+def mosaic(images: np.ndarray, columns: int) -> np.ndarray:
+    """Images (n, h, w, c) as one picture, ``columns`` wide, one pixel of white between them."""
+    n, h, w, c = images.shape
+    rows = -(-n // columns)
+    out = np.full((rows * (h + 1) - 1, columns * (w + 1) - 1, c), 255, np.uint8)
+    for i, image in enumerate(images):
+        r, k = divmod(i, columns)
+        out[r * (h + 1): r * (h + 1) + h, k * (w + 1): k * (w + 1) + w] = image
+    return out
+
+
+def sample_grid_figure(pairs: list[tuple[SampleSide, SampleSide]], fig=None, rect=None, per_side: int = 32,
+                       columns: int = 8) -> plt.Figure:
+    """Baseline (left) and Morse (right) at equal LSD, one row per pair, the same seeds on both sides."""
+    fig, area = figure_area(fig, rect or (0.03, 0.02, 0.97, 0.92 if fig is None else 0.9), 2.4 * len(pairs) + 0.6)
+    grid = fig.add_gridspec(len(pairs), 2, wspace=0.08, hspace=0.45, **area)
+    for row, sides in enumerate(pairs):
+        for col, side in enumerate(sides):
+            ax = fig.add_subplot(grid[row, col])
+            picture = mosaic(side.images[:per_side], columns)
+            ax.imshow(picture.squeeze(-1) if picture.shape[-1] == 1 else picture, cmap="gray", vmin=0, vmax=255,
+                      interpolation="nearest")
+            ax.set_title(side.label, fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
     return fig

@@ -1,63 +1,30 @@
-"""The figure, tables and report PDF of one experiment (`harness report`, harness/stages/report.py).
+"""The report PDF, figures and tables of one experiment (`harness report`, harness/stages/report.py).
 
-The PDF (``<out-dir>/speedup_<experiment>.pdf``) has one page per entry of ``SECTIONS``: the
-latency-metric curves with their speedup panels (Sec. 3.1), the speedup table, N and the device,
-each Dot's held-out residual error by gap, sample grids of baseline vs Morse at equal LSD, the paper's reported numbers beside ours, and how
-every number was computed. The figure also goes to ``<out-dir>/<experiment>/<figure>.pdf|png`` and
-the tables to ``<out-dir>/<experiment>/<table>.md|tex``.
+The PDF (``<out-dir>/speedup_<experiment>.pdf``) has one A4 page per entry of
+``harness.analysis.pages.PAGES`` that has something to say: page 1 the facts a reader came for and
+the curves, then per-point speedups, N and the device, the compute the run cost, each Dot's held-out
+error, samples at equal LSD, the paper's numbers beside ours, the tables, and provenance. The
+figures also go to ``<out-dir>/<experiment>/<name>.pdf|png|svg`` and the tables to
+``<out-dir>/<experiment>/<table>.md|tex``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
-from harness.analysis import figures, paper_reference, speedup, tables
+from harness.analysis import compute, figures, pages, paper_reference, tables, tradeoff
 from harness.analysis.compare import compare
-from harness.analysis.speedup_table import average_line, exceptions, format_points, oracle_lines, select
+from harness.analysis.speedup_table import average_line, format_points, select
 from harness.errors import HarnessError
 from harness.latency import results as latency_results
+from harness.shards import atomic_write
 
-SECTIONS = ("curves and speedups", "speedup table", "N and device", "Dot held-out error by gap",
-            "samples at equal LSD", "paper (reported) beside ours", "how every number was computed")
-
-
-def _text_page(title: str, text: str) -> plt.Figure:
-    fig = plt.figure(figsize=(8.27, 11.69))
-    fig.text(0.06, 0.96, title, fontsize=14, weight="bold", va="top")
-    wrapped = "\n".join(textwrap.fill(line, 110, subsequent_indent="    ") if len(line) > 110 else line
-                        for line in text.splitlines())
-    fig.text(0.06, 0.92, wrapped, fontsize=7, family="monospace", va="top")
-    return fig
-
-
-def _sample_pairs(shards: Path | None, experiment: str, rows: pd.DataFrame) -> list[tuple[float, float, np.ndarray, np.ndarray]]:
-    """(baseline LSD, Morse LSD, baseline images, Morse images): each Morse point beside the
-    baseline point nearest to it in latency (rows' ``latency_lsd``), first shard of each."""
-    if shards is None or "latency_lsd" not in rows or "point" not in rows:
-        return []
-    first_shard: dict[str, Path] = {}
-    for meta_path in sorted(shards.glob("*.json")):
-        meta = json.loads(meta_path.read_text())
-        if meta.get("experiment") == experiment and meta_path.with_suffix(".npz").exists():
-            first_shard.setdefault(meta["point"], meta_path.with_suffix(".npz"))
-    have = rows[rows["point"].isin(first_shard)].dropna(subset=["latency_lsd"])
-    base, morse = have[have["method"] == "baseline"], have[have["method"] == "morse"]
-    pairs = []
-    for _, m in morse.sort_values("latency_lsd").head(4).iterrows():
-        if base.empty:
-            break
-        b = base.loc[(base["latency_lsd"] - m["latency_lsd"]).abs().idxmin()]
-        pairs.append((float(b["latency_lsd"]), float(m["latency_lsd"]),
-                      np.load(first_shard[b["point"]])["images"], np.load(first_shard[m["point"]])["images"]))
-    return pairs
+FIGURE_FORMATS = ("pdf", "png", "svg")
 
 
 def _latency_rows(latency_dir: Path, experiment: str) -> pd.DataFrame:
@@ -69,23 +36,9 @@ def _latency_rows(latency_dir: Path, experiment: str) -> pd.DataFrame:
     return table[table["experiment"] == experiment]
 
 
-def _dot_heldout(dots: Path | None) -> str:
-    """Each Dot's held-out residual error, overall and by gap t_s - t_o (``harness train-dot --eval-data``)."""
-    found = sorted(dots.glob("*/dot.json")) if dots is not None else []
-    parts = []
-    for path in found:
-        held = json.loads(path.read_text()).get("heldout")
-        if held:
-            parts += [f"Dot {path.parent.name}: residual MSE {held['dot_mse']:.4g} vs zero residual (reuse z_ts) "
-                      f"{held['zero_residual_mse']:.4g} over {held['pairs']} held-out pairs", "",
-                      tables.render(pd.DataFrame(held.get("by_gap", [])), "md"), ""]
-    return "\n".join(parts) or ("no Dot with a held-out check" + (f" under {dots}" if dots else " (give --dots)"))
-
-
-def _write_table(table: pd.DataFrame, folder: Path, name: str) -> str:
+def _write_table(table: pd.DataFrame, folder: Path, name: str) -> None:
     for fmt in tables.FORMATS:
         (folder / f"{name}.{fmt}").write_text(tables.render(table, fmt) + "\n")
-    return tables.render(table, "md")
 
 
 def _paper_tables(args, rows, baseline, morse) -> dict[str, pd.DataFrame]:
@@ -98,24 +51,10 @@ def _paper_tables(args, rows, baseline, morse) -> dict[str, pd.DataFrame]:
     return {name: build(inputs) for name, build in builders.items()}
 
 
-def _provenance(args, rows: pd.DataFrame, spec: figures.FigureSpec) -> str:
-    metric_prefix = args.metric.split("_")[0] + "_"
-    described = [c for c in rows.columns if c.startswith(metric_prefix) and c != args.metric]
-    described += [c for c in ("num_samples", "seeds", "sampler", "N", "N_device", "fine_steps") if c in rows.columns]
-    options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
-    lines = ([f"NOTE: {args.note}", ""] if args.note else []) + [
-             f"harness report options: {json.dumps(options)}",
-             f"results: {args.csv} ({len(rows)} rows of experiment {args.experiment!r})",
-             f"metric: {args.metric} ({'higher' if args.higher_is_better else 'lower'} is better)",
-             f"row filters: {args.where or 'none'}; best over: {args.best_over or 'none'}",
-             f"figure form: {spec.title}; panels by {spec.panel_by}; Morse curves by {spec.line_by}", ""]
-    for column in described:
-        values = ", ".join(map(str, pd.unique(rows[column].dropna())))
-        lines.append(f"{column}: {values or 'n/a'}")
-    lines += ["", "latency_lsd = dash_steps + dot_steps / N (N = Dash / Dot seconds per step, `harness latency`).",
-              "Speedup (Sec. 3.1), as implemented in harness/analysis/speedup.py:"]
-    lines += ["  " + line.strip() for line in speedup.__doc__.strip().splitlines()[2:] if line.strip()]
-    return "\n".join(lines)
+def _save(fig: plt.Figure, folder: Path, name: str) -> None:
+    for ext in FIGURE_FORMATS:
+        fig.savefig(folder / f"{name}.{ext}", dpi=150)
+    plt.close(fig)
 
 
 def make_report(args: argparse.Namespace) -> int:
@@ -137,73 +76,38 @@ def make_report(args: argparse.Namespace) -> int:
     result = compare(baseline, morse, args.metric, higher_is_better=args.higher_is_better, group_by=group_by,
                      baseline_by=tuple(c for c in (spec.panel_by,) if c and spec.baseline_by_panel),
                      n_boot=args.bootstrap, confidence=args.confidence)
-    latency = _latency_rows(args.latency_dir, args.experiment)
+    ctx = pages.ReportContext(args, rows, selected, spec, result, latency=_latency_rows(args.latency_dir, args.experiment),
+                              pairs=pages.sample_pairs(args.shards, args.experiment, rows),
+                              tables=_paper_tables(args, rows, baseline, morse), jobs=compute.load(args.benchmarks))
 
     folder = args.out_dir / args.experiment
     folder.mkdir(parents=True, exist_ok=True)
-    curves_fig = figures.curve_figure(baseline, morse, args.metric, spec, higher_is_better=args.higher_is_better)
-    if args.note:
-        curves_fig.subplots_adjust(bottom=0.18)
-        width = int(curves_fig.get_figwidth() * 17)  # characters of 6-point text per line
-        curves_fig.text(0.01, 0.005, textwrap.fill(f"Note: {args.note}", width), fontsize=6, va="bottom")
-    for ext in ("pdf", "png"):
-        curves_fig.savefig(folder / f"{args.figure}.{ext}", dpi=150)
+    _save(figures.curve_figure(baseline, morse, args.metric, spec, higher_is_better=args.higher_is_better,
+                               y_label=ctx.y_label), folder, "curves")
+    if ctx.pairs:
+        _save(figures.sample_grid_figure(ctx.pairs), folder, "samples")
+    if args.paper_ref and paper_reference.rows(args.paper_ref, args.metric)["latency_lsd"].notna().any():
+        _save(figures.reference_figure(args.paper_ref, args.metric, selected, ctx.y_label), folder, "paper")
     if args.tradeoff:
-        figures.tradeoff_figure(rows).savefig(folder / "fig8.pdf")
-    speedup_md = _write_table(format_points(result.points), folder, "speedup")
-    summary_md = _write_table(result.summary, folder, "speedup_summary")
-    written = {name: _write_table(t, folder, name) for name, t in
-               _paper_tables(args, rows, baseline, morse).items()}
+        _save(tradeoff.tradeoff_figure(rows, args.tradeoff, args.metric), folder, "fig8")
+    _write_table(format_points(result.points), folder, "speedup")
+    _write_table(result.summary, folder, "speedup_summary")
+    for name, table in ctx.tables.items():
+        _write_table(table, folder, name)
 
     pdf_path = args.out_dir / f"speedup_{args.experiment}.pdf"
-    pairs = _sample_pairs(args.shards, args.experiment, rows)
-    n_text = tables.render(latency.drop(columns=["dot"], errors="ignore").T.reset_index(), "md") if not latency.empty else \
-        f"no latency_<device>.csv row for {args.experiment!r} under {args.latency_dir}"
-    n_used = rows[["N", "N_device"]].drop_duplicates().to_string(index=False) if {"N", "N_device"} <= set(rows.columns) else "n/a"
-    average = average_line(result)
-    no_samples = "no baseline and Morse shards" + (f" in {args.shards}" if args.shards else " (give --shards)")
-    pages = {  # one builder per entry of SECTIONS, in order
-        "curves and speedups": lambda: curves_fig,
-        "speedup table": lambda: _text_page("speedup table", "\n".join(
-            [speedup_md, "", summary_md, "", *exceptions(result),
-             *oracle_lines(morse, args.metric, args.higher_is_better), average]
-            + [f"\n{name}\n{text}" for name, text in written.items()])),
-        "N and device": lambda: _text_page("N and device", f"N used in latency_lsd (column N, N_device):\n{n_used}\n\n"
-                                                           f"measurements (harness latency):\n{n_text}\n\n"
-                                                           f"N, {paper_reference.LABEL} (Table 5):\n{_paper_n()}"),
-        "Dot held-out error by gap": lambda: _text_page("Dot held-out error by gap t_s - t_o", _dot_heldout(args.dots)),
-        "samples at equal LSD": lambda: figures.sample_grid_figure(pairs) if pairs else _text_page(
-            "samples at equal LSD", no_samples),
-        "paper (reported) beside ours": lambda: _paper_page(args, selected),
-        "how every number was computed": lambda: _text_page("how every number was computed",
-                                                            _provenance(args, rows, spec)),
-    }
-    with PdfPages(pdf_path) as pdf:
-        for section in SECTIONS:
-            fig = pages[section]()
-            pdf.savefig(fig)
-            plt.close(fig)
-    print(f"{pdf_path} ({len(SECTIONS)} pages), figures and tables in {folder}")
-    print(average)
+    written = []
+
+    def write_pages(handle) -> None:
+        with PdfPages(handle) as pdf:
+            for name, build in pages.PAGES.in_order():
+                fig = build(ctx)
+                if fig is not None:
+                    pdf.savefig(fig)
+                    plt.close(fig)
+                    written.append(name)
+
+    atomic_write(pdf_path, write_pages)  # a report that fails half-way leaves no PDF that looks finished
+    print(f"{pdf_path} ({len(written)} pages: {', '.join(written)}), figures and tables in {folder}")
+    print(average_line(result))
     return 0
-
-
-def _paper_n() -> str:
-    """The paper's Table 5 N per model and GPU, as Markdown."""
-    reported = paper_reference.rows("table5", "N").pivot_table(index="variant", columns="device", values="value")
-    return tables.render(reported.reset_index(), "md")
-
-
-def _paper_page(args, ours: pd.DataFrame) -> plt.Figure:
-    if not args.paper_ref:
-        return _text_page("paper (reported) beside ours", "no --paper-ref given: the paper reports no numbers "
-                                                          "transcribed for this experiment")
-    reference = paper_reference.rows(args.paper_ref, args.metric)
-    if reference["latency_lsd"].notna().any():
-        fig = figures.reference_figure(args.paper_ref, args.metric, ours)
-    else:
-        fig = _text_page("paper (reported) beside ours", "")
-    averages = paper_reference.reported_average(args.paper_ref)
-    text = "; ".join(f"{v}: {x:.2f}x" for v, x in zip(averages["variant"], averages["value"]))
-    fig.text(0.02, 0.005, f"{paper_reference.LABEL} average speedup: {text or 'none quoted'}", fontsize=7)
-    return fig

@@ -14,8 +14,9 @@ import pandas as pd
 from harness.analysis import curves
 from harness.analysis.compare import Comparison, pooled_by_curve
 from harness.analysis.references import gap_closed, oracle_behind
-from harness.analysis.tuning import TRAINED
-from harness.analysis.speedup import DEFINED, NOT_REACHED, UPPER_BOUND
+from harness.analysis.tuning import CURVE, TRAINED, TUNED
+from harness.morse.dot_config import REFERENCE_DOTS
+from harness.analysis.speedup import NOT_REACHED, UPPER_BOUND
 from harness.errors import HarnessError
 
 
@@ -77,16 +78,32 @@ def exceptions(result: Comparison) -> list[str]:
     return lines
 
 
+HEADLINE = (TUNED, TRAINED)  # the curve the headline average is of: the tuned ratio where there is one
+
+
+def headline(result: Comparison, confidence: float = 0.95) -> dict:
+    """The average speedup a reader came for, pooled over its curve's points (upper bounds counted as
+    their bound, N/A left out), with ``average_is_upper_bound`` and the bootstrap interval when there
+    are draws: the tuned curve where there is one, else the trained Dot's points, else every point."""
+    table = pooled_by_curve(result, confidence)
+    for name in HEADLINE:
+        if (table[CURVE] == name).any():
+            return table[table[CURVE] == name].iloc[0].to_dict()
+    return table.iloc[0].to_dict()
+
+
+def _average(row: dict) -> str:
+    name = f" ({row[CURVE]} Dot)" if row[CURVE] in REFERENCE_DOTS else f" ({row[CURVE]})" if row[CURVE] else ""
+    interval = "" if math.isnan(row["ci_low"]) else \
+        f" (95% interval {format_speedup(row['ci_low'])}-{format_speedup(row['ci_high'])})"
+    return f"average speedup{name}: {format_speedup(row['average_speedup'], row['average_is_upper_bound'])}{interval}"
+
+
 def average_line(result: Comparison) -> str:
-    """The headline average with its bootstrap interval, then one such line per other curve (tuned, oracle, zero)."""
-    lines = []
-    for _, row in pooled_by_curve(result).iterrows():
-        name = f", {row['curve']}" if row["curve"] and row["curve"] != TRAINED else ""
-        interval = ("" if math.isnan(row["ci_low"]) else
-                    f" (95% interval {format_speedup(row['ci_low'])}-{format_speedup(row['ci_high'])})")
-        lines.append(f"average speedup{name}: {format_speedup(row['average_speedup'], row['average_is_upper_bound'])}"
-                     f"{interval}")
-    return "\n".join(lines)
+    """One line per curve (trained, tuned, oracle, zero), the headline last."""
+    first = headline(result)
+    others = [row for row in pooled_by_curve(result).to_dict("records") if row[CURVE] != first[CURVE]]
+    return "\n".join(_average(row) for row in [*others, first])
 
 
 def oracle_lines(morse: pd.DataFrame, metric: str, higher_is_better: bool) -> list[str]:

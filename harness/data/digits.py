@@ -20,19 +20,28 @@ def load_digits_uint8(size: int = 16, split: str = "all") -> np.ndarray:
     if size % 8 != 0:
         raise ValueError(f"digits size must be a multiple of 8, got {size}")
     raw = load_digits().images.astype(np.float32) / 16.0  # (1797, 8, 8) in [0, 1]
-    index = np.arange(len(raw))
-    keep = {
-        "all": np.ones(len(raw), dtype=bool),
-        "train": index % HELD_OUT_EVERY != 0,
-        "heldout": index % HELD_OUT_EVERY == 0,
-    }
-    if split not in keep:
-        raise ValueError(f"unknown digits split {split!r}; known: {', '.join(keep)}")
-    images = torch.from_numpy(raw[keep[split]])[:, None]
+    images = torch.from_numpy(raw[_split_mask(len(raw), split)])[:, None]
     if size != 8:
         images = F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
     images = (images.clamp(0, 1) * 255).round().to(torch.uint8)
     return images.permute(0, 2, 3, 1).numpy()
+
+
+def _split_mask(count: int, split: str) -> np.ndarray:
+    """Which of the `count` images belong to `split` ("train", "heldout" or "all")."""
+    index = np.arange(count)
+    keep = {"all": index >= 0, "train": index % HELD_OUT_EVERY != 0, "heldout": index % HELD_OUT_EVERY == 0}
+    if split not in keep:
+        raise ValueError(f"unknown digits split {split!r}; known: {', '.join(keep)}")
+    return keep[split]
+
+
+def load_digits_labels(split: str = "train") -> torch.Tensor:
+    """The digit (0-9) of each image of `split`, in the order of `load_digits_uint8`."""
+    from sklearn.datasets import load_digits
+
+    target = load_digits().target
+    return torch.from_numpy(target[_split_mask(len(target), split)]).long()
 
 
 def load_digits_tensor(size: int = 16, split: str = "train") -> torch.Tensor:

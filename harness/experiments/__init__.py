@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from harness.errors import HarnessError
 from harness.experiments.commands import Settings, stage_args
 from harness.experiments.config import Configs, load
 from harness.experiments.model import Experiment, Point, Samples
@@ -28,7 +29,10 @@ class Workflow:
         self.experiment = cache(self._experiment)
 
     def _experiment(self, name: str) -> Experiment:
-        return Experiment(name, self.configs[name])
+        """The validated experiment ``name``, its values checked together and its points planned."""
+        experiment = Experiment(name, self.configs[name])
+        experiment.check()
+        return experiment
 
     @property
     def names(self) -> list[str]:
@@ -40,6 +44,24 @@ class Workflow:
 
     def default_targets(self) -> list[str]:
         return [target for name in self.default_experiments for target in self.experiment(name).targets()]
+
+    @property
+    def report_targets(self) -> list[str]:
+        return [f"reports/speedup_{name}.pdf" for name in sorted(self.names)]
+
+    def unknown_target(self, target: str) -> str:
+        """What to say when a target names no experiment: the known report targets."""
+        return f"unknown target {target!r}; known report targets: {', '.join(self.report_targets)}"
+
+    def problems(self) -> list[str]:
+        """One line per experiment that fails validation, its checks together, or its plan (the lint)."""
+        found = []
+        for name in self.names:
+            try:
+                self.experiment(name)
+            except HarnessError as err:
+                found.append(str(err))
+        return found
 
     def config_hashes(self) -> dict[str, str]:
         """sha256 of each experiment's config as merged (the provenance column `config_sha256`)."""

@@ -65,8 +65,11 @@ def check_args(experiment: Experiment, wildcards: dict, settings: Settings) -> s
     specs = [data["spec"]] + [dot[key] for dot in experiment.dots.values() for key in ("data", "eval_data")
                               if dot.get(key)]
     for name, metric in experiment.metrics.items():
-        if metric.get("reference"):
-            specs.append(metric["reference"])
+        reference = metric.get("reference")
+        if reference and reference.endswith(".npz"):  # published statistics (harness/metrics/reference.py)
+            args.append(_option("--file", reference))
+        elif reference:
+            specs.append(reference)
         for key in ("annotations", "extractor_weights", "weights"):
             if metric.get(key):
                 args.append(_option("--file", metric[key]))
@@ -91,6 +94,8 @@ def train_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) 
     if dot.get("sampler"):
         args.append(_option("--sampler", dot["sampler"]))
     args += [_option(option, dot[key]) for key, option in DOT_ARCHITECTURE.items() if key in dot]
+    if dot.get("guidance_scales"):
+        args.append("--guidance-scales " + " ".join(_q(scale) for scale in dot["guidance_scales"]))
     train = dot.get("train") or {}
     args += [_option(f"--{key.replace('_', '-')}", train[key]) for key in DOT_TRAINING if key in train]
     return " ".join(args + [_option("--out", experiment.dot_dir(wildcards["dot"]))])
@@ -109,6 +114,8 @@ def sample_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
             args.append(_option("--trajectory-source", series["trajectory_source"]))
     if series.get("eta") is not None:
         args.append(_option("--eta", series["eta"]))
+    if experiment.config.get("conditions"):
+        args.append(_option("--conditions", experiment.config["conditions"]))
     if point.guidance_scale is not None:
         args.append(_option("--guidance-scale", point.guidance_scale))
     args.append(_option("--seeds", experiment.samples.seed_range(wildcards["rep"], wildcards["shard"])))
@@ -157,6 +164,16 @@ def clip_args(experiment: Experiment, wildcards: dict, settings: Settings) -> st
     return " ".join(args + (["--offline"] if settings.offline else []))
 
 
+@COMMANDS.register("class_accuracy")
+def class_accuracy_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
+    accuracy = experiment.metrics["class_accuracy"]
+    args = [_option("--num-samples", experiment.samples.num)]
+    for key, option in (("weights", "--classifier-weights"), ("batch_size", "--batch-size")):
+        if accuracy.get(key) is not None:
+            args.append(_option(option, accuracy[key]))
+    return " ".join(args)
+
+
 @COMMANDS.register("latency")
 def latency_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
     """`harness latency` times `latency.dash` (e.g. config:ddpm-cifar10-32, random weights of the same
@@ -166,8 +183,13 @@ def latency_args(experiment: Experiment, wildcards: dict, settings: Settings) ->
     args = [_option("--dash", latency.get("dash") or path or source)]  # `harness latency` reads a folder as --dash
     dot = experiment.dot(experiment.latency_dot_name())
     architecture = {key: dot[key] for key in DOT_ARCHITECTURE if key in dot}
+    if dot.get("guidance_scales"):  # a Dot that takes w: one branch per guided step
+        from harness.conditions import conditions_kind
+
+        architecture.update(guidance_scales=dot["guidance_scales"],
+                            conditions=conditions_kind(experiment.config.get("conditions")))
     args.append(_option("--dot-config", json.dumps(architecture, sort_keys=True)))
-    for key in ("batch_size", "warmup", "repeats", "dtype", "device", "pipeline_steps"):
+    for key in ("batch_size", "warmup", "repeats", "dtype", "device", "pipeline_steps", "guidance_scale"):
         if latency.get(key) is not None:
             args.append(_option(f"--{key.replace('_', '-')}", latency[key]))
     return " ".join(args + [_option("--experiment", experiment.name), _option("--results-dir", experiment.latency_dir)])
@@ -222,11 +244,12 @@ def report_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
     if a.paper_ref:
         args.append(_option("--paper-ref", a.paper_ref))
     if a.tradeoff:
-        args.append("--tradeoff")
+        args.append(_option("--tradeoff", a.tradeoff))
     args += _bootstrap(experiment)
-    args += [_option("--experiment", experiment.name), _option("--note", experiment.note),
+    args += [_option("--experiment", experiment.name), _option("--title", experiment.title),
+             _option("--note", experiment.note), _option("--benchmarks", f"benchmarks/{experiment.name}"),
              _option("--latency-dir", experiment.latency_dir), _option("--shards", f"samples/{experiment.name}"),
-             _option("--dots", f"work/{experiment.name}/dot")]
+             _option("--dots", experiment.dots_dir)]
     return " ".join(args)
 
 

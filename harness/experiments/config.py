@@ -38,15 +38,45 @@ def _where(where: str, path) -> str:
     return ".".join([where, *(str(p) for p in path)])
 
 
+def _short(value, limit: int = 60) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def message(error: jsonschema.ValidationError) -> str:
+    """One short sentence for a schema error: no schema dump, the offending value abridged."""
+    key, kind, limit, value = (error.absolute_path[-1] if error.absolute_path else None), error.validator, \
+        error.validator_value, error.instance
+    if key == "lsd" and kind == "minimum":
+        return f"{_short(value)} LSD is below 1: every run takes at least one Dash step, and one Dash step costs 1 LSD"
+    if kind in ("minimum", "exclusiveMinimum"):
+        return f"{_short(value)} is below the minimum {limit}" + (" (exclusive)" if kind == "exclusiveMinimum" else "")
+    if kind in ("maximum", "exclusiveMaximum"):
+        return f"{_short(value)} is above the maximum {limit}" + (" (exclusive)" if kind == "exclusiveMaximum" else "")
+    if kind == "additionalProperties":
+        unknown = sorted(set(value) - set(error.schema.get("properties", {})))
+        return (f"unknown key(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(error.schema.get('properties', {})))}")
+    if kind == "enum":
+        return f"{_short(value)} is not one of {', '.join(map(str, limit))}"
+    if kind == "required":
+        return error.message
+    if kind in ("oneOf", "anyOf") and all(isinstance(a, dict) and "required" in a for a in limit):
+        forms = " or ".join("{" + ", ".join(a["required"]) + "}" for a in limit)
+        return f"{_short(value)} matches none of the accepted forms: {forms}"
+    if kind == "type":
+        return f"{_short(value)} is not of type {limit}"
+    return f"{_short(value)} is not valid here ({kind} {_short(limit)})"
+
+
 def check(data: dict, where: str, definition: str | None = None) -> None:
     """Validate ``data`` against the schema (or one of its ``$defs``); the first error, one line,
-    key path first, e.g. ``experiments.digits.samples.num: -5 is less than the minimum of 1``."""
+    key path first, e.g. ``experiments.digits.samples.num: -5 is below the minimum 1``."""
     full = schema()
     target = {"$ref": f"#/$defs/{definition}", "$defs": full["$defs"]} if definition else full
     errors = sorted(jsonschema.Draft202012Validator(target).iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         best = jsonschema.exceptions.best_match(errors)
-        raise HarnessError(f"{_where(where, best.absolute_path)}: {best.message}")
+        raise HarnessError(f"{_where(where, best.absolute_path)}: {message(best)}")
 
 
 def expand_morse(entry: dict) -> list[dict]:

@@ -16,6 +16,7 @@ import math
 import sys
 from dataclasses import dataclass, field, fields
 from functools import cached_property
+from pathlib import PurePosixPath
 
 from harness.errors import HarnessError
 from harness.morse.dot_config import REFERENCE_DOTS
@@ -79,7 +80,7 @@ class Analysis:
     tables: tuple[str, ...] = ()
     table_index: tuple[str, ...] = ()
     paper_ref: str | None = None
-    tradeoff: bool = False
+    tradeoff: str | None = None  # Fig. 8: the metric against this one over guidance scales
     bootstrap: int = 0  # bootstrap draws over the replicates for the average speedup's interval (0: none)
 
 
@@ -133,6 +134,26 @@ class Experiment:
         for key in ("group_by", "line_by", "where", "tables", "table_index"):
             analysis[key] = tuple(analysis.get(key, ()))
         self.analysis = _from_dict(Analysis, analysis)
+
+    def check(self) -> None:
+        """Values each valid alone that cannot run together stop the plan, key path first: a shard
+        larger than its sample count, an unknown paper reference or timed Dot, and every point's
+        schedule (one that does not fit its grid, a budget below one Dash step)."""
+        where = f"experiments.{self.name}"
+        if self.samples.shard_size > self.samples.num:
+            raise HarnessError(f"{where}.samples.shard_size: {self.samples.shard_size} is larger than samples.num "
+                               f"{self.samples.num} (a shard holds at most a point's samples: set shard_size <= num)")
+        if self.analysis.paper_ref:
+            from harness.analysis import paper_reference
+
+            try:
+                paper_reference.rows(self.analysis.paper_ref)
+            except HarnessError as err:
+                raise HarnessError(f"{where}.analysis.paper_ref: {err}") from None
+        if self.latency.get("dot") and self.latency["dot"] not in self.dots:
+            raise HarnessError(f"{where}.latency.dot: {self.latency['dot']!r} is not one of the experiment's dots "
+                               f"({', '.join(self.dots) or 'none'})")
+        self.points  # noqa: B018 (plans every point)
 
     # ---------------------------------------------------------------- models and data
 
@@ -195,7 +216,13 @@ class Experiment:
             raise HarnessError(f"experiment {self.name!r} has no Dot {name!r}; known: {', '.join(self.dots) or 'none'}") from None
 
     def dot_dir(self, name: str) -> str:
-        return f"work/{self.name}/dot/{name}"
+        """Dot ``name``'s folder: the trained one it ships (``dots.<name>.path``), else the one trained here."""
+        return self.dot(name).get("path") or f"work/{self.name}/dot/{name}"
+
+    @property
+    def dots_dir(self) -> str:
+        """The folder holding the Dot folders (``<name>/dot.json``), where the report reads their held-out error."""
+        return str(PurePosixPath(self.dot_dir(next(iter(self.dots)))).parent) if self.dots else f"work/{self.name}/dot"
 
     # ---------------------------------------------------------------- points, shards, rows
 
@@ -241,9 +268,14 @@ class Experiment:
             raise HarnessError(f"experiment {self.name!r} has no point {name!r}") from None
 
     def sample_inputs(self, name: str) -> list[str]:
-        """What a sample job of point ``name`` reads: its Dash, and for Morse its trained Dot."""
+        """What a sample job of point ``name`` reads: its Dash, its conditions file (prompts, labels) and for
+        Morse its trained Dot."""
+        from harness.conditions import conditions_file
+
         point = self.point(name)
         files = self.dash_inputs(point.series)
+        if conditions_file(self.config.get("conditions")):
+            files.append(conditions_file(self.config.get("conditions")))
         if point.method == "morse" and point.dot not in REFERENCE_DOTS:
             files.append(f"{self.dot_dir(point.dot)}/dot.safetensors")
         return files

@@ -21,7 +21,7 @@ COLUMNS = [
     "device", "device_kind", "device_name", "driver", "memory_total_mib", "sm_clock_max_mhz",
     "mem_clock_max_mhz", "cpu_model", "cpu_threads", "tf32_matmul", "tf32_cudnn",
     "cudnn_benchmark", "cudnn_deterministic",
-    "warmup", "repeats",
+    "warmup", "repeats", "guidance_scale", "classifier_scale", "dash_branches", "dot_branches",
     "dash_median_s", "dash_q1_s", "dash_q3_s", "dash_iqr_s",
     "dot_median_s", "dot_q1_s", "dot_q3_s", "dot_iqr_s",
     "N", "pipeline_steps", "pipeline_s_per_image", "pipeline_includes",

@@ -1,9 +1,13 @@
 """The callables timed by ``timing.time_callable``: one Dash step, one Dot step, one whole sampling run.
 
-One step of Dash is ``unet(x, t, **cond)``; one step of Dot is ``dot(x_ts, x_ti, z_ts, t_s, t_i, **cond)``
-(Algorithm 2 of the paper: Dot sees the sample, step stamp and noise estimate at the last Dash point).
-Inputs are random tensors of the batch size and Dash's sample shape, conditioning is Dash's
-placeholder (zero text states, SDXL's added embeddings); latency does not depend on their values.
+One step of Dash is ``DashDenoiser`` at one time point, one step of Dot ``DotDenoiser`` (Algorithm 2
+of the paper: Dot sees the sample, step stamp and noise estimate at the last Dash point): the very
+callables sampling runs. Inputs are random tensors of the batch size and Dash's sample shape,
+conditioning is Dash's placeholder (zero text states, SDXL's added embeddings, class 0); latency does
+not depend on their values. With a guidance scale, a step is guided as in sampling: Dash runs both
+CFG branches (twice the batch), and so does a Dot that mixes its two residuals; a Dot trained over
+guidance scales predicts the guided estimate in one branch (``Guidance.branches``). Classifier
+guidance (ADM-G) is part of Dash: its classifier's forward and backward are in Dash's step.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
+
+from harness.morse.denoisers import DotDenoiser, Guidance
 
 
 def _inputs(dash, batch: int, count: int) -> list[torch.Tensor]:
@@ -22,18 +28,35 @@ def _timesteps(dash, value: int, batch: int) -> torch.Tensor:
     return torch.full((batch,), value, device=next(dash.unet.parameters()).device, dtype=torch.long)
 
 
-def dash_step(dash, batch: int) -> Callable[[], object]:
-    """One noise estimate of Dash at a mid-trajectory step."""
-    (x,), t, cond = _inputs(dash, batch, 1), _timesteps(dash, 500, batch), dash.placeholder_conditioning(batch)
-    return lambda: dash.unet(x, t, **cond)
+def guidance(dash, batch: int, scale: float | None) -> Guidance:
+    """The placeholder conditioning, guided at ``scale`` (both CFG branches) or not (None)."""
+    cond = dash.placeholder_conditioning(batch)
+    if scale is None:
+        return Guidance(cond)
+    if not cond:
+        raise ValueError(f"Dash {dash.source} is unconditional: a guided step needs a conditional Dash")
+    return Guidance(cond, cond, scale)
 
 
-def dot_step(dot, dash, batch: int) -> Callable[[], object]:
+def dash_step(dash, batch: int, scale: float | None = None, classifier_scale: float | None = None) -> Callable[[], object]:
+    """One noise estimate of Dash at a mid-trajectory step (guided: both branches; with a classifier scale,
+    the classifier's gradient too)."""
+    (x,), t = _inputs(dash, batch, 1), _timesteps(dash, 500, batch)
+    denoiser = dash.denoiser(guidance(dash, batch, scale), classifier_scale)
+    return lambda: denoiser(x, t)
+
+
+def dot_step(dot, dash, batch: int, scale: float | None = None) -> Callable[[], object]:
     """One residual estimate of Dot from the trajectory at the last Dash point t_s to t_i."""
     x_ts, x_ti, z_ts = _inputs(dash, batch, 3)
     t_s, t_i = _timesteps(dash, 600, batch), _timesteps(dash, 500, batch)
-    cond = dash.placeholder_conditioning(batch)
-    return lambda: dot(x_ts, x_ti, z_ts, t_s, t_i, **cond)
+    denoiser = DotDenoiser(dot, guidance(dash, batch, scale))
+    return lambda: denoiser(x_ts, x_ti, z_ts, t_s, t_i)
+
+
+def dot_branches(dot, scale: float | None) -> int:
+    """Dot evaluations per image and step: 2 when it mixes CFG residuals, 1 unguided or with w as input."""
+    return 1 if scale is None or dot.config.guidance_scales is not None else 2
 
 
 def pipeline_run(dash, batch: int, steps: int) -> tuple[Callable[[], object], str]:

@@ -1,11 +1,7 @@
-"""Mergeable FID statistics (``.fidstats``), for evaluation spread over machines (`harness fid-stats`).
+"""Mergeable FID statistics (``.fidstats``): writing one machine's part, merging the parts.
 
-Each machine reduces its own shards to a ``.fidstats`` file: the float64 sums of
-:class:`FeatureStats`, the seeds they cover, the shards' meta and the feature provenance
-(extractor, weights sha256, resize). ``harness fid`` given only ``.fidstats`` files merges them
-(:func:`merge_partials`) into the FID of the union, with no image leaving its machine. Merging
-refuses files made with other features or another point, overlapping seeds, and a union that is
-not exactly ``--num-samples`` seeds (sums cannot be subset afterwards).
+What a file holds and what merging refuses is documented once, with the options, in
+harness/stages/fid_stats.py.
 """
 
 from __future__ import annotations

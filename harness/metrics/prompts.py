@@ -1,11 +1,6 @@
-"""Prompts files: a fixed-seed subset of MS-COCO validation captions (`harness coco-prompts`), and reading one.
+"""Prompts files: drawing a fixed-seed subset of MS-COCO captions, and reading one (line s is seed s's prompt).
 
-Text-to-image evaluation (the paper's MS-COCO runs) uses 30,000 captions of the 2014 (or 2017)
-validation set. They are read from a local captions file (by default the registered
-``data/coco/annotations/captions_val2017.json``, :mod:`harness.external`), ordered by annotation id,
-and ``--num`` of them drawn without replacement by numpy's PCG64 with ``--seed``. The file has
-one caption per line (whitespace collapsed); image seed ``s`` is generated from line ``s``
-(0-based). A JSON beside it records the annotations' and the prompts' sha256, seed and count.
+How the subset is drawn and recorded is documented once, with its options, in harness/stages/coco_prompts.py.
 """
 
 from __future__ import annotations

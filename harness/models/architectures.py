@@ -2,13 +2,18 @@
 
 Each JSON file holds `source` (the hub id, or `digits`), `description`, `parameters` (the UNet's
 parameter count), `sample_shape` (C, H, W of the sampling space), `vae` (null, or how latents map
-to pixels), `unet` (a diffusers UNet config dict with its `_class_name`) and `scheduler` (the
+to pixels; a test config's is an AutoencoderKL config with its `_class_name`, built with random
+weights), `unet` (a diffusers UNet config dict with its `_class_name`) and `scheduler` (the
 training noise schedule and sampler settings as a diffusers scheduler config, read by
-`harness.samplers.noise.noise_settings`). Adding a model is adding a file.
+`harness.samplers.noise.noise_settings`). Text-conditioned test Dashes (`tiny-sd`, `tiny-sdxl`) add
+`text_encoders`: one transformers CLIP text config per encoder (its `_class_name`, CLIPTextModel or
+CLIPTextModelWithProjection), tokenized with the BPE vocabulary open_clip ships (so nothing is
+downloaded). Adding a model is adding a file.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -73,3 +78,47 @@ def sample_shape(unet: torch.nn.Module) -> tuple[int, int, int]:
     size = unet.config.sample_size
     height, width = (size, size) if isinstance(size, int) else size
     return (unet.config.in_channels, height, width)
+
+
+@functools.lru_cache(maxsize=1)
+def open_clip_tokenizer(max_length: int = 77):
+    """A transformers CLIPTokenizer over the BPE vocabulary and merges that open_clip ships (CLIP's own)."""
+    from open_clip.tokenizer import SimpleTokenizer
+    from transformers import CLIPTokenizer
+
+    bpe = SimpleTokenizer()
+    merges = [pair for pair, _ in sorted(bpe.bpe_ranks.items(), key=lambda item: item[1])]
+    special = {"bos_token": "<start_of_text>", "eos_token": "<end_of_text>", "pad_token": "<end_of_text>",
+               "unk_token": "<end_of_text>"}
+    return CLIPTokenizer(vocab=dict(bpe.encoder), merges=merges, model_max_length=max_length, **special)
+
+
+def build_text_encoders(config: dict, *, seed: int = 0, dtype: torch.dtype = torch.float32) -> list:
+    """The config's `text_encoders` with seeded random weights, each with open_clip's tokenizer ([] if none)."""
+    import transformers
+
+    from harness.models.conditioning import TextEncoder
+
+    encoders = []
+    for k, spec in enumerate(config.get("text_encoders") or []):
+        fields = {key: value for key, value in spec.items() if key != "_class_name"}
+        cls = getattr(transformers, spec["_class_name"])
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed + 1 + k)
+            model = cls(transformers.CLIPTextConfig(**fields))
+        tokenizer = open_clip_tokenizer(fields.get("max_position_embeddings", 77))
+        encoders.append(TextEncoder(tokenizer, model.to(dtype)))
+    return encoders
+
+
+def build_vae(config: dict, *, seed: int = 0, dtype: torch.dtype = torch.float32) -> torch.nn.Module | None:
+    """The config's AutoencoderKL with seeded random weights, when its `vae` is a model config (else None)."""
+    spec = config.get("vae") or {}
+    if spec.get("_class_name") != "AutoencoderKL":
+        return None
+    from diffusers import AutoencoderKL
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        vae = AutoencoderKL.from_config(spec)
+    return torch.nn.Module.to(vae, dtype=dtype)

@@ -3,7 +3,11 @@
 Standard DDPM training (Ho et al. 2020): noise a training digit to a uniform random timestep with
 diffusers' `DDPMScheduler.add_noise` and regress the added noise (epsilon prediction, MSE), with
 AdamW, a warm-up + cosine learning rate and an EMA of the weights. The defaults are the recipe of
-the shipped model (`harness/assets/dash-digits/`). The output folder gets:
+the shipped model (`harness/assets/dash-digits/`). With `--num-classes K` the UNet is
+class-conditional in the diffusers way (`num_class_embeds = K + 1`, the digit label as
+`class_labels`); index K is the null class, classifier-free guidance's unconditional input, and
+`--label-dropout p` replaces each training label by it with probability p (Ho & Salimans 2022), as
+the shipped `harness/assets/dash-digits-cond/` was trained. The output folder gets:
 
 - `config.json` + `diffusion_pytorch_model.safetensors`: the EMA weights (`save_pretrained`),
 - `scheduler_config.json`: the noise schedule, so `load_dash(OUT)` needs nothing else,
@@ -65,13 +69,14 @@ class _Training:
 
 
 def train_dash(args: argparse.Namespace) -> int:
-    from harness.data.digits import load_digits_tensor
+    from harness.data.digits import load_digits_labels, load_digits_tensor
 
     training = _start(args)
     images = load_digits_tensor(training.config["unet"]["sample_size"], "train")
+    labels = load_digits_labels("train")
     args.out.mkdir(parents=True, exist_ok=True)
     log = _LossLog(args.out / LOSS_LOG, resume_step=training.step)
-    _train(training, images, log, args)
+    _train(training, images, labels, log, args)
     _save_model(training, log, len(images), args)
     print(f"train-dash: {training.step} steps in {training.elapsed_s / 60:.1f} min, "
           f"final loss {log.last_loss:.4f}; model in {args.out}")
@@ -113,20 +118,25 @@ def _start(args: argparse.Namespace) -> _Training:
     return training
 
 
-def _train(training: _Training, images: torch.Tensor, log: "_LossLog", args: argparse.Namespace) -> None:
+def _train(
+    training: _Training, images: torch.Tensor, labels: torch.Tensor, log: "_LossLog", args: argparse.Namespace
+) -> None:
     """Optimizer steps up to --steps: noise, predict the noise, MSE, AdamW, EMA; log and checkpoint."""
     from harness.progress import progress
 
     unet, generator = training.unet, training.generator
     num_timesteps = training.noise_scheduler.config.num_train_timesteps
+    num_classes = _num_classes(training.config)
     started, running = time.perf_counter() - training.elapsed_s, []
     with progress(total=args.steps, initial=training.step, desc="train-dash", unit="step") as bar:
         while training.step < args.steps:
-            clean = images[torch.randint(len(images), (args.batch_size,), generator=generator)]
+            picked = torch.randint(len(images), (args.batch_size,), generator=generator)
+            clean = images[picked]
             noise = torch.randn(clean.shape, generator=generator)
             timesteps = torch.randint(num_timesteps, (args.batch_size,), generator=generator)
             noisy = training.noise_scheduler.add_noise(clean, noise, timesteps)
-            loss = F.mse_loss(unet(noisy, timesteps).sample, noise)
+            class_labels = _dropped_labels(labels[picked], num_classes, args.label_dropout, generator)
+            loss = F.mse_loss(unet(noisy, timesteps, class_labels=class_labels).sample, noise)
             training.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(unet.parameters(), GRAD_CLIP_NORM)
@@ -146,6 +156,20 @@ def _train(training: _Training, images: torch.Tensor, log: "_LossLog", args: arg
                 _save_checkpoint(args.out, training.checkpoint())
 
 
+def _num_classes(config: dict) -> int:
+    """K of a class-conditional UNet config (num_class_embeds = K + 1, the null class last); 0 if unconditional."""
+    return (config["unet"].get("num_class_embeds") or 1) - 1
+
+
+def _dropped_labels(labels: torch.Tensor, num_classes: int, dropout: float, generator: torch.Generator):
+    """Class labels with each replaced by the null class K with probability `dropout` (CFG training,
+    Ho & Salimans 2022, Algorithm 1); None for an unconditional UNet."""
+    if not num_classes:
+        return None
+    dropped = torch.rand(len(labels), generator=generator) < dropout
+    return torch.where(dropped, torch.full_like(labels, num_classes), labels)
+
+
 def _save_model(training: _Training, log: "_LossLog", num_images: int, args: argparse.Namespace) -> None:
     """The EMA weights (save_pretrained, safetensors), the noise schedule and train_config.json."""
     final = copy.deepcopy(training.unet).eval()
@@ -161,6 +185,8 @@ def _save_model(training: _Training, log: "_LossLog", num_images: int, args: arg
             "ema_decay": args.ema_decay, "ema_power": EMA_POWER, "seed": args.seed,
             "image_size": training.config["unet"]["sample_size"], "loss": "MSE on epsilon",
             "threads": torch.get_num_threads(),
+            "num_classes": _num_classes(training.config), "label_dropout": args.label_dropout,
+            "null_class": _num_classes(training.config) or None,
         },
         "dataset": {"name": "scikit-learn digits, train split", "images": num_images},
         "parameters": sum(p.numel() for p in final.parameters()),
@@ -194,6 +220,11 @@ def _training_config(args: argparse.Namespace) -> dict:
     config = architectures.load_architecture(args.config)
     config["unet"]["sample_size"] = args.image_size
     config["sample_shape"] = [config["unet"]["in_channels"], args.image_size, args.image_size]
+    if args.num_classes < 0 or not 0 <= args.label_dropout < 1:
+        raise HarnessError(f"--num-classes must be >= 0 and --label-dropout in [0, 1), got "
+                           f"{args.num_classes} and {args.label_dropout}")
+    if args.num_classes:
+        config["unet"]["num_class_embeds"] = args.num_classes + 1  # the null class, index K, is CFG's unconditional input
     return config
 
 

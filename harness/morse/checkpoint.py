@@ -36,10 +36,24 @@ def read_meta(directory: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def load_dot(directory: Path, dash) -> DotModel:
+def check_conditions(directory: Path, config: DotConfig, conditions: str, guidance_scale: float | None) -> None:
+    """A HarnessError when a run's conditions or guidance do not fit the Dot: a conditional Dot for an
+    unconditional run or the reverse, or a Dot trained over guidance scales run without one."""
+    if config.conditions != conditions:
+        raise HarnessError(f"Dot checkpoint {directory} was trained with conditions {config.conditions!r}, "
+                           f"this run has {conditions!r}: train a Dot for these conditions")
+    if config.guidance_scales is not None and guidance_scale is None:
+        lo, hi = config.guidance_scales
+        raise HarnessError(f"Dot checkpoint {directory} was trained over guidance scales [{lo:g}, {hi:g}]: "
+                           "pass --guidance-scale")
+
+
+def load_dot(directory: Path, dash, conditions: str = "none", guidance_scale: float | None = None) -> DotModel:
     """Rebuild the Dot recorded in ``directory`` around ``dash`` and load its trained weights, on the device
-    and in the dtype of Dash's UNet (Dot's own layers and LoRA are built on the CPU in float32)."""
+    and in the dtype of Dash's UNet (Dot's own layers and LoRA are built on the CPU in float32). The run's
+    ``conditions`` kind and ``guidance_scale`` are checked against what the Dot was trained with."""
     meta = read_meta(directory)
+    check_conditions(directory, DotConfig.from_dict(meta["dot_config"]), conditions, guidance_scale)
     if meta.get("dash_fingerprint") != dash.fingerprint:
         raise HarnessError(
             f"Dot checkpoint {directory} was trained against Dash {meta.get('dash_source')!r} "

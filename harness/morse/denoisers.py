@@ -1,11 +1,11 @@
 """The noise estimators of Eq. 5: Dash theta(x_ti, t_i) at the points in S, Dot elsewhere.
 
-Each is a callable over a batch. Conditioning (class labels, text embeddings) is bound at
-construction; with a guidance scale, both models run classifier-free guidance (Ho & Salimans
-2021): out = out_u + s (out_c - out_u). For Dot the guidance mixes its two residuals, so
-z_ti = z_ts + eta_u + s (eta_c - eta_u). Dot training (harness/morse/train.py) is unconditional so
-far: training over guidance scales (the paper's SD setting, scales 2-10) is not wired yet, see
-docs/morse.md.
+Each is a callable over a batch. Conditioning (class labels, text embeddings, built by
+harness/models/conditioning.py once per batch) is bound at construction; with a guidance scale,
+Dash runs classifier-free guidance (Ho & Salimans 2021): out = out_u + w (out_c - out_u), w one
+scale or one per image. A Dot trained over guidance scales (``DotConfig.guidance_scales``) predicts
+the guided estimate in one branch, w an input it sees; any other Dot mixes its two residuals,
+z_ti = z_ts + eta_u + w (eta_c - eta_u).
 """
 
 from __future__ import annotations
@@ -15,42 +15,85 @@ from typing import Callable
 import torch
 
 
-class Guidance:
-    """Run ``fn`` once per batch, or on [unconditional; conditional] and mix by the scale."""
+def _stack(uncond, cond):
+    """[unconditional; conditional] of one input: a tensor, or a dict of them (SDXL's added_cond_kwargs)."""
+    if isinstance(cond, dict):
+        return {k: _stack(uncond[k], cond[k]) for k in cond}
+    return torch.cat([uncond, cond])
 
-    def __init__(self, cond: dict | None = None, uncond: dict | None = None, scale: float | None = None):
+
+class Guidance:
+    """Run ``fn`` once per batch, or on [unconditional; conditional] and mix by the scale (CFG):
+    both branches in one call of twice the batch, so a guided step costs two model evaluations."""
+
+    def __init__(self, cond: dict | None = None, uncond: dict | None = None,
+                 scale: float | torch.Tensor | None = None):
         if scale is not None and (cond is None or uncond is None):
             raise ValueError("classifier-free guidance needs both conditional and unconditional inputs")
         self.cond = cond or {}
         self.uncond = uncond
         self.scale = scale
 
+    @property
+    def branches(self) -> int:
+        """Model evaluations per image and step: 2 under CFG, else 1."""
+        return 1 if self.scale is None else 2
+
     def __call__(self, fn: Callable[..., torch.Tensor], *batch: torch.Tensor) -> torch.Tensor:
         if self.scale is None:
             return fn(*batch, **self.cond)
         doubled = [torch.cat([b, b]) if isinstance(b, torch.Tensor) and b.dim() > 0 else b for b in batch]
-        kwargs = {k: torch.cat([self.uncond[k], self.cond[k]]) for k in self.cond}
-        out_u, out_c = fn(*doubled, **kwargs).chunk(2)
-        return out_u + self.scale * (out_c - out_u)
+        out_u, out_c = fn(*doubled, **_stack(self.uncond, self.cond)).chunk(2)
+        scale = torch.as_tensor(self.scale, device=out_c.device, dtype=out_c.dtype)
+        if scale.dim() == 1:  # one scale per image
+            scale = scale.view(-1, *([1] * (out_c.dim() - 1)))
+        return out_u + scale * (out_c - out_u)
+
+
+class ClassifierGuidance:
+    """Classifier guidance (Dhariwal & Nichol 2021, Algorithm 2), part of Dash (ADM-G, Fig. 6):
+    eps - s sqrt(1 - alpha_bar_t) grad_x log p_phi(y | x_t, t), the classifier's gradient at every Dash call."""
+
+    def __init__(self, classifier: torch.nn.Module, scale: float, alphas_cumprod: torch.Tensor):
+        self.classifier = classifier
+        self.scale = scale
+        self.alphas_cumprod = alphas_cumprod
+
+    def __call__(self, eps: torch.Tensor, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        with torch.enable_grad():
+            x_in = x.detach().requires_grad_(True)
+            log_probs = torch.log_softmax(self.classifier(x_in, t).float(), dim=-1)
+            chosen = log_probs[torch.arange(len(labels), device=x.device), labels].sum()
+            grad = torch.autograd.grad(chosen, x_in)[0]
+        sigma = (1 - self.alphas_cumprod.to(x.device)[t]).sqrt().to(eps.dtype).view(-1, *([1] * (eps.dim() - 1)))
+        return eps - self.scale * sigma * grad.to(eps.dtype)
 
 
 class DashDenoiser:
-    """theta(x_t, t) of Eq. 2: the pre-trained model's noise estimate at one time point."""
+    """theta(x_t, t) of Eq. 2: the pre-trained model's noise estimate at one time point (with a
+    classifier, the classifier-guided estimate: the classifier is part of Dash)."""
 
-    def __init__(self, unet: torch.nn.Module, guidance: Guidance | None = None):
+    def __init__(self, unet: torch.nn.Module, guidance: Guidance | None = None,
+                 classifier: ClassifierGuidance | None = None):
         self.unet = unet
         self.guidance = guidance or Guidance()
+        self.classifier = classifier
         self.channels = unet.config.in_channels
+        if classifier is not None and "class_labels" not in self.guidance.cond:
+            raise ValueError("classifier guidance needs class labels")
 
     def _forward(self, x, t, **cond):
-        if not isinstance(t, torch.Tensor):
-            t = torch.full((x.shape[0],), int(t), device=x.device, dtype=torch.long)
         return self.unet(x, t, **cond).sample[:, : self.channels]  # learned-variance models: keep eps
 
     @torch.no_grad()
     def __call__(self, x: torch.Tensor, t: int | torch.Tensor) -> torch.Tensor:
         """At one time point t, or at one per image (a tensor of timesteps, as Dot training draws them)."""
-        return self.guidance(self._forward, x, t)
+        if not isinstance(t, torch.Tensor) or t.dim() == 0:
+            t = torch.full((x.shape[0],), int(t), device=x.device, dtype=torch.long)
+        eps = self.guidance(self._forward, x, t)
+        if self.classifier is not None:
+            eps = self.classifier(eps, x, t, self.guidance.cond["class_labels"])
+        return eps
 
 
 class DotDenoiser:
@@ -59,13 +102,21 @@ class DotDenoiser:
     def __init__(self, dot: torch.nn.Module, guidance: Guidance | None = None):
         self.dot = dot
         self.guidance = guidance or Guidance()
+        # a Dot trained over guidance scales sees w and predicts the guided estimate in one branch
+        self.scale_input = getattr(getattr(dot, "config", None), "guidance_scales", None) is not None
+        if self.scale_input and self.guidance.scale is None:
+            raise ValueError("this Dot was trained over guidance scales: it needs one (--guidance-scale)")
 
     def _forward(self, x_ts, x_ti, z_ts, t_s, t_i, **cond):
         return self.dot(x_ts, x_ti, z_ts, t_s, t_i, **cond)
 
     @torch.no_grad()
-    def __call__(self, x_ts, x_ti, z_ts, t_s: int, t_i: int) -> torch.Tensor:
-        return z_ts + self.guidance(self._forward, x_ts, x_ti, z_ts, torch.tensor(t_s), torch.tensor(t_i))
+    def __call__(self, x_ts, x_ti, z_ts, t_s: int | torch.Tensor, t_i: int | torch.Tensor) -> torch.Tensor:
+        t_s, t_i = torch.as_tensor(t_s), torch.as_tensor(t_i)
+        if self.scale_input:
+            scale = torch.as_tensor(self.guidance.scale, dtype=torch.float32).expand(len(x_ti))
+            return z_ts + self.dot(x_ts, x_ti, z_ts, t_s, t_i, guidance_scale=scale, **self.guidance.cond)
+        return z_ts + self.guidance(self._forward, x_ts, x_ti, z_ts, t_s, t_i)
 
 
 class OracleDot:

@@ -27,6 +27,7 @@ from diffusers.models.resnet import ResnetBlock2D
 from peft import LoraConfig, inject_adapter_in_model
 from peft.tuners.tuners_utils import BaseTunerLayer
 
+from harness.models.conditioning import guidance_embedding
 from harness.morse.dot_config import DotConfig
 from harness.registry import Registry
 
@@ -95,23 +96,34 @@ class BilinearResampler(nn.Module):
         return F.interpolate(h, scale_factor=self.factor, mode="bilinear", align_corners=False)
 
 
-class SourceTimeEmbedding(nn.Module):
-    """Dash's time embedding of t_i plus a trainable embedding of t_s (zero at initialisation)."""
+def _zero_timestep_embedding(in_dim: int, out_dim: int) -> TimestepEmbedding:
+    embedding = TimestepEmbedding(in_dim, out_dim)
+    nn.init.zeros_(embedding.linear_2.weight)
+    nn.init.zeros_(embedding.linear_2.bias)
+    return embedding
 
-    def __init__(self, pretrained: nn.Module, time_proj: nn.Module, in_dim: int, out_dim: int, use_ts: bool):
+
+class SourceTimeEmbedding(nn.Module):
+    """Dash's time embedding of t_i plus trainable embeddings (zero at initialisation) of t_s and, for a
+    Dot trained over guidance scales, of w (LCM's guidance-scale embedding, harness.models.conditioning)."""
+
+    def __init__(self, pretrained: nn.Module, time_proj: nn.Module, in_dim: int, out_dim: int, use_ts: bool,
+                 use_scale: bool = False):
         super().__init__()
         self.pretrained = pretrained
         self.time_proj = time_proj
-        self.source = TimestepEmbedding(in_dim, out_dim) if use_ts else None
-        if self.source is not None:
-            nn.init.zeros_(self.source.linear_2.weight)
-            nn.init.zeros_(self.source.linear_2.bias)
+        self.in_dim = in_dim
+        self.source = _zero_timestep_embedding(in_dim, out_dim) if use_ts else None
+        self.scale = _zero_timestep_embedding(in_dim, out_dim) if use_scale else None
         self.t_s: torch.Tensor | None = None  # set by SharedNetwork.forward for one call
+        self.w: torch.Tensor | None = None  # likewise: the guidance scale per image
 
     def forward(self, sample, *args, **kwargs):
         emb = self.pretrained(sample, *args, **kwargs)
         if self.source is not None:
             emb = emb + self.source(self.time_proj(self.t_s).to(sample.dtype))
+        if self.scale is not None:
+            emb = emb + self.scale(guidance_embedding(self.w, self.in_dim).to(sample.device, sample.dtype))
         return emb
 
 
@@ -145,18 +157,19 @@ class SharedNetwork(nn.Module):
                 view.conv_out.load_state_dict(unet.conv_out.state_dict())
         view.time_embedding = SourceTimeEmbedding(
             unet.time_embedding, unet.time_proj, unet.time_embedding.linear_1.in_features,
-            unet.time_embedding.linear_2.out_features, "t_s" in config.inputs)
+            unet.time_embedding.linear_2.out_features, "t_s" in config.inputs, config.guidance_scales is not None)
         self.unet = view
         self.has_lora = config.lora_rank > 0
 
-    def forward(self, h, t_i, t_s, **cond):
+    def forward(self, h, t_i, t_s, guidance_scale=None, **cond):
         self.unet.time_embedding.t_s = t_s
+        self.unet.time_embedding.w = guidance_scale
         if self.has_lora:
             _set_lora(self.unet, True)
         try:
             return self.unet(h, t_i, **cond).sample
         finally:
-            self.unet.time_embedding.t_s = None
+            self.unet.time_embedding.t_s = self.unet.time_embedding.w = None
             if self.has_lora:
                 _set_lora(self.unet, False)
 
@@ -177,8 +190,12 @@ class DotModel(nn.Module):
         parts = [x_ti] + [v for name, v in (("x_ts", x_ts), ("z_ts", z_ts)) if name in self.config.inputs]
         return torch.cat(parts, dim=1)
 
-    def forward(self, x_ts, x_ti, z_ts, t_s, t_i, **cond):
+    def forward(self, x_ts, x_ti, z_ts, t_s, t_i, guidance_scale=None, **cond):
+        """``cond``: Dash's conditioning inputs (class_labels, encoder_hidden_states, ...); ``guidance_scale``:
+        w per image, for a Dot trained over guidance scales (then required)."""
         batch = x_ti.shape[0]
+        if (guidance_scale is None) != (self.config.guidance_scales is None):
+            raise ValueError("a Dot trained over guidance scales takes guidance_scale, any other Dot none")
         t_i = _as_batch(t_i, batch, x_ti.device)
         t_s = _as_batch(t_s, batch, x_ti.device)
         gap = (t_s - t_i).clamp(min=0)  # before t_s may be hidden: the scaling is not an input
@@ -189,6 +206,8 @@ class DotModel(nn.Module):
             raise ValueError(f"image size {tuple(x_ti.shape[-2:])} is not divisible by 2^m = {factor}")
         temb = self.temb(t_i, t_s) if self.temb is not None else None
         h, skips = self.resampler.encode(self.observations(x_ts, x_ti, z_ts), temb)
+        if guidance_scale is not None:
+            cond["guidance_scale"] = _as_batch(guidance_scale, batch, x_ti.device)
         h = self.network(h, t_i, t_s, **cond)
         eta = self.resampler.decode(h, skips, temb)[:, : self.channels]
         if self.config.gap_scale > 0:

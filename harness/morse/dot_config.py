@@ -29,6 +29,10 @@ class DotConfig:
     # > 0: eta is scaled by (t_s - t_i) / gap_scale, so the residual vanishes as t_i -> t_s (it
     # must: z_ti = z_ts at zero gap) and the network's output has one scale at short and long gaps
     gap_scale: float = 0.0
+    conditions: str = "none"  # what Dot is conditioned on, as its Dash: none, labels or prompts (harness.conditions)
+    # trained over guidance scales w ~ U[lo, hi] (the paper's appendix for SD: [2, 10]): Dot then predicts
+    # the guided estimate, w an input embedded into its time embedding; None: Dot is not trained with CFG
+    guidance_scales: tuple[float, float] | None = None
 
     def __post_init__(self):
         self.channels = tuple(int(c) for c in self.channels)
@@ -44,6 +48,16 @@ class DotConfig:
         self.gap_scale = float(self.gap_scale)
         if self.gap_scale < 0:
             raise ValueError("gap_scale must be >= 0 (0: no gap scaling)")
+        if self.conditions not in ("none", "labels", "prompts"):
+            raise ValueError(f"unknown Dot conditions {self.conditions!r}; known: none, labels, prompts")
+        if self.guidance_scales is not None:
+            self.guidance_scales = tuple(float(w) for w in self.guidance_scales)
+            if len(self.guidance_scales) != 2 or self.guidance_scales[0] > self.guidance_scales[1]:
+                raise ValueError(f"guidance_scales is a range (lo, hi), lo <= hi; got {self.guidance_scales}")
+            if self.conditions == "none":
+                raise ValueError("guidance_scales needs a conditional Dot (conditions: labels or prompts)")
+            if self.variant == "independent":
+                raise ValueError("the independent Dot shares no time embedding with Dash: it takes no guidance scale")
 
     def to_dict(self) -> dict:
         return asdict(self)

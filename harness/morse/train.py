@@ -13,6 +13,11 @@ each shared by a slice of it). The held-out check reports the residual error of 
 residual by gap, so a reader sees where Dot helps. Runs on one process, or on several GPUs under
 ``torchrun`` (DistributedDataParallel; rank 0 writes). ``--resume`` continues from the last
 checkpoint, with the optimiser and random state restored.
+
+Conditional Dash: Dot trains on images with their conditions (labels, captions), sees the same
+conditioning as Dash, and with ``--guidance-scales LO HI`` learns the guided estimate: each image
+draws w ~ U[LO, HI] (the paper's appendix for SD: [2, 10]), both Dash calls run CFG at that w, and
+Dot takes w as an input.
 """
 
 from __future__ import annotations
@@ -112,14 +117,34 @@ def _x0_weight(alphas_cumprod: torch.Tensor, t_o: torch.Tensor) -> torch.Tensor:
     return ((1 - abar) / abar).clamp(max=X0_WEIGHT_CAP)
 
 
-def residual_loss(dot, batch: PairBatch, weights: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def residual_loss(dot, batch: PairBatch, weights: torch.Tensor | None = None,
+                  inputs: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Algorithm 1, line 10: || z_ts + eta(...) - Dash(x_to, t_o) ||^2 per image, averaged with ``weights``
-    (normalised to mean 1, so the loss and the learning rate keep their scale; None: uniform, as the paper).
+    (normalised to mean 1, so the loss and the learning rate keep their scale; None: uniform, as the paper);
+    ``inputs``: Dot's conditioning and guidance scale (``conditioned``).
     Returns (the loss to minimise, the unweighted mean squared error, comparable with the zero residual's)."""
-    prediction = batch.z_ts + dot(batch.x_ts, batch.x_to, batch.z_ts, batch.t_s, batch.t_o)
+    prediction = batch.z_ts + dot(batch.x_ts, batch.x_to, batch.z_ts, batch.t_s, batch.t_o, **(inputs or {}))
     errors = _per_image_mse(prediction, batch.target)
     loss = errors.mean() if weights is None else (weights / weights.mean() * errors).mean()
     return loss, errors.mean().detach()
+
+
+def conditioned(dash, values, scales: tuple[float, float] | None, generator: torch.Generator,
+                classifier_scale: float | None = None) -> tuple[DashDenoiser, dict]:
+    """Dash's denoiser for a batch of conditions (None: unconditional) and Dot's inputs: the same
+    conditioning and, trained over guidance scales, w ~ U[scales] per image, at which Dash runs CFG;
+    with ``classifier_scale``, Dash is classifier-guided (ADM-G) and Dot learns that estimate."""
+    if values is None:
+        return dash.denoiser(None, classifier_scale), {}
+    w = None
+    if scales is not None:
+        lo, hi = scales
+        w = lo + (hi - lo) * torch.rand(len(values), generator=generator)
+    guidance = dash.conditioner.guidance(values, w)
+    inputs = dict(guidance.cond)
+    if w is not None:
+        inputs["guidance_scale"] = w.to(next(dash.unet.parameters()).device)
+    return dash.denoiser(guidance, classifier_scale), inputs
 
 
 def _per_image_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -128,16 +153,20 @@ def _per_image_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def heldout_error(dash, dot, sampler: str, noise: dict, data: torch.Tensor, *, max_gap: int | None = None,
-                  groups: int | None = None, pairs_per_image: int = 8, batch_size: int = 64, seed: int = 1234) -> dict:
+                  groups: int | None = None, pairs_per_image: int = 8, batch_size: int = 64, seed: int = 1234,
+                  conditioning=None) -> dict:
     """Residual MSE of Dot and of the zero residual (Dot := reuse z_ts) on held-out pairs drawn as in
-    training (Table 4's logic), overall and by gap t_s - t_o (``by_gap``: one row per GAP_EDGES bin)."""
+    training (Table 4's logic), overall and by gap t_s - t_o (``by_gap``: one row per GAP_EDGES bin).
+    ``conditioning(rows, generator)``: (Dash's denoiser, Dot's inputs) for those images (``conditioned``)."""
     generator = torch.Generator().manual_seed(seed)
     gaps, dot_err, zero_err = [], [], []
     for _ in range(pairs_per_image):
-        for x0 in data.split(batch_size):
-            batch = make_pairs(dash, sampler, noise, x0, generator, max_gap=max_gap,
+        for start in range(0, len(data), batch_size):
+            x0 = data[start : start + batch_size]
+            denoiser, inputs = conditioning(slice(start, start + len(x0)), generator) if conditioning else (dash, {})
+            batch = make_pairs(denoiser, sampler, noise, x0, generator, max_gap=max_gap,
                                groups=min(groups, len(x0)) if groups else None)
-            prediction = batch.z_ts + dot(batch.x_ts, batch.x_to, batch.z_ts, batch.t_s, batch.t_o)
+            prediction = batch.z_ts + dot(batch.x_ts, batch.x_to, batch.z_ts, batch.t_s, batch.t_o, **inputs)
             gaps.append((batch.t_s - batch.t_o).cpu())
             dot_err.append(_per_image_mse(prediction, batch.target).cpu())
             zero_err.append(_per_image_mse(batch.z_ts, batch.target).cpu())
@@ -190,11 +219,12 @@ def _distributed() -> tuple[int, int, torch.device]:
     return dist.get_rank(), world, device
 
 
-def _dot_config(args) -> DotConfig:
+def _dot_config(args, conditions: str = "none") -> DotConfig:
     inputs = tuple(s for s in args.inputs.split(",") if s)
     try:
         return DotConfig(variant=args.variant, m=args.m, channels=tuple(int(c) for c in args.channels.split(",")),
-                         lora_rank=args.lora_rank, inputs=inputs, gap_scale=args.gap_scale)
+                         lora_rank=args.lora_rank, inputs=inputs, gap_scale=args.gap_scale, conditions=conditions,
+                         guidance_scales=args.guidance_scales)
     except ValueError as err:
         raise HarnessError(str(err)) from None
 
@@ -204,16 +234,17 @@ def train_dot(args) -> int:
 
     if args.sampler not in SAMPLERS:
         raise HarnessError(f"unknown sampler {args.sampler!r}; known: {', '.join(SAMPLERS)}")
-    config = _dot_config(args)
+    _dot_config(args, "labels" if args.guidance_scales else "none")  # fails early: before loading Dash
     rank, world, device = _distributed()
     dash = load_dash(args.dash, local_path=args.dash_path, device=device)
+    kind = dash.conditioner.kind
+    config = _dot_config(args, kind)
     factor = 2**config.m
     if dash.sample_shape[1] % factor or dash.sample_shape[2] % factor:
         raise HarnessError(f"Dash samples {dash.sample_shape[1]}x{dash.sample_shape[2]} are not divisible by 2^m = {factor}; lower --m")
-    data = load_training_tensor_for(dash, args.data)
+    data, values = load_training_data_for(dash, args.data)
     dash_fingerprint = dash.fingerprint  # before LoRA is injected into the shared modules
     dot = build_dot(dash.unet, config).to(device)
-    denoiser = DashDenoiser(dash.unet)
     trainable = [p for p in dot.parameters() if p.requires_grad]
     model = torch.nn.parallel.DistributedDataParallel(dot) if world > 1 else dot
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.0)
@@ -244,9 +275,11 @@ def train_dot(args) -> int:
     bar = progress(range(start, args.steps), initial=start, total=args.steps, desc="train-dot", unit="step",
                    quiet=rank != 0)
     for step in bar:
-        x0 = _encode(dash, data[torch.randint(len(data), (args.batch_size,), generator=generator)].to(device))
+        rows = torch.randint(len(data), (args.batch_size,), generator=generator)
+        x0 = _encode(dash, data[rows].to(device))
+        denoiser, inputs = conditioned(dash, _take(values, rows), args.guidance_scales, generator, args.classifier_scale)
         batch = make_pairs(denoiser, args.sampler, dash.noise, x0, generator, max_gap=args.max_gap, groups=args.groups)
-        loss, mse = residual_loss(model, batch, weight(alphas_cumprod, batch.t_o))
+        loss, mse = residual_loss(model, batch, weight(alphas_cumprod, batch.t_o), inputs)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
@@ -271,9 +304,12 @@ def train_dot(args) -> int:
             "trainable_parameters": sum(p.numel() for p in trainable),
         }
         if args.eval_data:
-            held = load_training_tensor_for(dash, args.eval_data)
-            meta["heldout"] = heldout_error(denoiser, dot.eval(), args.sampler, dash.noise,
-                                            _encode(dash, held.to(device)), max_gap=args.max_gap, groups=args.groups)
+            held, held_values = load_training_data_for(dash, args.eval_data)
+            meta["heldout"] = heldout_error(
+                DashDenoiser(dash.unet), dot.eval(), args.sampler, dash.noise, _encode(dash, held.to(device)),
+                max_gap=args.max_gap, groups=args.groups,
+                conditioning=None if held_values is None else
+                lambda rows, gen: conditioned(dash, held_values[rows], args.guidance_scales, gen, args.classifier_scale))
             print(f"held-out residual MSE: Dot {meta['heldout']['dot_mse']:.5f} vs zero residual "
                   f"{meta['heldout']['zero_residual_mse']:.5f}; by gap t_s - t_o:\n{gap_table(meta['heldout'])}",
                   file=sys.stderr)
@@ -282,6 +318,25 @@ def train_dot(args) -> int:
     if world > 1:
         dist.destroy_process_group()
     return 0
+
+
+def _take(values, rows: torch.Tensor):
+    """The conditions of these rows (None stays None; prompts are a list)."""
+    if values is None:
+        return None
+    return values[rows.numpy()] if hasattr(values, "shape") else [values[i] for i in rows.tolist()]
+
+
+def load_training_data_for(dash, spec: str) -> tuple[torch.Tensor, object]:
+    """Training images for Dash and, when Dash is conditional, one condition each (labels or captions)."""
+    from harness.conditions import NONE
+    from harness.data.training import load_conditioned
+
+    kind = dash.conditioner.kind
+    if kind == NONE:
+        return load_training_tensor_for(dash, spec), None
+    pixels = dash.sample_shape[1] * (2 ** (len(dash.vae.config.block_out_channels) - 1) if dash.vae is not None else 1)
+    return load_conditioned(spec, kind, pixels)
 
 
 def load_training_tensor_for(dash, spec: str) -> torch.Tensor:

@@ -4,7 +4,8 @@ Follows NVlabs/edm's fid.py: the reference statistics are computed once and cach
 (:mod:`harness.metrics.reference`), the samples are the first ``--num-samples`` seeds and the
 run refuses fewer, features are streamed into float64 sums (:mod:`harness.metrics.stats`).
 Feature networks come from torch-fidelity's registry (:mod:`harness.metrics.extractors`).
-Instead of shards, the ``.fidstats`` files of :mod:`harness.metrics.fid_stats` (statistics
+The reference is a dataset or published statistics (``--ref x.npz`` with ``mu`` and ``sigma``, as
+EDM and clean-fid publish them, checked against the extractor). Instead of shards, the ``.fidstats`` files of :mod:`harness.metrics.fid_stats` (statistics
 computed on several machines) may be given; they are merged. Writes a one-row CSV: identity
 columns from the shard meta, ``fid`` and its provenance.
 """
@@ -21,12 +22,16 @@ EXAMPLES = """
       --out results/digits/fid/baseline_s8.csv
   python -m harness fid part-*.fidstats --ref cifar10:data/cifar10:train --num-samples 50000 \\
       --extractor inception-v3-compat --extractor-weights weights-inception-2015-12-05-6726825d.pth --out fid.csv
+  python -m harness fid samples/cifar/ddim_s10.r0.s000.npz --ref fid-refs/cifar10-32x32.npz --num-samples 50000 \
+      --extractor inception-v3-compat --out fid.csv
 """
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("samples", nargs="+", help=f"the point's .npz shards, a directory of them, or {FIDSTATS_SUFFIX} files")
-    parser.add_argument("--ref", required=True, help="reference images: digits:16:all, cifar10:ROOT:train, a directory")
+    parser.add_argument("--ref", required=True,
+                        help="reference images (digits:16:all, cifar10:ROOT:train, a directory) or published statistics "
+                             "(an .npz with mu and sigma, as EDM's fid-refs and clean-fid publish; Inception features)")
     parser.add_argument(
         "--num-samples", type=positive_int, required=True, help="images to evaluate (the first seeds); fewer is an error"
     )
@@ -42,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.metrics.extractors import make_extractor
     from harness.metrics.features import feature_stats
     from harness.metrics.fid_stats import merge_partials
-    from harness.metrics.reference import reference_stats
+    from harness.metrics.reference import is_published, published_stats, reference_stats
     from harness.metrics.rows import identity_columns, sample_meta, write_row
     from harness.metrics.stats import frechet_distance
 
@@ -56,14 +61,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         stats = feature_stats(samples, extractor, args.batch_size, args.image_size)
         meta, seeds = sample_meta(samples), samples.ids
-    ref = reference_stats(open_images(args.ref), extractor, args.refstats_dir, args.batch_size, args.image_size)
+    if is_published(args.ref):
+        ref = published_stats(Path(args.ref), extractor, args.image_size)
+    else:
+        ref = reference_stats(open_images(args.ref), extractor, args.refstats_dir, args.batch_size, args.image_size)
     fid = frechet_distance(*stats.mean_cov(), ref.mu, ref.sigma)
     row = {
         **identity_columns(meta, seeds),
         "fid": fid,
         **features,
         "fid_reference": args.ref,
-        "fid_reference_count": ref.count,
+        "fid_reference_count": ref.count or "",  # published statistics may not say
         "fid_reference_sha256": ref.key,
         **provenance.columns(args, meta.get("experiment"), args.device),
     }

@@ -29,6 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=100, help="paper: 100; 20 for CelebA-HQ and MS-COCO")
     add_device_argument(parser)
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="weights and inputs")
+    parser.add_argument("--guidance-scale", type=float, default=None,
+                        help="time guided steps: Dash runs both CFG branches, and so does a Dot without w as input")
+    parser.add_argument("--classifier-scale", type=float, default=None,
+                        help="classifier-guided Dash (ADM-G): the classifier's gradient is timed as part of Dash's step")
     parser.add_argument("--warmup", type=non_negative_int, default=3, help="untimed steps first")
     parser.add_argument("--repeats", type=positive_int, default=20, help="timed steps; the median is reported")
     parser.add_argument("--pipeline-steps", type=non_negative_int, default=0,
@@ -58,6 +62,9 @@ def _columns(prefix: str, timing) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     config = dot_config(args.dot_config)  # fails early: before minutes of timing
+    if config.guidance_scales is not None and args.guidance_scale is None:
+        raise HarnessError("this Dot takes the guidance scale as an input (dot config guidance_scales): time guided "
+                           "steps with --guidance-scale W (config key latency.guidance_scale)")
     import torch
 
     from harness import provenance
@@ -76,21 +83,28 @@ def run(args: argparse.Namespace) -> int:
         "dot": json.dumps(dataclasses.asdict(config), sort_keys=True),
         **device_info.identify(device), **device_info.backend_flags(),
         "warmup": args.warmup, "repeats": args.repeats, "pipeline_steps": args.pipeline_steps,
+        "guidance_scale": args.guidance_scale, "classifier_scale": args.classifier_scale, "dash_branches": 1 if args.guidance_scale is None else 2,
     }
     # Dash is timed before Dot is built around it: building injects (disabled) LoRA layers into it
-    dash_timing = time_callable(steps.dash_step(dash, batch), device,
-                                warmup=args.warmup, repeats=args.repeats, label="Dash steps")
+    try:
+        dash_step = steps.dash_step(dash, batch, args.guidance_scale, args.classifier_scale)
+    except ValueError as err:
+        raise HarnessError(str(err)) from None
+    dash_timing = time_callable(dash_step, device, warmup=args.warmup, repeats=args.repeats, label="Dash steps")
     if args.pipeline_steps > 0:
         pipeline, row["pipeline_includes"] = steps.pipeline_run(dash, batch, args.pipeline_steps)
         row["pipeline_s_per_image"] = time_callable(pipeline, device, warmup=1, repeats=args.pipeline_repeats,
                                                     label="whole runs").median_s / batch
     dot = build_dot(dash.unet, config).to(device=device, dtype=dtype).eval()
-    dot_timing = time_callable(steps.dot_step(dot, dash, batch), device,
+    row["dot_branches"] = steps.dot_branches(dot, args.guidance_scale)
+    dot_timing = time_callable(steps.dot_step(dot, dash, batch, args.guidance_scale), device,
                                warmup=args.warmup, repeats=args.repeats, label="Dot steps")
     row.update(**_columns("dash", dash_timing), **_columns("dot", dot_timing),
                N=dash_timing.median_s / dot_timing.median_s)
     path = results.write(row, args.results_dir)
-    print(f"device {row['device_name']} ({row['device']}), batch {batch}, {args.dtype}")
+    guided = "" if args.guidance_scale is None else \
+        f", guided (Dash {row['dash_branches']} branches, Dot {row['dot_branches']} per step)"
+    print(f"device {row['device_name']} ({row['device']}), batch {batch}, {args.dtype}{guided}")
     print(f"Dash {dash_timing.median_s:.4g} s/step (IQR {dash_timing.iqr_s:.2g}), "
           f"Dot {dot_timing.median_s:.4g} s/step (IQR {dot_timing.iqr_s:.2g})")
     print(f"N = {row['N']:.2f}  -> {path}")

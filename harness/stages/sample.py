@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.conditions import NONE
 from harness.morse.dot_config import ORACLE, TRAJECTORY_SOURCES, ZERO
 from harness.stages.options import add_device_argument, add_threads_argument, positive_float, positive_int
 
@@ -20,6 +21,8 @@ EXAMPLES = """
   python -m harness sample --dash digits --dot work/dot --sampler ddim --fine-steps 20 --dash-steps 5 \\
       --seeds 0-999 --out morse_f20_d5.npz
   python -m harness sample --dash digits --dot work/dot --lsd 6 --N 2.5 --ratio 0.5 --seeds 0-99 --out m.npz
+  python -m harness sample --dash config:tiny-sd --conditions prompts:prompts.txt --guidance-scale 7.5 \\
+      --steps 6 --seeds 0-3 --out sd.npz
 """
 
 
@@ -45,8 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="with --fine-steps/--dash-steps: the k/n they were resolved from (recorded)")
     parser.add_argument("--trajectory-source", default="dash", choices=TRAJECTORY_SOURCES,
                         help="Eq. 5 (observations at Dash's last point) or Eq. 7 (last step of either model)")
+    parser.add_argument("--conditions", default=NONE,
+                        help="condition source: none, labels:K (uniform per seed), labels-file:PATH or prompts:PATH "
+                             "(line s for seed s)")
     parser.add_argument("--guidance-scale", type=float, default=None,
-                        help="classifier-free guidance scale for conditional Dash models (not wired yet: see docs/morse.md)")
+                        help="classifier-free guidance scale w: eps_u + w (eps_c - eps_u) (default: no guidance)")
+    parser.add_argument("--classifier-scale", type=float, default=None,
+                        help="classifier guidance (ADM-G) with the Dash folder's classifier at this scale (guided-diffusion: 1.0)")
     parser.add_argument("--seeds", required=True, help="per-image seeds, e.g. 0-999 or 1,2,5-10")
     parser.add_argument("--batch-size", type=positive_int, default=100, help="images per model call (never changes an image)")
     parser.add_argument("--experiment", default="adhoc", help="experiment name recorded in the shard")

@@ -16,6 +16,7 @@ CHECKPOINT = "checkpoints/last.pt"  # in OUT
 EXAMPLES = """
   python -m harness train-dash --out work/dash-digits --steps 2000 --batch-size 64
   python -m harness train-dash --out work/dash-digits --steps 4000 --resume   # extend a finished run
+  python -m harness train-dash --out harness/assets/dash-digits-cond --steps 1000 --num-classes 10 --label-dropout 0.1
 """
 
 
@@ -35,6 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint-every", type=positive_int, default=250,
                         help="steps between checkpoints")
     parser.add_argument("--log-every", type=positive_int, default=25, help="steps per loss-log row")
+    parser.add_argument("--num-classes", type=non_negative_int, default=0,
+                        help="K > 0: class-conditional on the digit label (num_class_embeds = K + 1, null class K)")
+    parser.add_argument("--label-dropout", type=float, default=0.1,
+                        help="with --num-classes: probability a label is replaced by the null class (CFG training)")
     parser.add_argument("--resume", action="store_true", help=f"continue from OUT/{CHECKPOINT}")
     add_threads_argument(parser)
 

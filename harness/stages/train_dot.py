@@ -46,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inputs", default=",".join(DotConfig.inputs), help="trajectory inputs of Dot (Table 4)")
     parser.add_argument("--gap-scale", type=float, default=DotConfig.gap_scale,
                         help="> 0: eta is scaled by (t_s - t_i) / GAP_SCALE (DotConfig.gap_scale; 0: unscaled)")
+    parser.add_argument("--guidance-scales", type=float, nargs=2, metavar=("LO", "HI"), default=None,
+                        help="conditional Dash: train Dot on the CFG-guided estimate, w ~ U[LO, HI] per image "
+                             "(paper: 2 10); Dot then takes w as an input")
+    parser.add_argument("--classifier-scale", type=float, default=None,
+                        help="classifier-guided Dash (ADM-G): Dot learns the estimate guided by the Dash folder's classifier")
     parser.add_argument("--checkpoint-every", type=positive_int, default=250, help="steps between resumable checkpoints")
     parser.add_argument("--out", required=True, type=Path, help="Dot checkpoint folder")
     parser.add_argument("--resume", action="store_true",

@@ -161,3 +161,36 @@ def test_fid_from_partial_statistics_of_two_machines_equals_one_pass(tmp_path, w
     resized = ["--num-samples", "200", "--image-size", "32"]
     assert fid_cli(partials, tmp_path / "x.csv", weights, tmp_path / "ref", *resized) == 1
     assert "not the requested" in capsys.readouterr().err
+
+
+def test_fid_against_reference_statistics_in_a_file_equals_fid_against_the_images(tmp_path, weights, capsys):
+    write_shards(tmp_path / "s", open_images("digits:16:train").images[:200], np.arange(200), per_shard=200)
+    assert fid_cli([str(tmp_path / "s")], tmp_path / "images.csv", weights, tmp_path / "ref", "--num-samples", "200") == 0
+    ours = next((tmp_path / "ref").glob("digitsnet-*.npz"))  # the cached statistics of digits:16:heldout
+    with np.load(ours) as data:
+        np.savez(tmp_path / "published.npz", mu=data["mu"], sigma=data["sigma"])  # as EDM publishes: mu, sigma
+        np.savez(tmp_path / "with_meta.npz", mu=data["mu"], sigma=data["sigma"], meta=data["meta"])
+
+    def fid(ref, *extra):
+        return main(["fid", str(tmp_path / "s"), "--ref", str(ref), "--num-samples", "200", "--out",
+                     str(tmp_path / "f.csv"), "--extractor-weights", str(weights), "--device", "cpu", *extra])
+
+    assert fid(tmp_path / "with_meta.npz", "--extractor", "digitsnet") == 0
+    row = read_row(tmp_path / "f.csv")
+    assert float(row["fid"]) == pytest.approx(float(read_row(tmp_path / "images.csv")["fid"]), rel=1e-9)
+    assert row["fid_reference"] == str(tmp_path / "with_meta.npz")
+    assert row["fid_reference_sha256"] == file_sha256(tmp_path / "with_meta.npz")
+    capsys.readouterr()
+    # statistics that record no extractor are Inception-v3 pool3 (EDM, clean-fid): another extractor is refused
+    assert fid(tmp_path / "published.npz", "--extractor", "digitsnet") == 1
+    assert "use --extractor inception-v3-compat, not digitsnet" in capsys.readouterr().err
+    # our own file computed with other weights is refused by name
+    other = random_digitsnet(tmp_path / "other.safetensors", seed=1)
+    assert main(["fid", str(tmp_path / "s"), "--ref", str(tmp_path / "with_meta.npz"), "--num-samples", "200", "--out",
+                 str(tmp_path / "g.csv"), "--extractor", "digitsnet", "--extractor-weights", str(other),
+                 "--device", "cpu"]) == 1
+    assert "computed with other features: fid_extractor_sha256" in capsys.readouterr().err
+    np.savez(tmp_path / "broken.npz", mu=np.zeros(3))
+    assert fid(tmp_path / "broken.npz", "--extractor", "digitsnet") == 1
+    assert "no sigma in it" in capsys.readouterr().err
+    assert not (tmp_path / "g.csv").exists()
