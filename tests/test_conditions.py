@@ -57,8 +57,10 @@ def test_cfg_at_scale_one_is_the_conditional_estimate_and_scales_per_image_mix_a
     dash = load_dash(str(class_dash_dir))
     x, labels = torch.randn(3, *dash.sample_shape), np.array([1, 4, 9])
     conditional = DashDenoiser(dash.unet, dash.conditioner.guidance(labels, None))(x, 500)
-    guided_1 = DashDenoiser(dash.unet, dash.conditioner.guidance(labels, 1.0))(x, 500)
+    at_one = dash.conditioner.guidance(labels, 1.0)
+    guided_1 = DashDenoiser(dash.unet, at_one)(x, 500)
     assert torch.allclose(guided_1, conditional, atol=1e-5)
+    assert at_one.branches == 1 and dash.conditioner.guidance(labels, torch.tensor([1.0, 2.0, 1.0])).branches == 2
     unconditional = DashDenoiser(dash.unet, Guidance(dash.conditioner.null(3)))(x, 500)
     assert not torch.allclose(unconditional, conditional, atol=1e-4)  # the null class is an input of its own
     per_image = DashDenoiser(dash.unet, dash.conditioner.guidance(labels, torch.tensor([2.0, 5.0, 7.5])))(x, 500)

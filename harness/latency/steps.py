@@ -4,9 +4,10 @@ One step of Dash is ``DashDenoiser`` at one time point, one step of Dot ``DotDen
 of the paper: Dot sees the sample, step stamp and noise estimate at the last Dash point): the very
 callables sampling runs. Inputs are random tensors of the batch size and Dash's sample shape,
 conditioning is Dash's placeholder (zero text states, SDXL's added embeddings, class 0); latency does
-not depend on their values. With a guidance scale, a step is guided as in sampling: Dash runs both
-CFG branches (twice the batch), and so does a Dot that mixes its two residuals; a Dot trained over
-guidance scales predicts the guided estimate in one branch (``Guidance.branches``). Classifier
+not depend on their values. With a guidance scale w != 1, a step is guided as in sampling: Dash runs
+both CFG branches (twice the batch), and so does a Dot that mixes its two residuals; a Dot trained
+over guidance scales predicts the guided estimate in one branch, and at w = 1 every model runs the
+conditional branch alone (``cfg_branches``). Classifier
 guidance (ADM-G) is part of Dash: its classifier's forward and backward are in Dash's step.
 """
 
@@ -16,7 +17,7 @@ from typing import Callable
 
 import torch
 
-from harness.morse.denoisers import DotDenoiser, Guidance
+from harness.morse.denoisers import DotDenoiser, Guidance, cfg_branches
 
 
 def _inputs(dash, batch: int, count: int) -> list[torch.Tensor]:
@@ -56,7 +57,7 @@ def dot_step(dot, dash, batch: int, scale: float | None = None) -> Callable[[], 
 
 def dot_branches(dot, scale: float | None) -> int:
     """Dot evaluations per image and step: 2 when it mixes CFG residuals, 1 unguided or with w as input."""
-    return 1 if scale is None or dot.config.guidance_scales is not None else 2
+    return 1 if dot.config.guidance_scales is not None else cfg_branches(scale)
 
 
 def pipeline_run(dash, batch: int, steps: int) -> tuple[Callable[[], object], str]:

@@ -22,6 +22,13 @@ def _stack(uncond, cond):
     return torch.cat([uncond, cond])
 
 
+def cfg_branches(scale: float | torch.Tensor | None) -> int:
+    """Model evaluations per image and step under CFG at ``scale``: 1 with no scale or w = 1 for every
+    image (out_u + 1 (out_c - out_u) = out_c: the unconditional branch is not run, as diffusers guides
+    only for w > 1), else 2."""
+    return 1 if scale is None or bool((torch.as_tensor(scale) == 1).all()) else 2
+
+
 class Guidance:
     """Run ``fn`` once per batch, or on [unconditional; conditional] and mix by the scale (CFG):
     both branches in one call of twice the batch, so a guided step costs two model evaluations."""
@@ -36,11 +43,11 @@ class Guidance:
 
     @property
     def branches(self) -> int:
-        """Model evaluations per image and step: 2 under CFG, else 1."""
-        return 1 if self.scale is None else 2
+        """Model evaluations per image and step (``cfg_branches``)."""
+        return cfg_branches(self.scale)
 
     def __call__(self, fn: Callable[..., torch.Tensor], *batch: torch.Tensor) -> torch.Tensor:
-        if self.scale is None:
+        if self.branches == 1:
             return fn(*batch, **self.cond)
         doubled = [torch.cat([b, b]) if isinstance(b, torch.Tensor) and b.dim() > 0 else b for b in batch]
         out_u, out_c = fn(*doubled, **_stack(self.uncond, self.cond)).chunk(2)

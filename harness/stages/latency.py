@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.latency.timing import time_callable
     from harness.models.dash import load_dash
     from harness.morse.dot import build_dot
+    from harness.morse.denoisers import cfg_branches
 
     device, dtype = torch.device(resolve_device(args.device)), getattr(torch, args.dtype)
     dash = load_dash(args.dash, device=str(device), dtype=dtype)
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         "dot": json.dumps(dataclasses.asdict(config), sort_keys=True),
         **device_info.identify(device), **device_info.backend_flags(),
         "warmup": args.warmup, "repeats": args.repeats, "pipeline_steps": args.pipeline_steps,
-        "guidance_scale": args.guidance_scale, "classifier_scale": args.classifier_scale, "dash_branches": 1 if args.guidance_scale is None else 2,
+        "guidance_scale": args.guidance_scale, "classifier_scale": args.classifier_scale, "dash_branches": cfg_branches(args.guidance_scale),
     }
     # Dash is timed before Dot is built around it: building injects (disabled) LoRA layers into it
     try:
