@@ -20,6 +20,7 @@ include: "workflows/dash.smk"
 include: "workflows/dot.smk"
 include: "workflows/generate.smk"
 include: "workflows/metrics.smk"
+include: "workflows/batch.smk"
 include: "workflows/latency.smk"
 include: "workflows/analysis.smk"
 

@@ -36,6 +36,7 @@ STAGES: dict[str, str] = {
     "report": "the paper's figures and tables, and a report PDF per experiment",
     "compute-cost": "images, Dash and Dot steps and hours each experiment costs, from its plan and latency CSVs",
     "train-digitsnet": "train the digits FID feature network on CPU",
+    "batch": "run several stage command lines in one process (small CPU runs: one Python and torch start-up)",
     "bench-morse": "benchmark: the sampling loop's overhead beside the model forwards",
     "bench-metrics": "benchmark: feature-extraction throughput and FID peak memory on this machine",
 }

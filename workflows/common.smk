@@ -42,8 +42,15 @@ for _name in WORKFLOW.default_experiments:
 # (Cluster jobs parse this file again, so they export it too.)
 os.environ[CONFIG_ENV] = json.dumps(WORKFLOW.config_hashes())
 
+def _alternatives(names):
+    return "|".join(sorted(names, key=len, reverse=True)) or "(?!)"
+
+
+# the per-shard rules (sample, fid, clip, class_accuracy) serve the experiments that are not batched
+UNBATCHED = _alternatives(set(WORKFLOW.names) - set(WORKFLOW.batched))
+
 wildcard_constraints:
-    exp="|".join(sorted(WORKFLOW.names, key=len, reverse=True)) or "(?!)",  # only configured experiments
+    exp=_alternatives(WORKFLOW.names),  # only configured experiments
     point=r"[A-Za-z0-9_]+",
     dot=r"[A-Za-z0-9_]+",
     rep=r"\d+|pilot",  # a replicate, or the pilot set that tunes the ratio per budget

@@ -5,6 +5,8 @@
 
 
 rule sample:
+    wildcard_constraints:
+        exp=UNBATCHED,
     input:
         lambda wc: E(wc).sample_inputs(wc.point),
     output:

@@ -25,6 +25,8 @@ rule fid_stats:
 
 
 rule fid:
+    wildcard_constraints:
+        exp=UNBATCHED,
     input:
         shards=lambda wc: E(wc).fid_inputs(wc.point, wc.rep),
         checked="work/{exp}/inputs.json",
@@ -58,6 +60,8 @@ rule coco_prompts:
 
 
 rule clip:
+    wildcard_constraints:
+        exp=UNBATCHED,
     input:
         shards=lambda wc: E(wc).shards(wc.point, wc.rep),
         prompts="work/{exp}/prompts.txt",
@@ -78,6 +82,8 @@ rule clip:
 
 
 rule class_accuracy:
+    wildcard_constraints:
+        exp=UNBATCHED,
     input:
         shards=lambda wc: E(wc).shards(wc.point, wc.rep),
         checked="work/{exp}/inputs.json",

@@ -42,6 +42,17 @@ class Workflow:
         wildcards = dict(wildcards.items()) if hasattr(wildcards, "items") else dict(wildcards)
         return stage_args(self.experiment(wildcards["exp"]), rule, wildcards, self.settings)
 
+    @property
+    def batched(self) -> list[str]:
+        """Experiments whose shards and metric rows are made in `harness batch` jobs (``samples.batches``)."""
+        return [name for name in self.names if (self.configs[name].get("samples") or {}).get("batches")]
+
+    def batch_jobs(self, name: str) -> list:
+        """The `harness batch` jobs of a batched experiment (harness/experiments/batches.py)."""
+        from harness.experiments.batches import batch_jobs
+
+        return batch_jobs(self.experiment(name), self.settings)
+
     def default_targets(self) -> list[str]:
         return [target for name in self.default_experiments for target in self.experiment(name).targets()]
 

@@ -45,6 +45,7 @@ class Samples:
     batch_size: int = 100
     repeats: int = 1
     pilot: int = 0  # images per point of the pilot set that tunes the ratio per budget (0: none)
+    batches: int = 0  # > 0: every shard in this many `harness batch` jobs, metrics alike (0: a job per shard)
 
     @property
     def num_shards(self) -> int:
@@ -143,6 +144,9 @@ class Experiment:
         if self.samples.shard_size > self.samples.num:
             raise HarnessError(f"{where}.samples.shard_size: {self.samples.shard_size} is larger than samples.num "
                                f"{self.samples.num} (a shard holds at most a point's samples: set shard_size <= num)")
+        if self.samples.batches and max(self.samples.shards_of(rep) for rep in (0, PILOT)) > 1:
+            raise HarnessError(f"{where}.samples.batches: batched jobs take one shard per replicate and pilot set "
+                               f"(set shard_size >= num and >= pilot)")
         if self.analysis.paper_ref:
             from harness.analysis import paper_reference
 
@@ -299,10 +303,33 @@ class Experiment:
     def metrics(self) -> dict[str, dict]:
         return self.config["metrics"]
 
+    def metric_row(self, point: str, rep, metric: str) -> str:
+        return f"work/{self.name}/metrics/{point}.r{rep}.{metric}.csv"
+
     def metric_rows(self) -> list[str]:
         """One CSV row file per (point, repeat, metric)."""
-        return [f"work/{self.name}/metrics/{point}.r{rep}.{metric}.csv"
+        return [self.metric_row(point, rep, metric)
                 for point in self.sampled_points for rep in range(self.samples.repeats) for metric in self.metrics]
+
+    def metric_jobs(self) -> list[tuple[str, object, str]]:
+        """(point, replicate, metric) of every metric row the run makes: the replicates', then the pilot set's."""
+        jobs = [(point, rep, metric) for point in self.sampled_points for rep in range(self.samples.repeats)
+                for metric in self.metrics]
+        return jobs + [(point, PILOT, self.analysis.metric) for point in self._pilot_points()]
+
+    def batches(self) -> list[list[tuple[str, object]]]:
+        """``samples.batches`` groups of (point, replicate), each one `harness batch` job for its shards and one
+        per metric for its rows, balanced by their model evaluations (Dash steps + Dot steps / 4)."""
+        sets = list(dict.fromkeys((point, rep) for point, rep, _ in self.metric_jobs()))
+        cost = {(p, r): self.samples.count(r) * (self.points[p].schedule.dash_steps + self.points[p].schedule.dot_steps / 4)
+                for p, r in sets}
+        groups: list[list[tuple[str, object]]] = [[] for _ in range(self.samples.batches)]
+        loads = [0.0] * len(groups)
+        for key in sorted(sets, key=lambda k: -cost[k]):  # the longest first, into the lightest group
+            lightest = loads.index(min(loads))
+            groups[lightest].append(key)
+            loads[lightest] += cost[key]
+        return [group for group in groups if group]
 
     # ---------------------------------------------------------------- the ratio per budget (tuned series)
 
@@ -318,9 +345,12 @@ class Experiment:
             return []
         if not self.samples.pilot:
             raise HarnessError(f"experiment {self.name!r}: `tune_ratio` needs pilot seeds (`samples.pilot` > 0)")
+        return [self.metric_row(name, PILOT, self.analysis.metric) for name in self._pilot_points()]
+
+    def _pilot_points(self) -> list[str]:
+        """The sampled trained-Dot Morse points of the tuned series: those the pilot set is sampled for."""
         names = {s["name"] for s in self.tuned_series}
-        return [f"work/{self.name}/metrics/{name}.r{PILOT}.{self.analysis.metric}.csv"
-                for name in self.sampled_points
+        return [name for name in self.sampled_points
                 if self.points[name].series["name"] in names and self.points[name].method == "morse"
                 and self.points[name].reference is None and self.points[name].requested_ratio is not None]
 

@@ -1,0 +1,65 @@
+"""`harness batch` jobs: an experiment's shards and metric rows in a few processes (``samples.batches``).
+
+On a small CPU, starting Python with torch and diffusers (7-14 s) costs more than sampling a 300-image
+digits shard, so a run of 70 shards spends most of its time starting processes. A batched experiment
+groups its (point, replicate) sets (``Experiment.batches``); each group is one sample job and, per
+metric, one metric job, whose commands are exactly those the per-shard rules would run
+(``commands.stage_args``), run in order by `harness batch`. workflows/generate.smk and metrics.smk
+declare one rule per job.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from harness.experiments.commands import Settings, stage_args
+from harness.experiments.model import Experiment
+
+METRIC_INPUTS = {"clip": lambda e: [f"work/{e.name}/prompts.txt"]}  # beyond the shards and the inputs stamp
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """One `harness batch` job: its rule name, what it reads and writes, and its stage command lines."""
+
+    rule: str  # sample, fid, clip or class_accuracy: the per-shard rule it stands for
+    name: str  # the Snakemake rule name: <rule>_<experiment>_batch<k>
+    inputs: list[str]
+    outputs: list[str]
+    commands: list[str]
+
+    @property
+    def arguments(self) -> str:
+        return " ".join(shlex.quote(command) for command in self.commands)
+
+
+def batch_jobs(experiment: Experiment, settings: Settings = Settings()) -> list[BatchJob]:
+    """Per group of ``experiment.batches()``: its sample job, then one job per metric with rows in it."""
+    jobs = []
+    wanted = set(experiment.metric_jobs())
+    for k, group in enumerate(experiment.batches()):
+        suffix = f"{experiment.name}_batch{k}"
+        shards = {(point, rep): experiment.shard(point, rep, 0) for point, rep in group}
+        commands, inputs = [], {experiment.inputs_stamp}
+        for (point, rep), shard in shards.items():
+            inputs.update(experiment.sample_inputs(point))
+            commands.append(f"sample {_args(experiment, 'sample', point, rep, settings)} --threads 1 --out {shard}")
+        outputs = [f for shard in shards.values() for f in (shard, shard.removesuffix(".npz") + ".json")]
+        jobs.append(BatchJob("sample", f"sample_{suffix}", sorted(inputs), outputs, commands))
+        for metric in experiment.metrics:
+            rows = [(point, rep) for point, rep in group if (point, rep, metric) in wanted]
+            if not rows:
+                continue
+            commands = [f"{metric.replace('_', '-')} {shards[key]} {_args(experiment, metric, *key, settings)} "
+                        f"--out {experiment.metric_row(*key, metric)}" for key in rows]
+            inputs = [experiment.inputs_stamp, *METRIC_INPUTS.get(metric, lambda e: [])(experiment),
+                      *(shards[key] for key in rows)]
+            jobs.append(BatchJob(metric, f"{metric}_{suffix}", inputs,
+                                 [experiment.metric_row(*key, metric) for key in rows], commands))
+    return jobs
+
+
+def _args(experiment: Experiment, rule: str, point: str, rep, settings: Settings) -> str:
+    return stage_args(experiment, rule, {"exp": experiment.name, "point": point, "rep": str(rep), "shard": "000"},
+                      settings)
