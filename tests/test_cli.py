@@ -97,3 +97,17 @@ def test_a_bad_grid_leaves_no_shard(tmp_path, capsys):
     code, err = run_main(["sample", "--dash", "config:digits", "--grid", "nope", "--steps", "2", "--seeds", "0-1",
                           "--out", str(out), "--device", "cpu"], capsys)
     assert code == 1 and "nope" in err and not out.exists()
+
+
+def test_batch_runs_stage_command_lines_in_order_and_stops_at_the_first_that_fails(tmp_path, capsys):
+    from harness.cli import main
+
+    good = tmp_path / "a.csv"
+    rows = tmp_path / "rows.csv"
+    rows.write_text("method,latency_lsd,fid\nbaseline,1,10\n")
+    ok = f"tune-ratio {rows} --metric fid -o {good}"
+    missing = f"tune-ratio {tmp_path / 'none.csv'} --metric fid -o {tmp_path / 'b.csv'}"
+    assert main(["batch", missing, ok]) == 1
+    assert not good.exists()  # the batch stopped at the failing command
+    assert "command 1 of 2 failed (exit 1)" in capsys.readouterr().err
+    assert main(["batch", "batch tune-ratio x --metric fid -o y"]) == 1

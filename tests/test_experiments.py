@@ -53,6 +53,29 @@ def test_the_digits_experiment_makes_its_points_shards_and_rows():
     assert digits.targets()[0] == "reports/speedup_digits.pdf"
 
 
+def test_batched_jobs_run_every_shard_and_metric_row_once_with_the_per_shard_commands():
+    """`samples.batches`: the per-shard jobs' command lines, grouped into that many sample jobs and as many
+    metric jobs; every shard, metric row and pilot row is made exactly once."""
+    flow = workflow()
+    digits = flow.experiment("digits")
+    jobs = flow.batch_jobs("digits")
+    samples = [job for job in jobs if job.rule == "sample"]
+    assert len(samples) == CONFIG["experiments"]["digits"]["samples"]["batches"] == 2
+    shards = [f for job in samples for f in job.outputs if f.endswith(".npz")]
+    expected = {digits.shard(point, rep, 0) for point, rep, _ in digits.metric_jobs()}
+    assert sorted(shards) == sorted(expected)
+    rows = [f for job in jobs if job.rule != "sample" for f in job.outputs]
+    assert sorted(rows) == sorted(set(digits.metric_rows() + digits.pilot_rows()))
+    per_shard = {"exp": "digits", "point": "ddim_s3", "rep": "1", "shard": "000"}
+    command = f"sample {flow.stage_args('sample', per_shard)} --threads 1 --out {digits.shard('ddim_s3', 1, 0)}"
+    assert sum(command in job.commands for job in samples) == 1
+    fid = next(job for job in jobs if job.rule == "fid" and digits.metric_row("ddim_s3", 1, "fid") in job.outputs)
+    assert digits.shard("ddim_s3", 1, 0) in fid.inputs
+    assert any(c.startswith(f"fid {digits.shard('ddim_s3', 1, 0)} {flow.stage_args('fid', per_shard)}") for c in fid.commands)
+    with pytest.raises(HarnessError, match="samples.batches: batched jobs take one shard per replicate"):
+        workflow(experiments={"digits": {"samples": {"shard_size": 100}}}).experiment("digits")
+
+
 def test_digits_points_are_lsd_budgets_times_ratios_with_the_ideal_and_the_floor_beside_them():
     """Issue 12: `{lsd: [...], ratio: [...]}` is a product of budgets and ratios; `dot: [oracle, zero]` adds the
     reference Dots at the same schedules, named apart, sampled with `--dot oracle` / `--dot zero`."""

@@ -43,6 +43,7 @@ class FigureSpec:
 
 
 FIGURES: Registry[FigureSpec] = Registry("figure")
+CURVE_LABELS = {"tuned": "trained Dot, tuned ratio"}  # legend names of the `curve` values that are not Dots
 for _name, _spec in {
     "fig4": FigureSpec("Fig. 4: samplers on CIFAR-10", panel_by="sampler"),
     "fig5": FigureSpec("Fig. 5: benchmarks (DDIM)", panel_by="experiment"),
@@ -110,7 +111,7 @@ def _curve_panel(fig, spot, title: str, base: pd.DataFrame, morse_rows: pd.DataF
         label = "Morse"
         if group_by:
             value = key[0] if isinstance(key, tuple) else key
-            label = f"{value} Dot" if spec.line_by == CURVE else f"{label} ({spec.line_by} = {value})"
+            label = CURVE_LABELS.get(value, f"{value} Dot") if spec.line_by == CURVE else f"{label} ({spec.line_by} = {value})"
         top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=label, **line_style(i))
         counted = points[points["status"].isin(DEFINED)]
         bottom.plot(counted["latency_lsd"], counted["speedup"], **line_style(i))

@@ -72,6 +72,9 @@ Page = Callable[[ReportContext], "plt.Figure | None"]
 PAGES: Registry[Page] = Registry("report page")
 
 
+CURVE_NAMES = {"tuned": "trained Dot, ratio per budget chosen on the pilot seeds", "trained": "trained Dot, every ratio"}
+
+
 def _headline(ctx: ReportContext) -> tuple[str, str]:
     """The headline average speedup as written, and its bootstrap interval or why there is none."""
     row = headline(ctx.result, ctx.args.confidence)
@@ -79,7 +82,7 @@ def _headline(ctx: ReportContext) -> tuple[str, str]:
     if row["average_is_upper_bound"]:
         value += " (an upper bound)"
     if row["curve"]:
-        value += f" ({row['curve']} Dot{', the ratio per budget chosen on the pilot seeds' if row['curve'] == 'tuned' else ''})"
+        value += f" ({CURVE_NAMES.get(row['curve'], row['curve'] + ' Dot')})"
     ranges = ctx.rows.groupby("point")["seeds"].nunique().min() if {"point", "seeds"} <= set(ctx.rows.columns) else 1
     if ctx.args.bootstrap and not np.isnan(row["ci_low"]):
         interval = (f"{ctx.args.confidence:.0%} bootstrap interval over seed ranges: "
