@@ -180,7 +180,7 @@ def test_templates_share_blocks_and_an_experiment_overrides_them(tmp_path):
     shared = {k: digits.pop(k) for k in ("dataset", "dash", "metrics", "samples")}
     config = _files(tmp_path, {
         "common.yaml": {"templates": {"digits_base": shared}},
-        "one.yaml": {"experiments": {"one": {**digits, "extends": "digits_base", "samples": {"num": 10, "shard_size": 10}}}},
+        "one.yaml": {"experiments": {"one": {**digits, "extends": "digits_base", "samples": {"num": 10, "shard_size": 10, "batches": 0}}}},
     })
     one = Workflow(config, tmp_path).experiment("one")
     assert one.config["dash"] == shared["dash"] and one.samples.num == 10

@@ -112,6 +112,16 @@ def attach_lsd(ws: Workspace) -> Path:
     return ws.stage("attach-lsd", *rows, "--latency-dir", latency(ws).parent, "-o", out, out=out)
 
 
+def batch(ws: Workspace) -> Path:
+    """Two stage command lines in one process: both outputs, in order."""
+    pilot = tune_ratio(ws).parent / "pilot" / "rows.csv"
+    first, second = ws.root / "batch" / "a.csv", ws.root / "batch" / "b.csv"
+    ws.stage("batch", f"tune-ratio {pilot} --metric fid -o {first}", f"tune-ratio {pilot} --metric fid -o {second}",
+             out=second)
+    assert first.read_text() == second.read_text()
+    return second
+
+
 def tune_ratio(ws: Workspace) -> Path:
     pilot = ws.root / "pilot" / "rows.csv"
     pilot.parent.mkdir(parents=True, exist_ok=True)
@@ -188,7 +198,7 @@ def class_accuracy(ws: Workspace) -> Path:
 
 STAGE_CASES: dict[str, Callable[[Workspace], Path]] = {
     "check": check, "train-dash": train_dash, "train-dot": train_dot, "sample": sample, "bench-morse": bench_morse,
-    "latency": latency, "attach-lsd": attach_lsd, "tune-ratio": tune_ratio, "speedup": speedup, "report": report, "fid": fid, "fid-stats": fid_stats,
+    "latency": latency, "attach-lsd": attach_lsd, "tune-ratio": tune_ratio, "batch": batch, "speedup": speedup, "report": report, "fid": fid, "fid-stats": fid_stats,
     "clip": clip, "coco-prompts": coco_prompts, "train-digitsnet": train_digitsnet, "bench-metrics": bench_metrics,
     "check-configs": check_configs, "compute-cost": compute_cost, "class-accuracy": class_accuracy,
 }

@@ -45,7 +45,15 @@ class Workflow:
     @property
     def batched(self) -> list[str]:
         """Experiments whose shards and metric rows are made in `harness batch` jobs (``samples.batches``)."""
-        return [name for name in self.names if (self.configs[name].get("samples") or {}).get("batches")]
+        return [name for name in self.names if (self._config_or_none(name).get("samples") or {}).get("batches")]
+
+    def _config_or_none(self, name: str) -> dict:
+        """An experiment's checked config, or {} when it does not validate: its error stops only the
+        targets that need it (when ``experiment(name)`` is asked for)."""
+        try:
+            return self.configs[name]
+        except HarnessError:
+            return {}
 
     def batch_jobs(self, name: str) -> list:
         """The `harness batch` jobs of a batched experiment (harness/experiments/batches.py)."""
