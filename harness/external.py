@@ -77,7 +77,8 @@ _add("celeba64", "data/celeba64", "CelebA 64x64 training images",
      "centre-cropped and resized to 64x64 as PNG/JPG files, under data/celeba64")
 _add("imagenet64", "data/imagenet64", "ImageNet 64x64 training images",
      "put the downsampled ImageNet 64x64 training set (Imagenet64_train, https://image-net.org/download-images), "
-     "written out as PNG files, under data/imagenet64")
+     "written out as PNG files in one folder per class named by its WordNet id (data/imagenet64/n01440764/...: "
+     "the class-conditional Dots read the labels from the folders), under data/imagenet64")
 _add("celebahq256", "data/celebahq256", "CelebA-HQ 256x256 images",
      "put the 30,000 CelebA-HQ images resized to 256x256 (PNG/JPG) under data/celebahq256")
 _add("lsun_church256", "data/lsun_church256", "LSUN Church 256x256 training images",
@@ -102,6 +103,14 @@ _add_dash("adm-imagenet64-cond", "ADM's class-conditional ImageNet 64x64 model (
           "https://github.com/openai/guided-diffusion")
 _add_dash("adm-g-imagenet64", "ADM-G, ADM's ImageNet 64x64 model with its classifier (64x64_classifier.pt)",
           "https://github.com/openai/guided-diffusion")
+CLASSIFIER_FILE = "classifier/classifier.pt2"  # in a Dash folder: the noise-aware classifier of classifier guidance
+_add("adm-g-imagenet64-classifier", f"models/adm-g-imagenet64/{CLASSIFIER_FILE}",
+     "ADM-G's noise-aware classifier, classifier(x_t, t) -> logits as a torch.export program",
+     "with guided-diffusion (https://github.com/openai/guided-diffusion) installed, build its 64x64 classifier "
+     "(`create_classifier(**args_to_dict(args, classifier_defaults().keys()))` with the flags of its README for "
+     "64x64_classifier.pt), load the checkpoint, and `torch.export.save(torch.export.export(model.eval(), (x, t), "
+     "dynamic_shapes=({0: batch}, {0: batch})), PATH)` with x of shape (2, 3, 64, 64), t int64 of shape (2,) and "
+     "batch = torch.export.Dim('batch'); PATH is this location (a Dash folder's classifier/classifier.pt2)")
 _LCM_SDXL_DIR = "models/lcm-sdxl-pipeline"
 _add("lcm-sdxl-pipeline", _LCM_SDXL_DIR,
      "Dash: LCM-SDXL as a pipeline folder (latent-consistency/lcm-sdxl's UNet with SDXL base's VAE, tokenizers "

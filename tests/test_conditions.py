@@ -215,6 +215,39 @@ def test_classifier_guidance_is_part_of_dash(classifier_dash_dir, class_dash_dir
     assert "no classifier for classifier guidance" in capsys.readouterr().err
 
 
+def test_a_dot_learns_the_classifier_guided_estimate(classifier_dash_dir, tmp_path):
+    """ADM-G's Dot (Fig. 6): train-dot with --classifier-scale trains against the guided Dash."""
+    out = tmp_path / "dot"
+    assert main(["train-dot", "--dash", str(classifier_dash_dir), "--data", "digits:16:train", "--classifier-scale", "1",
+                 "--steps", "2", "--batch-size", "4", "--extra-blocks", "1", "--channels", "16", "--lora-rank", "2",
+                 "--out", str(out)]) == 0
+    assert json.loads((out / "dot.json").read_text())["training"]["classifier_scale"] == 1.0
+    shard = _sample(str(classifier_dash_dir), tmp_path / "m.npz", "0-1", 2, "--conditions", f"labels:{NUM_CLASSES}",
+                    "--classifier-scale", "1", "--dot", str(out), "--fine-steps", "4", "--dash-steps", "2")
+    assert shard.meta["classifier_scale"] == 1.0 and shard.images.shape == (2, 16, 16, 1)
+
+
+def test_class_folders_give_labels_in_sorted_folder_order(tmp_path):
+    """ImageNet's layout (ROOT/<wnid>/*.png): sorted folder names are the class indices the ADM models use."""
+    from PIL import Image
+
+    from harness.data.labelled import load_class_folders
+
+    for wnid, count, value in (("n02", 2, 200), ("n01", 1, 100)):
+        (tmp_path / wnid).mkdir()
+        for i in range(count):
+            Image.new("RGB", (24, 20), (value, 0, 0)).save(tmp_path / wnid / f"{i}.png")
+    (tmp_path / "n01" / "notes.txt").write_text("not an image")
+    images, labels, classes = load_class_folders(str(tmp_path), 8)
+    assert classes == ["n01", "n02"] and labels.tolist() == [0, 1, 1]
+    assert images.shape == (3, 8, 8, 3) and images[0, 4, 4, 0] == 100 and images[2, 4, 4, 0] == 200
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(HarnessError, match="expected ROOT/<class>"):
+        load_class_folders(str(tmp_path / "empty"), 8)
+    with pytest.raises(HarnessError, match="are missing"):
+        load_class_folders(str(tmp_path / "absent"), 8)
+
+
 def test_a_pipeline_folder_supplies_the_text_encoders_and_names_the_missing_ones(tmp_path, prompts_file, capsys):
     """LCM-SDXL's layout: unet/, vae/, tokenizer(_2)/, text_encoder(_2)/ and no scheduler/ (the packaged
     config's schedule). The folder's encoders give the same states as the Dash they were saved from."""

@@ -50,6 +50,28 @@ def test_lora_off_and_variants(tiny_dash):
         assert dot(x, x, x, 700, 500).shape == x.shape
 
 
+def test_the_independent_dot_shares_nothing_and_takes_the_text_states_and_the_guidance_scale():
+    """Table 7: the m blocks around an SD-shaped UNet of its own at reduced widths, with cross-attention,
+    trained over guidance scales."""
+    from harness.models.dash import load_dash
+
+    dash = load_dash("config:tiny-sd")
+    dot = build_dot(dash.unet, DotConfig(variant="independent", m=1, channels=(8,), independent_channels=(8,),
+                                         lora_rank=0, conditions="prompts", guidance_scales=(2, 10)))
+    assert not {id(p) for p in dot.parameters()} & {id(p) for p in dash.unet.parameters()}
+    own = dot.network.unet.config
+    assert list(own.block_out_channels) == [8] and own.cross_attention_dim == 32 and own.sample_size == 8
+    assert list(own.down_block_types) == ["CrossAttnDownBlock2D"]
+    torch.nn.init.normal_(dot.network.unet.time_embedding.scale.linear_2.weight)  # w's embedding and the head
+    torch.nn.init.normal_(dot.resampler.head.weight)                                # start at zero
+    x, states = torch.randn(2, *dash.sample_shape), torch.randn(2, 77, 32)
+    with torch.no_grad():
+        out = {(w, k): dot(x, x, x, 700, 500, guidance_scale=torch.tensor([w, w]), encoder_hidden_states=states * k)
+               for w, k in ((2.0, 1.0), (9.0, 1.0), (2.0, 0.0))}
+    assert out[2.0, 1.0].shape == x.shape
+    assert not torch.allclose(out[2.0, 1.0], out[9.0, 1.0]) and not torch.allclose(out[2.0, 1.0], out[2.0, 0.0])
+
+
 def test_removed_trajectory_inputs_do_not_reach_dot(tiny_dash):
     """Table 4 ablation: without z_ts, changing z_ts changes nothing."""
     dot = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(16,), lora_rank=0, inputs=("x_ts", "t_s")))

@@ -49,7 +49,7 @@ def test_the_digits_experiment_makes_its_points_shards_and_rows():
     assert {p.dot for p in morse} == {series["dot"], "oracle", "zero"}
     assert len(digits.metric_rows()) == len(digits.sampled_points) * config["samples"]["repeats"] * len(config["metrics"])
     assert digits.shards("ddim_s3", 0) == ["samples/digits/ddim_s3.r0.s000.npz"]
-    assert "work/digits/latency" in digits.attach_lsd_inputs()
+    assert "work/digits/latency/ddim" in digits.attach_lsd_inputs()
     assert digits.targets()[0] == "reports/speedup_digits.pdf"
 
 
@@ -144,7 +144,7 @@ def test_jobs_pass_only_what_the_config_sets(tmp_path):
     args = options(flow.stage_args("train_dot", {"exp": "digits", "dot": "ddim"}))
     assert args["--extra-blocks"] == "1" and args["--steps"] == "7"
     assert not {"--channels", "--lora-rank", "--inputs", "--lr", "--max-gap", "--batch-size"} & set(args)
-    latency = json.loads(options(flow.stage_args("latency", {"exp": "digits"}))["--dot-config"])
+    latency = json.loads(options(flow.stage_args("latency", {"exp": "digits", "dot": "ddim"}))["--dot-config"])
     assert latency == {"m": 1}
 
 
@@ -343,3 +343,41 @@ def test_digits_cond_plans_baseline_and_morse_over_guidance_scales_with_both_met
     report = options(flow.stage_args("report", {"exp": "digits_cond"}))
     assert report["--best-over"] == "guidance_scale" and report["--tradeoff"] == "class_accuracy"
     assert report["--metric"] == "fid" and report["--dots"] == "harness/assets/dot-digits_cond"
+
+
+def test_fig6_guides_adm_g_with_its_classifier_and_times_each_dash_with_its_own_dot():
+    """imagenet64_cond: class labels for both Dashes; the guided series and its Dot use ADM-G's classifier,
+    whose file check_inputs requires; ADM and ADM-G are timed apart so each gets its N (Table 5)."""
+    flow = workflow()
+    fig6 = flow.experiment("imagenet64_cond")
+    assert fig6.not_wired is None and list(fig6.latency_timings) == ["cond", "guided"]
+    shard = {"exp": "imagenet64_cond", "rep": "0", "shard": "000"}
+    guided = options(flow.stage_args("sample", {**shard, "point": "guided_l5_k0p5"}))
+    plain = options(flow.stage_args("sample", {**shard, "point": "cond_l5_k0p5"}))
+    assert guided["--conditions"] == plain["--conditions"] == "labels:1000"
+    assert guided["--classifier-scale"] == "1.0" and "--classifier-scale" not in plain
+    assert guided["--dash"] == "models/adm-g-imagenet64" and guided["--dot"] == "work/imagenet64_cond/dot/guided"
+    assert options(flow.stage_args("train_dot", {"exp": "imagenet64_cond", "dot": "guided"}))["--classifier-scale"] == "1.0"
+    assert "--classifier-scale" not in options(flow.stage_args("train_dot", {"exp": "imagenet64_cond", "dot": "cond"}))
+    timing = options(flow.stage_args("latency", {"exp": "imagenet64_cond", "dot": "guided"}))
+    assert timing["--dash"] == guided["--dash"] and timing["--classifier-scale"] == "1.0"
+    assert timing["--results-dir"] == "work/imagenet64_cond/latency/guided"
+    assert "--classifier-scale" not in options(flow.stage_args("latency", {"exp": "imagenet64_cond", "dot": "cond"}))
+    assert {"work/imagenet64_cond/latency/cond", "work/imagenet64_cond/latency/guided"} <= set(fig6.attach_lsd_inputs())
+    check = flow.stage_args("check_inputs", {"exp": "imagenet64_cond"})
+    assert check.count("--file models/adm-g-imagenet64/classifier/classifier.pt2") == 1
+
+
+def test_every_dot_that_morse_points_run_is_timed_and_guided_dots_with_a_scale(tmp_path):
+    """Table 7's independent Dot gets a timing of its own beside the shared one; a Dot over guidance scales
+    timed without `latency.guidance_scale` stops the plan (its stage would refuse)."""
+    table7 = workflow().experiment("table7_dot_arch")
+    assert list(table7.latency_timings) == ["shared", "independent"]
+    timing = options(workflow().stage_args("latency", {"exp": "table7_dot_arch", "dot": "independent"}))
+    assert timing["--dash"] == "config:sd-v1-4-unet" and timing["--guidance-scale"] == "7.5"
+    assert json.loads(timing["--dot-config"])["independent_channels"] == [240, 480, 960, 960]
+    cond = copy.deepcopy(CONFIG_FILES["digits_cond"])
+    del cond["latency"]["guidance_scale"]
+    flow = Workflow(_files(tmp_path, {"a.yaml": {"experiments": {"digits_cond": cond}}}), tmp_path)
+    with pytest.raises(HarnessError, match=r"digits_cond\.latency\.guidance_scale: the Dots ddim take"):
+        flow.experiment("digits_cond")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import time
 
 import pandas as pd
@@ -11,7 +13,9 @@ from diffusers import UNet2DModel
 
 from harness.models.dash import Dash
 
+from harness.analysis.curves import attach_latency
 from harness.cli import main
+from harness.errors import HarnessError
 from harness.latency import device as device_info
 from harness.latency import results, steps
 from harness.latency.timing import time_callable
@@ -135,3 +139,23 @@ def test_a_guided_step_runs_both_branches_for_dash_and_for_a_dot_without_the_sca
         dot.register_forward_hook(lambda module, args, kwargs, out: calls.append(args[1].shape[0]), with_kwargs=True)
         steps.dot_step(dot, dash, 3, 7.5)()
         assert calls == [3 * branches] and steps.dot_branches(dot, 7.5) == branches
+
+
+def test_each_dot_s_morse_rows_get_the_n_of_their_own_timing(tmp_path):
+    """Fig. 6 times ADM and ADM-G, Table 7 the independent and the shared Dot of one Dash: a folder per timed
+    Dot, and each Morse row gets the N of its Dot, else of its Dash (a reference Dot), else the one row."""
+    key = {"experiment": "e", "dot": "{}", "dtype": "float32", "batch_size": 4, "device": "a"}
+    for dash, dot, n in (("adm", "cond", 6.5), ("adm-g", "guided", 10.5), ("sd", "shared", 8.6), ("sd", "independent", 4.0)):
+        results.write({**key, "dash": dash, "dot_dir": f"dot/{dot}", "N": n}, tmp_path / "e" / dot)
+    table = results.load_all(tmp_path)  # subfolders are read too
+    assert len(table) == 4
+    rows = pd.DataFrame({"experiment": "e", "dash": ["adm", "adm-g", "adm-g", "sd", "sd", "sd"],
+                         "dot": ["dot/cond", "dot/guided", "oracle", "dot/shared", "dot/independent", None],
+                         "dash_steps": 2, "dot_steps": [13, 21, 21, 43, 8, 0]})
+    out = attach_latency(rows, lambda experiment, dash, dot: results.lookup_n(table, experiment, None, dash, dot))
+    assert out["N"].tolist()[:5] == [6.5, 10.5, 10.5, 8.6, 4.0] and math.isnan(out["N"].iloc[5])
+    assert out["latency_lsd"].tolist() == [4.0, 4.0, 4.0, 7.0, 4.0, 2.0]
+    with pytest.raises(HarnessError, match="several latency rows"):
+        results.lookup_n(table, "e", None, "sd", "oracle")  # two Dots of this Dash: which one the oracle stands for
+    stand_in = table[table["dot_dir"] == "dot/cond"].assign(dash="config:adm-random-weights", dot_dir=None)
+    assert results.lookup_n(stand_in, "e", None, "adm", "oracle") == (6.5, "a")  # one row times the experiment

@@ -265,7 +265,7 @@ def test_tiny_digits_workflow_runs_end_to_end(tmp_path):
 
     from harness import provenance
 
-    made = [*(tmp_path / "results").glob("*.csv"), *(tmp_path / "work" / "tiny" / "latency").glob("*.csv")]
+    made = [*(tmp_path / "results").glob("*.csv"), *(tmp_path / "work" / "tiny" / "latency").rglob("*.csv")]
     assert len(made) == 4
     for path in made:
         rows = pd.read_csv(path, dtype=str)

@@ -1,18 +1,20 @@
-# Latency: seconds per step of Dash and of Dot, N = Dash / Dot (Table 5). The job runs alone: it
-# takes every core Snakemake was given (so nothing else runs beside it, which keeps CPU timings
-# and GPU launch overheads clean), and on a GPU box launch.py gives it a GPU of its own (the SLURM
-# profile asks for an exclusive node). A config with `latency.N` skips it.
+# Latency: seconds per step of Dash and of Dot, N = Dash / Dot (Table 5), one job per timed Dash,
+# named by the Dot it times (Experiment.latency_timings: the experiment's Dash, and a series' own Dash
+# such as ADM-G beside ADM). The job runs alone: it takes every core Snakemake was given (so nothing
+# else runs beside it, which keeps CPU timings and GPU launch overheads clean), and on a GPU box
+# launch.py gives it a GPU of its own (the SLURM profile asks for an exclusive node). A config with
+# `latency.N` skips it.
 
 
 rule latency:
     input:
-        lambda wc: E(wc).dash_inputs(),
+        lambda wc: E(wc).dash_inputs(E(wc).latency_timings[wc.dot]),
     output:
-        directory("work/{exp}/latency"),
+        directory("work/{exp}/latency/{dot}"),
     log:
-        "logs/{exp}/latency.log",
+        "logs/{exp}/latency/{dot}.log",
     benchmark:
-        "benchmarks/{exp}/latency/latency.tsv"
+        "benchmarks/{exp}/latency/{dot}.tsv"
     params:
         args=args("latency"),
         launch=f"{LAUNCH} --gpus 1 --",

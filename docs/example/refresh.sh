@@ -8,6 +8,6 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 rm -f "$here"/*.csv "$here"/page-*.png
 cp "$root"/results/digits.csv "$root"/results/digits_speedup.csv "$root"/results/digits_speedup_summary.csv "$here"/
-cp "$root"/work/digits/latency/latency_*.csv "$here"/
+cp "$root"/work/digits/latency/*/latency_*.csv "$here"/
 pdftoppm -png -r 60 "$root/reports/speedup_digits.pdf" "$here/page"
 ls "$here"

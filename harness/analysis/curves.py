@@ -51,23 +51,30 @@ def expand_shared(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def attach_latency(rows: pd.DataFrame, n_for: Callable[[str], tuple[float, str]]) -> pd.DataFrame:
-    """Add ``N``, ``N_device``, ``latency_lsd`` and ``exchanged_ratio``; ``n_for(experiment)`` gives (N, device).
+def attach_latency(rows: pd.DataFrame, n_for: Callable[[str, str | None, str | None], tuple[float, str]]) -> pd.DataFrame:
+    """Add ``N``, ``N_device``, ``latency_lsd`` and ``exchanged_ratio``; ``n_for(experiment, dash, dot)`` gives
+    (N, device) for the Morse rows of one experiment sampled with one Dash and one Dot (their ``dash`` and
+    ``dot`` columns; None where a column is absent).
 
     Rows without Dot steps (baselines) cost ``dash_steps`` LSD whatever N is, so N is looked up
-    only for experiments that have Morse rows.
+    only for Morse rows.
     """
     require(rows, ["experiment", "dash_steps", "dot_steps"], "results")
     out = rows.copy()
-    dot = out["dot_steps"].fillna(0).astype(float)
+    dot_steps = out["dot_steps"].fillna(0).astype(float)
+    keys = pd.DataFrame({"experiment": out["experiment"],
+                         **{column: out[column] if column in out else None for column in ("dash", "dot")}})
     out["N"], out["N_device"] = np.nan, None
-    for experiment in out.loc[dot > 0, "experiment"].unique():
-        n, device = n_for(experiment)
+    for experiment, dash, dot in keys[dot_steps > 0].drop_duplicates().itertuples(index=False):
+        dash, dot = (None if pd.isna(v) else str(v) for v in (dash, dot))
+        n, device = n_for(experiment, dash, dot)
         if not n > 0:
             raise HarnessError(f"N for {experiment!r} must be positive, got {n}")
-        mask = out["experiment"] == experiment
+        mask = (dot_steps > 0) & (keys["experiment"] == experiment)
+        for column, value in (("dash", dash), ("dot", dot)):
+            mask &= keys[column].isna() if value is None else keys[column].astype(str) == value
         out.loc[mask, "N"], out.loc[mask, "N_device"] = n, device
-    dot_lsd = np.where(dot > 0, dot / out["N"], 0.0)
+    dot_lsd = np.where(dot_steps > 0, dot_steps / out["N"], 0.0)
     out["latency_lsd"] = out["dash_steps"].astype(float) + dot_lsd
     out["exchanged_ratio"] = np.round(dot_lsd / out["latency_lsd"], 2)
     return out

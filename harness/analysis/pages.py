@@ -176,7 +176,7 @@ def latency_page(ctx: ReportContext) -> plt.Figure:
     """N as used and as measured (harness latency), beside the paper's Table 5."""
     fig = page("N and the device it was measured on", "latency_lsd = dash_steps + dot_steps / N")
     flow = Flow(fig)
-    used = ctx.rows[["N", "N_device"]].drop_duplicates() if {"N", "N_device"} <= set(ctx.rows.columns) else pd.DataFrame()
+    used = ctx.rows[["N", "N_device"]].dropna().drop_duplicates() if {"N", "N_device"} <= set(ctx.rows.columns) else pd.DataFrame()
     flow.table(used.rename(columns={"N_device": "device"}), caption="N used in this report's latencies")
     if ctx.latency.empty:
         flow.paragraph(f"no latency_<device>.csv row for {ctx.args.experiment!r} under {ctx.args.latency_dir}")

@@ -5,7 +5,8 @@ Any spec that :func:`harness.images.open_images` reads works (``digits:16:train`
 benchmarks' small-image datasets; latent-space models encode it with their VAE first.
 
 A conditional Dot trains on images with their conditions (``load_conditioned``): the digits with
-their labels, or caption-image pairs (``harness.data.captions``: a folder or a webdataset-style tar).
+their labels, a folder per class (``harness.data.labelled``, ImageNet's layout), or caption-image
+pairs (``harness.data.captions``: a folder or a webdataset-style tar).
 """
 
 from __future__ import annotations
@@ -33,10 +34,15 @@ def load_conditioned(spec: str, kind: str, pixels: int) -> tuple[torch.Tensor, o
 
         split = spec.split(":")[2]
         return load_training_tensor(spec), load_digits_labels(split).numpy()
+    if kind == LABELS:
+        from harness.data.labelled import load_class_folders
+
+        images, labels, _ = load_class_folders(spec, pixels)
+        return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1.0, labels
     if kind == PROMPTS:
         from harness.data.captions import load_captioned
 
         images, captions = load_captioned(spec, pixels)
         return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1.0, captions
-    raise HarnessError(f"training data {spec!r} carries no {kind}: labelled images are digits:<size>:<split>, "
-                       "captioned ones a folder or webdataset-style tar of KEY.jpg + KEY.txt")
+    raise HarnessError(f"training data {spec!r} carries no {kind}: labelled images are digits:<size>:<split> or a "
+                       "folder per class, captioned ones a folder or webdataset-style tar of KEY.jpg + KEY.txt")

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from harness.experiments.model import Experiment
+from harness.external import CLASSIFIER_FILE
 from harness.registry import Registry
 
 COMMANDS: Registry[Callable[[Experiment, dict, Settings], str]] = Registry("workflow rule")
 
 # Dot block keys that are the architecture (DotConfig fields) and their train-dot options
 DOT_ARCHITECTURE = {"variant": "--variant", "m": "--extra-blocks", "channels": "--channels",
-                    "lora_rank": "--lora-rank", "inputs": "--inputs", "gap_scale": "--gap-scale"}
+                    "independent_channels": "--independent-channels", "lora_rank": "--lora-rank", "inputs": "--inputs",
+                    "gap_scale": "--gap-scale"}
 DOT_TRAINING = ("steps", "batch_size", "max_gap", "groups", "loss_weight", "lr", "warmup", "seed", "checkpoint_every")
 
 
@@ -61,6 +63,9 @@ def check_args(experiment: Experiment, wildcards: dict, settings: Settings) -> s
         if part.get("dash"):
             dash = part["dash"]
             args.append(_option("--also-dash", dash["source"] + (f"={dash['path']}" if dash.get("path") else "")))
+        path = experiment.dash_location(part)[1]
+        if part.get("classifier_scale") and path:  # a classifier-guided Dash's folder holds its classifier
+            args.append(_option("--file", f"{path}/{CLASSIFIER_FILE}"))
     data = experiment.dataset
     specs = [data["spec"]] + [dot[key] for dot in experiment.dots.values() for key in ("data", "eval_data")
                               if dot.get(key)]
@@ -75,7 +80,7 @@ def check_args(experiment: Experiment, wildcards: dict, settings: Settings) -> s
                 args.append(_option("--file", metric[key]))
         if name == "clip" and not metric.get("weights"):
             args.append(_option("--clip", f"{metric.get('model', '')}:{metric.get('pretrained', '')}"))
-    args += [_option("--data", spec) for spec in dict.fromkeys(specs)]
+    args = list(dict.fromkeys(args)) + [_option("--data", spec) for spec in dict.fromkeys(specs)]
     if data.get("download") and settings.allow_download:
         args.append(_option("--download", data["download"]))
     if data.get("how_to"):
@@ -96,6 +101,8 @@ def train_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) 
     args += [_option(option, dot[key]) for key, option in DOT_ARCHITECTURE.items() if key in dot]
     if dot.get("guidance_scales"):
         args.append("--guidance-scales " + " ".join(_q(scale) for scale in dot["guidance_scales"]))
+    if dot.get("classifier_scale"):
+        args.append(_option("--classifier-scale", dot["classifier_scale"]))
     train = dot.get("train") or {}
     args += [_option(f"--{key.replace('_', '-')}", train[key]) for key in DOT_TRAINING if key in train]
     return " ".join(args + [_option("--out", experiment.dot_dir(wildcards["dot"]))])
@@ -118,6 +125,8 @@ def sample_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
         args.append(_option("--conditions", experiment.config["conditions"]))
     if point.guidance_scale is not None:
         args.append(_option("--guidance-scale", point.guidance_scale))
+    if series.get("classifier_scale"):
+        args.append(_option("--classifier-scale", series["classifier_scale"]))
     args.append(_option("--seeds", experiment.samples.seed_range(wildcards["rep"], wildcards["shard"])))
     args.append(_option("--batch-size", experiment.samples.batch_size))
     args += [_option("--also-serves", json.dumps(request)) for request in point.also_serves]
@@ -176,12 +185,18 @@ def class_accuracy_args(experiment: Experiment, wildcards: dict, settings: Setti
 
 @COMMANDS.register("latency")
 def latency_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
-    """`harness latency` times `latency.dash` (e.g. config:ddpm-cifar10-32, random weights of the same
-    architecture) or the experiment's own Dash, with the architecture of `latency.dot`."""
-    latency = experiment.latency
-    source, path = experiment.dash_location()
-    args = [_option("--dash", latency.get("dash") or path or source)]  # `harness latency` reads a folder as --dash
-    dot = experiment.dot(experiment.latency_dot_name())
+    """`harness latency` for the timing of Dot ``wildcards["dot"]`` (Experiment.latency_timings) with its
+    series' Dash and classifier scale: the experiment's Dash, or `latency.dash` in its place (e.g.
+    config:ddpm-cifar10-32, random weights of the same architecture), or a series' own Dash."""
+    latency, series = experiment.latency, experiment.latency_timings[wildcards["dot"]]
+    if latency.get("dash") and not (series or {}).get("dash"):
+        args = [_option("--dash", latency["dash"])]
+    else:  # the source the sample rows name, so that attach-lsd matches them
+        args = dash_args(experiment, series)
+    if (series or {}).get("classifier_scale"):
+        args.append(_option("--classifier-scale", series["classifier_scale"]))
+    args.append(_option("--dot-dir", experiment.dot_dir(wildcards["dot"])))  # its Morse rows take this N
+    dot = experiment.dot(wildcards["dot"])
     architecture = {key: dot[key] for key in DOT_ARCHITECTURE if key in dot}
     if dot.get("guidance_scales"):  # a Dot that takes w: one branch per guided step
         from harness.conditions import conditions_kind
@@ -192,7 +207,8 @@ def latency_args(experiment: Experiment, wildcards: dict, settings: Settings) ->
     for key in ("batch_size", "warmup", "repeats", "dtype", "device", "pipeline_steps", "guidance_scale"):
         if latency.get(key) is not None:
             args.append(_option(f"--{key.replace('_', '-')}", latency[key]))
-    return " ".join(args + [_option("--experiment", experiment.name), _option("--results-dir", experiment.latency_dir)])
+    return " ".join(args + [_option("--experiment", experiment.name),
+                            _option("--results-dir", experiment.latency_timing_dir(wildcards["dot"]))])
 
 
 @COMMANDS.register("attach_lsd")

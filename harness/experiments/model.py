@@ -115,10 +115,11 @@ class Point:
         return self.reference or self.series.get("dot")
 
     def key(self, dash: dict) -> tuple:
-        """What determines the samples: Dash, sampler, guidance, grid and Dash/Dot assignment, and the
-        Dot and its observations when Dot runs. Points with one key are one computation."""
+        """What determines the samples: Dash, sampler, guidance (classifier-free and classifier), grid and
+        Dash/Dot assignment, and the Dot and its observations when Dot runs. Points with one key are one
+        computation."""
         key = (json.dumps(dash, sort_keys=True), self.series["sampler"], self.series.get("eta"),
-               self.guidance_scale, self.schedule.grid, self.schedule.is_dash)
+               self.guidance_scale, self.series.get("classifier_scale"), self.schedule.grid, self.schedule.is_dash)
         return key + ((self.dot, self.series.get("trajectory_source")) if self.schedule.dot_steps else ())
 
 
@@ -138,8 +139,9 @@ class Experiment:
 
     def check(self) -> None:
         """Values each valid alone that cannot run together stop the plan, key path first: a shard
-        larger than its sample count, an unknown paper reference or timed Dot, and every point's
-        schedule (one that does not fit its grid, a budget below one Dash step)."""
+        larger than its sample count, an unknown paper reference or timed Dot, every point's schedule
+        (one that does not fit its grid, a budget below one Dash step), and a Dot over guidance scales
+        timed without a scale."""
         where = f"experiments.{self.name}"
         if self.samples.shard_size > self.samples.num:
             raise HarnessError(f"{where}.samples.shard_size: {self.samples.shard_size} is larger than samples.num "
@@ -158,6 +160,11 @@ class Experiment:
             raise HarnessError(f"{where}.latency.dot: {self.latency['dot']!r} is not one of the experiment's dots "
                                f"({', '.join(self.dots) or 'none'})")
         self.points  # noqa: B018 (plans every point)
+        if self.measures_latency and self.latency.get("guidance_scale") is None and self.dots:
+            guided = [name for name in self.latency_timings if self.dot(name).get("guidance_scales")]
+            if guided:
+                raise HarnessError(f"{where}.latency.guidance_scale: the Dots {', '.join(guided)} take the guidance scale "
+                                   "as an input, so their steps are timed guided: set the scale to time at (e.g. 7.5)")
 
     # ---------------------------------------------------------------- models and data
 
@@ -374,16 +381,32 @@ class Experiment:
         return not self.latency.get("N")
 
     def latency_dot_name(self) -> str:
-        """The Dot whose architecture `harness latency` times (`latency.dot`, else the first)."""
+        """The Dot whose architecture `harness latency` times with the experiment's Dash (`latency.dot`, else the first)."""
         if not self.dots:
             raise HarnessError(f"experiment {self.name!r}: timing needs a Dot under `dots`")
         name = self.latency.get("dot") or next(iter(self.dots))
         self.dot(name)
         return name
 
+    @property
+    def latency_timings(self) -> dict[str, dict | None]:
+        """One `harness latency` job per Dot that Morse points run, named by that Dot: `latency.dot` with the
+        experiment's Dash (None), and each other series Dot with its series' Dash (a series of its own, or
+        None for the experiment's) and classifier scale: ADM-G beside ADM (Fig. 6), the independent Dot beside
+        the shared one (Table 7). Each Dot's Morse rows get the N of its timing."""
+        timings: dict[str, dict | None] = {self.latency_dot_name(): None}
+        for series in self.config["series"]:
+            if series.get("morse") and series.get("dot") not in timings:
+                self.dot(series.get("dot", ""))  # an unknown Dot stops the plan here
+                timings[series["dot"]] = series
+        return timings
+
+    def latency_timing_dir(self, dot: str) -> str:
+        return f"{self.latency_dir}/{dot}"
+
     def attach_lsd_inputs(self) -> list[str]:
-        return (self.metric_rows() + ([self.latency_dir] if self.measures_latency else [])
-                + ([self.tuned_choices] if self.tuned_series else []))
+        timings = [self.latency_timing_dir(dot) for dot in self.latency_timings] if self.measures_latency else []
+        return self.metric_rows() + timings + ([self.tuned_choices] if self.tuned_series else [])
 
     # ---------------------------------------------------------------- targets
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import torch
 
+from harness import external
 from harness.assets import DASH_DIGITS, SHIPPED_DASH
 from harness.errors import HarnessError
 from harness.models import architectures
@@ -42,7 +43,7 @@ DIGITS_SOURCE = "digits"
 DIGITS_DIR = DASH_DIGITS
 RANDOM_WEIGHTS_SEED = 0
 PROMPT_TOKENS = 77  # CLIP's text length: the number of cross-attention states per prompt
-CLASSIFIER_FILE = Path("classifier") / "classifier.pt2"
+CLASSIFIER_FILE = Path(external.CLASSIFIER_FILE)
 TEXT_FOLDERS = (("tokenizer", "text_encoder"), ("tokenizer_2", "text_encoder_2"))  # a pipeline's, in order
 
 

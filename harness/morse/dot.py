@@ -11,7 +11,7 @@ The pre-trained blocks are the very modules of the Dash UNet (one copy in memory
 are injected into them but switched on only while Dot runs, so Dash's outputs stay bit-exact.
 
 Variants (Tables 6 and 7): ``bilinear`` resampling instead of trainable blocks, ``lora_rank=0``,
-and ``independent``, a small UNet of its own sharing nothing with Dash.
+and ``independent``: the same m blocks around a smaller UNet of its own that shares nothing with Dash.
 """
 
 from __future__ import annotations
@@ -162,16 +162,22 @@ class SharedNetwork(nn.Module):
         self.has_lora = config.lora_rank > 0
 
     def forward(self, h, t_i, t_s, guidance_scale=None, **cond):
-        self.unet.time_embedding.t_s = t_s
-        self.unet.time_embedding.w = guidance_scale
         if self.has_lora:
             _set_lora(self.unet, True)
         try:
-            return self.unet(h, t_i, **cond).sample
+            return _run_with_source_times(self.unet, h, t_i, t_s, guidance_scale, cond)
         finally:
-            self.unet.time_embedding.t_s = self.unet.time_embedding.w = None
             if self.has_lora:
                 _set_lora(self.unet, False)
+
+
+def _run_with_source_times(unet: nn.Module, h, t_i, t_s, guidance_scale, cond: dict) -> torch.Tensor:
+    """One call of a UNet whose time embedding is a SourceTimeEmbedding: t_s and w set for this call only."""
+    unet.time_embedding.t_s, unet.time_embedding.w = t_s, guidance_scale
+    try:
+        return unet(h, t_i, **cond).sample
+    finally:
+        unet.time_embedding.t_s = unet.time_embedding.w = None
 
 
 class DotModel(nn.Module):
@@ -242,11 +248,16 @@ def _num_image_inputs(config: DotConfig) -> int:
     return 1 + sum(name in config.inputs for name in ("x_ts", "z_ts"))
 
 
-@DOT_VARIANTS.register("shared")
-def _shared(unet, channels: int, config: DotConfig) -> DotModel:
+def _trainable_resampler(unet, channels: int, config: DotConfig) -> tuple[TrainableResampler, DotTimeEmbedding]:
+    """Sec. 2.2's m light down/up-sampling blocks and their own (t_i, t_s) embedding."""
     temb_dim = 4 * config.channels[0]
     resampler = TrainableResampler(_num_image_inputs(config) * channels, channels, config.channels, temb_dim)
-    temb = DotTimeEmbedding(unet.time_proj, unet.time_embedding.linear_1.in_features, temb_dim)
+    return resampler, DotTimeEmbedding(unet.time_proj, unet.time_embedding.linear_1.in_features, temb_dim)
+
+
+@DOT_VARIANTS.register("shared")
+def _shared(unet, channels: int, config: DotConfig) -> DotModel:
+    resampler, temb = _trainable_resampler(unet, channels, config)
     network = SharedNetwork(unet, resampler.inner_channels, resampler.inner_channels, config)
     return DotModel(config, channels, resampler, network, temb)
 
@@ -258,30 +269,51 @@ def _bilinear(unet, channels: int, config: DotConfig) -> DotModel:
     return DotModel(config, channels, resampler, network, None)
 
 
+# a Dash UNet's config values that hold one entry per resolution level (trimmed with the levels)
+PER_LEVEL_KEYS = ("attention_head_dim", "num_attention_heads", "transformer_layers_per_block", "only_cross_attention",
+                  "cross_attention_dim")
+
+
 class IndependentNetwork(nn.Module):
-    """Table 7's independent Dot: a small UNet of its own, t_s entering as a timestep class label."""
+    """Table 7's independent Dot network: a UNet of its own in place of the shared one, "similar architecture
+    with the Dash model while with the reduced number of channels and blocks": Dash's config (its class,
+    block types, conditioning: cross-attention, class and added embeddings) at the widths
+    ``independent_channels``, one layer per block, its first levels only, at 1/4^m of the pixels. t_s and
+    w enter its time embedding as in the shared Dot."""
 
-    def __init__(self, unet, in_channels: int, out_channels: int, config: DotConfig):
+    def __init__(self, unet, channels: int, config: DotConfig):
         super().__init__()
-        from diffusers import UNet2DModel
-
         widths = config.independent_channels
-        self.unet = UNet2DModel(
-            sample_size=unet.config.sample_size, in_channels=in_channels, out_channels=out_channels,
-            block_out_channels=widths, layers_per_block=1, norm_num_groups=_groups(widths[0]),
-            down_block_types=("DownBlock2D",) * len(widths), up_block_types=("UpBlock2D",) * len(widths),
-            class_embed_type="timestep",
-        )
+        levels = len(unet.config.block_out_channels)
+        if len(widths) > levels:
+            raise ValueError(f"independent_channels has {len(widths)} levels, Dash's UNet {levels}")
+        own = {key: value for key, value in unet.config.items() if not key.startswith("_")}
+        for key in PER_LEVEL_KEYS:
+            if isinstance(own.get(key), (list, tuple)):
+                own[key] = list(own[key])[: len(widths)]
+        own.update(in_channels=channels, out_channels=channels, block_out_channels=list(widths), layers_per_block=1,
+                   norm_num_groups=_groups(widths[0]), sample_size=_sample_size(unet.config.sample_size, config.m),
+                   down_block_types=list(unet.config.down_block_types)[: len(widths)],
+                   up_block_types=list(unet.config.up_block_types)[levels - len(widths):])
+        self.unet = type(unet).from_config(own)
+        emb = self.unet.time_embedding
+        self.unet.time_embedding = SourceTimeEmbedding(emb, self.unet.time_proj, emb.linear_1.in_features,
+                                                       emb.linear_2.out_features, "t_s" in config.inputs,
+                                                       config.guidance_scales is not None)
 
-    def forward(self, h, t_i, t_s, **cond):
-        return self.unet(h, t_i, class_labels=t_s).sample
+    def forward(self, h, t_i, t_s, guidance_scale=None, **cond):
+        return _run_with_source_times(self.unet, h, t_i, t_s, guidance_scale, cond)
+
+
+def _sample_size(size, m: int):
+    return [s // 2**m for s in size] if isinstance(size, (list, tuple)) else size // 2**m if size else size
 
 
 @DOT_VARIANTS.register("independent")
 def _independent(unet, channels: int, config: DotConfig) -> DotModel:
-    resampler = BilinearResampler(_num_image_inputs(config) * channels, channels, 0)
-    network = IndependentNetwork(unet, resampler.inner_channels, channels, config)
-    return DotModel(config, channels, resampler, network, None)
+    resampler, temb = _trainable_resampler(unet, channels, config)
+    network = IndependentNetwork(unet, resampler.inner_channels, config)
+    return DotModel(config, channels, resampler, network, temb)
 
 
 def build_dot(dash_unet: nn.Module, config: DotConfig) -> DotModel:

@@ -25,7 +25,7 @@ class DotConfig:
     lora_rank: int = 8  # 0 switches LoRA off
     lora_targets: str = DEFAULT_LORA_TARGETS
     inputs: tuple[str, ...] = TRAJECTORY_INPUTS  # which trajectory observations Dot sees
-    independent_channels: tuple[int, ...] = (32, 64)  # the independent variant's UNet widths
+    independent_channels: tuple[int, ...] = (32, 64)  # the independent variant's UNet widths, one per level
     # > 0: eta is scaled by (t_s - t_i) / gap_scale, so the residual vanishes as t_i -> t_s (it
     # must: z_ti = z_ts at zero gap) and the network's output has one scale at short and long gaps
     gap_scale: float = 0.0
@@ -41,7 +41,7 @@ class DotConfig:
         unknown = set(self.inputs) - set(TRAJECTORY_INPUTS)
         if unknown:
             raise ValueError(f"unknown Dot inputs {sorted(unknown)}; known: {TRAJECTORY_INPUTS}")
-        if self.variant == "shared" and len(self.channels) != self.m:
+        if self.variant in ("shared", "independent") and len(self.channels) != self.m:
             raise ValueError(f"give one channel count per extra block: m={self.m}, channels={self.channels}")
         if self.m < 0:
             raise ValueError("m must be >= 0")
@@ -56,8 +56,6 @@ class DotConfig:
                 raise ValueError(f"guidance_scales is a range (lo, hi), lo <= hi; got {self.guidance_scales}")
             if self.conditions == "none":
                 raise ValueError("guidance_scales needs a conditional Dot (conditions: labels or prompts)")
-            if self.variant == "independent":
-                raise ValueError("the independent Dot shares no time embedding with Dash: it takes no guidance scale")
 
     def to_dict(self) -> dict:
         return asdict(self)

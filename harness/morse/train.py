@@ -223,6 +223,7 @@ def _dot_config(args, conditions: str = "none") -> DotConfig:
     inputs = tuple(s for s in args.inputs.split(",") if s)
     try:
         return DotConfig(variant=args.variant, m=args.m, channels=tuple(int(c) for c in args.channels.split(",")),
+                         independent_channels=tuple(int(c) for c in args.independent_channels.split(",")),
                          lora_rank=args.lora_rank, inputs=inputs, gap_scale=args.gap_scale, conditions=conditions,
                          guidance_scales=args.guidance_scales)
     except ValueError as err:

@@ -1,7 +1,8 @@
 """`harness attach-lsd`: results rows + measured N -> one row per request with ``latency_lsd`` (Sec. 3.1).
 
 A point's latency in LSD is dash_steps + dot_steps / N, with N = Dash/Dot per-step latency measured by
-`harness latency` on this experiment's device (or given with --N). A schedule sampled once for several
+`harness latency` on this experiment's device (or given with --N): where an experiment timed several Dots,
+each Morse row takes its own Dot's (or its Dash's) N. A schedule sampled once for several
 requests (``also_serves``) becomes one row per request.
 """
 
@@ -45,10 +46,11 @@ def run(args: argparse.Namespace) -> int:
         raise HarnessError(f"missing results file(s): {', '.join(missing)}")
     rows = expand_shared(pd.concat([pd.read_csv(p) for p in args.csv], ignore_index=True))
     if args.n is not None:
-        out = attach_latency(rows, lambda experiment: (args.n, args.n_device))
+        out = attach_latency(rows, lambda experiment, dash, dot: (args.n, args.n_device))
     else:
         table = functools.cache(lambda: latency_results.load_all(args.latency_dir))  # read only if needed
-        out = attach_latency(rows, lambda experiment: latency_results.lookup_n(table(), experiment, args.device))
+        out = attach_latency(rows, lambda experiment, dash, dot:
+                             latency_results.lookup_n(table(), experiment, args.device, dash, dot))
     out = label_curves(out)
     if args.tuned:
         out = pd.concat([out, tuned_rows(out, pd.read_csv(args.tuned))], ignore_index=True)

@@ -42,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", default=DotConfig.variant, help="shared | bilinear | independent (Tables 6, 7)")
     parser.add_argument("--extra-blocks", dest="m", type=non_negative_int, default=DotConfig.m, help="m: extra down/up-sampling blocks (Sec. 2.2)")
     parser.add_argument("--channels", default=",".join(map(str, DotConfig.channels)), help="comma-separated width of each extra block")
+    parser.add_argument("--independent-channels", default=",".join(map(str, DotConfig.independent_channels)),
+                        help="--variant independent: comma-separated widths of its own UNet, one per level (Table 7)")
     parser.add_argument("--lora-rank", type=non_negative_int, default=DotConfig.lora_rank, help="0 disables LoRA")
     parser.add_argument("--inputs", default=",".join(DotConfig.inputs), help="trajectory inputs of Dot (Table 4)")
     parser.add_argument("--gap-scale", type=float, default=DotConfig.gap_scale,
