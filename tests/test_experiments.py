@@ -339,7 +339,7 @@ def test_digits_cond_plans_baseline_and_morse_over_guidance_scales_with_both_met
     train = options(flow.stage_args("train_dot", {"exp": "digits_cond", "dot": "ddim"}))
     assert train["--out"] == "harness/assets/dot-digits_cond/ddim" and train["--dash"] == "digits-cond"
     assert "--guidance-scales 1 4" in flow.stage_args("train_dot", {"exp": "digits_cond", "dot": "ddim"})
-    assert options(flow.stage_args("class_accuracy", wildcards)) == {"--num-samples": "500"}
+    assert options(flow.stage_args("class_accuracy", wildcards)) == {"--num-samples": "300"}
     report = options(flow.stage_args("report", {"exp": "digits_cond"}))
     assert report["--best-over"] == "guidance_scale" and report["--tradeoff"] == "class_accuracy"
     assert report["--metric"] == "fid" and report["--dots"] == "harness/assets/dot-digits_cond"

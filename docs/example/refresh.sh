@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Refresh this example from a finished run of the embedded default in the repository root:
+# Refresh an example from a finished run in the repository root: the embedded default into this folder,
+# any other experiment into a subfolder of its name:
 #   snakemake -j2 && bash docs/example/refresh.sh
-# Copies the results CSVs and the latency row, and renders the report's pages as PNG (pdftoppm,
-# Debian's poppler-utils). Then update README.md here with the run's command, commit, machine and time.
+#   snakemake -j2 reports/speedup_digits_cond.pdf && bash docs/example/refresh.sh digits_cond
+# Copies the results CSVs and the latency rows, and renders the report's pages as PNG (pdftoppm,
+# Debian's poppler-utils). Then update the README.md there with the run's command, commit, machine and time.
 set -euo pipefail
+exp="${1:-digits}"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-rm -f "$here"/*.csv "$here"/page-*.png
-cp "$root"/results/digits.csv "$root"/results/digits_speedup.csv "$root"/results/digits_speedup_summary.csv "$here"/
-cp "$root"/work/digits/latency/*/latency_*.csv "$here"/
-pdftoppm -png -r 60 "$root/reports/speedup_digits.pdf" "$here/page"
-ls "$here"
+out="$here"
+[ "$exp" = digits ] || out="$here/$exp"
+mkdir -p "$out"
+rm -f "$out"/*.csv "$out"/page-*.png
+cp "$root/results/$exp.csv" "$root/results/${exp}_speedup.csv" "$root/results/${exp}_speedup_summary.csv" "$out"/
+cp "$root"/work/"$exp"/latency/*/latency_*.csv "$out"/
+pdftoppm -png -r 60 "$root/reports/speedup_$exp.pdf" "$out/page"
+ls "$out"
