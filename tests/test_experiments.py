@@ -329,7 +329,7 @@ def test_digits_cond_plans_baseline_and_morse_over_guidance_scales_with_both_met
     assert {cond.points[p].guidance_scale for p in cond.points} == set(scales)
     assert cond.metric_rows()[:2] == ["work/digits_cond/metrics/ddim_s3_g1.r0.fid.csv",
                                       "work/digits_cond/metrics/ddim_s3_g1.r0.class_accuracy.csv"]
-    assert len(cond.metric_rows()) == 2 * len(cond.sampled_points)
+    assert len(cond.metric_rows()) == 2 * cond.samples.repeats * len(cond.sampled_points)
     wildcards = {"exp": "digits_cond", "point": "ddim_l5_k0p5_g2", "rep": "0", "shard": "000"}
     sample = options(flow.stage_args("sample", wildcards))
     assert sample["--conditions"] == "labels:10" and sample["--guidance-scale"] == "2"
