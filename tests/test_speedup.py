@@ -254,3 +254,12 @@ def test_curves_stage_gives_each_request_of_a_shared_schedule_its_own_row(tmp_pa
     result = compare(frame[frame["method"] == "baseline"], frame[frame["method"] == "morse"].reset_index(), "fid",
                      group_by=("requested_ratio",), baseline_by=())
     assert result.summary["requested_ratio"].tolist() == [0.3, 0.5] and result.summary["points"].tolist() == [1, 1]
+
+
+def test_best_over_chooses_one_scale_per_latency_on_the_replicates_mean_and_replicates_come_in_seed_order():
+    """Per-replicate minima would mix scales and flatter the curve; a row order must not move the bootstrap."""
+    rows = pd.DataFrame({"method": "morse", "latency_lsd": 5.0, "guidance_scale": [1.0, 1.0, 2.0, 2.0],
+                         "seeds": ["0-9", "10-19", "0-9", "10-19"], "fid": [10.0, 20.0, 12.0, 14.0]})
+    best = curves.best_over(rows, "guidance_scale", "fid", higher_is_better=False)
+    assert set(best["guidance_scale"]) == {2.0} and sorted(best["fid"]) == [12.0, 14.0]  # mean 13 beats 15
+    assert [list(v) for v in curves.replicates(best.iloc[::-1], "fid").values()] == [[12.0, 14.0]]

@@ -12,7 +12,7 @@
   line whatever schedule it resolved to.
 * ``where``: keep rows whose column equals a value (e.g. ``guidance_scale=7.5``, Table 1 row 1).
 * ``best_over``: for each latency, the best metric over a column's values (Table 1's "best scale":
-  the best FID over guidance scales, Sec. 4.2), computed per seed-range replicate.
+  the best FID over guidance scales, Sec. 4.2), one value chosen on the replicates' mean.
 * ``replicates``: metric values grouped by latency, for the bootstrap.
 """
 
@@ -28,7 +28,6 @@ from harness.analysis.speedup import Curve, make_curve
 from harness.errors import HarnessError
 from harness.metrics.rows import SHARED
 
-REPLICATE_COLUMN = "seeds"
 
 
 def require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -100,11 +99,16 @@ def where(rows: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
 
 
 def best_over(rows: pd.DataFrame, column: str, metric: str, higher_is_better: bool) -> pd.DataFrame:
-    """Per latency (and replicate, and every other identity column), the row with the best metric."""
+    """Per latency (and every other identity column), the rows of the ``column`` value (e.g. the guidance
+    scale) whose metric is best on average over the seed-range replicates: one choice per latency, so the
+    minimum of noisy replicates is not taken replicate by replicate (which would flatter every curve)."""
     require(rows, [column, metric, "latency_lsd"], "results")
-    keys = ["latency_lsd"] + [c for c in (REPLICATE_COLUMN, "method", "experiment", "sampler") if c in rows.columns]
-    ordered = rows.dropna(subset=[metric]).sort_values(metric, ascending=not higher_is_better, kind="stable")
-    return ordered.groupby(keys, dropna=False, sort=True).head(1).sort_values("latency_lsd")
+    keys = ["latency_lsd"] + [c for c in ("method", "experiment", "sampler") if c in rows.columns]
+    rows = rows.dropna(subset=[metric])
+    means = rows.groupby(keys + [column], dropna=False, sort=True)[metric].mean().reset_index()
+    best = means.sort_values(metric, ascending=not higher_is_better, kind="stable").groupby(keys, dropna=False).head(1)
+    chosen = rows.reset_index().merge(best[keys + [column]], on=keys + [column], how="inner").set_index("index")
+    return chosen.rename_axis(rows.index.name).sort_values("latency_lsd", kind="stable")
 
 
 def curve(rows: pd.DataFrame, metric: str) -> Curve:
@@ -117,6 +121,14 @@ def curve(rows: pd.DataFrame, metric: str) -> Curve:
 
 
 def replicates(rows: pd.DataFrame, metric: str) -> dict[float, np.ndarray]:
-    """Metric values per latency, one per seed-range replicate row."""
+    """Metric values per latency, one per seed-range replicate row, in seed order: the bootstrap resamples
+    them by position, so every stage that reads the same rows draws the same interval."""
     rows = rows.dropna(subset=[metric])
+    if "seeds" in rows:
+        rows = rows.iloc[np.argsort(rows["seeds"].map(_first_seed).to_numpy(), kind="stable")]
     return {float(l): g[metric].to_numpy(float) for l, g in rows.groupby("latency_lsd")}
+
+
+def _first_seed(seeds) -> int:
+    """``"300-599"`` -> 300 (a replicate's seed range, as shards record it)."""
+    return int(str(seeds).split("-")[0])
