@@ -23,7 +23,7 @@ import pandas as pd  # noqa: E402
 
 from harness.analysis import paper_reference  # noqa: E402
 from harness.analysis.compare import compare  # noqa: E402
-from harness.analysis.tuning import CURVE  # noqa: E402
+from harness.analysis.tuning import CURVE, curve_name  # noqa: E402
 from harness.analysis.speedup import DEFINED, NOT_REACHED, UPPER_BOUND  # noqa: E402
 from harness.registry import Registry  # noqa: E402
 
@@ -43,7 +43,6 @@ class FigureSpec:
 
 
 FIGURES: Registry[FigureSpec] = Registry("figure")
-CURVE_LABELS = {"tuned": "trained Dot, tuned ratio"}  # legend names of the `curve` values that are not Dots
 for _name, _spec in {
     "fig4": FigureSpec("Fig. 4: samplers on CIFAR-10", panel_by="sampler"),
     "fig5": FigureSpec("Fig. 5: benchmarks (DDIM)", panel_by="experiment"),
@@ -111,7 +110,7 @@ def _curve_panel(fig, spot, title: str, base: pd.DataFrame, morse_rows: pd.DataF
         label = "Morse"
         if group_by:
             value = key[0] if isinstance(key, tuple) else key
-            label = CURVE_LABELS.get(value, f"{value} Dot") if spec.line_by == CURVE else f"{label} ({spec.line_by} = {value})"
+            label = curve_name(value) if spec.line_by == CURVE else f"{label} ({spec.line_by} = {value})"
         top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=label, **line_style(i))
         counted = points[points["status"].isin(DEFINED)]
         bottom.plot(counted["latency_lsd"], counted["speedup"], **line_style(i))

@@ -28,6 +28,7 @@ from harness.analysis import compute, figures, metric_names, paper_reference, sp
 from harness.analysis.compare import Comparison
 from harness.analysis.layout import Flow, cell, page, wrapped
 from harness.analysis.speedup_table import exceptions, format_speedup, headline, oracle_lines
+from harness.analysis.tuning import curve_name
 from harness.registry import Registry
 
 
@@ -72,9 +73,6 @@ Page = Callable[[ReportContext], "plt.Figure | None"]
 PAGES: Registry[Page] = Registry("report page")
 
 
-CURVE_NAMES = {"tuned": "trained Dot, ratio per budget chosen on the pilot seeds", "trained": "trained Dot, every ratio"}
-
-
 def _headline(ctx: ReportContext) -> tuple[str, str]:
     """The headline average speedup as written, and its bootstrap interval or why there is none."""
     row = headline(ctx.result, ctx.args.confidence)
@@ -82,7 +80,7 @@ def _headline(ctx: ReportContext) -> tuple[str, str]:
     if row["average_is_upper_bound"]:
         value += " (an upper bound)"
     if row["curve"]:
-        value += f" ({CURVE_NAMES.get(row['curve'], row['curve'] + ' Dot')})"
+        value += f" ({curve_name(row['curve'], headline=True)})"
     ranges = ctx.rows.groupby("point")["seeds"].nunique().min() if {"point", "seeds"} <= set(ctx.rows.columns) else 1
     if ctx.args.bootstrap and not np.isnan(row["ci_low"]):
         interval = (f"{ctx.args.confidence:.0%} bootstrap interval over seed ranges: "
