@@ -64,7 +64,7 @@ rule clip:
         exp=UNBATCHED,
     input:
         shards=lambda wc: E(wc).shards(wc.point, wc.rep),
-        prompts="work/{exp}/prompts.txt",
+        prompts=lambda wc: E(wc).metric_inputs("clip"),
     output:
         "work/{exp}/metrics/{point}.r{rep}.clip.csv",
     log:

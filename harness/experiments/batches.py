@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from harness.experiments.commands import Settings, stage_args
 from harness.experiments.model import Experiment
 
-METRIC_INPUTS = {"clip": lambda e: [f"work/{e.name}/prompts.txt"]}  # beyond the shards and the inputs stamp
-
-
 @dataclass(frozen=True)
 class BatchJob:
     """One `harness batch` job: its rule name, what it reads and writes, and its stage command lines."""
@@ -53,7 +50,7 @@ def batch_jobs(experiment: Experiment, settings: Settings = Settings()) -> list[
                 continue
             commands = [f"{metric.replace('_', '-')} {shards[key]} {_args(experiment, metric, *key, settings)} "
                         f"--out {experiment.metric_row(*key, metric)}" for key in rows]
-            inputs = [experiment.inputs_stamp, *METRIC_INPUTS.get(metric, lambda e: [])(experiment),
+            inputs = [experiment.inputs_stamp, *experiment.metric_inputs(metric),
                       *(shards[key] for key in rows)]
             jobs.append(BatchJob(metric, f"{metric}_{suffix}", inputs,
                                  [experiment.metric_row(*key, metric) for key in rows], commands))

@@ -165,7 +165,7 @@ def coco_prompts_args(experiment: Experiment, wildcards: dict, settings: Setting
 @COMMANDS.register("clip")
 def clip_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
     clip = experiment.metrics["clip"]
-    args = [_option("--prompts", f"work/{experiment.name}/prompts.txt"), _option("--num-samples", experiment.samples.num)]
+    args = [_option("--prompts", experiment.prompts_file), _option("--num-samples", experiment.samples.num)]
     for key, option in (("model", "--model"), ("pretrained", "--pretrained"), ("weights", "--clip-checkpoint"),
                         ("image_size", "--image-size"), ("batch_size", "--batch-size")):
         if clip.get(key) is not None:

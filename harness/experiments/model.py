@@ -310,6 +310,15 @@ class Experiment:
     def metrics(self) -> dict[str, dict]:
         return self.config["metrics"]
 
+    @property
+    def prompts_file(self) -> str:
+        """The MS-COCO prompts `coco_prompts` draws for this experiment: the CLIP score's captions."""
+        return f"work/{self.name}/prompts.txt"
+
+    def metric_inputs(self, metric: str) -> list[str]:
+        """What a job of ``metric`` reads beyond its shards: the CLIP score its prompts."""
+        return [self.prompts_file] if metric == "clip" else []
+
     def metric_row(self, point: str, rep, metric: str) -> str:
         return f"work/{self.name}/metrics/{point}.r{rep}.{metric}.csv"
 
