@@ -351,6 +351,8 @@ def test_fig6_guides_adm_g_with_its_classifier_and_times_each_dash_with_its_own_
     flow = workflow()
     fig6 = flow.experiment("imagenet64_cond")
     assert fig6.not_wired is None and list(fig6.latency_timings) == ["cond", "guided"]
+    assert fig6.latency_timings["guided"].dots == ["work/imagenet64_cond/dot/guided"]
+    assert fig6.latency_timings["cond"].dots == ["work/imagenet64_cond/dot/cond", "oracle", "zero"]
     shard = {"exp": "imagenet64_cond", "rep": "0", "shard": "000"}
     guided = options(flow.stage_args("sample", {**shard, "point": "guided_l5_k0p5"}))
     plain = options(flow.stage_args("sample", {**shard, "point": "cond_l5_k0p5"}))
@@ -364,6 +366,8 @@ def test_fig6_guides_adm_g_with_its_classifier_and_times_each_dash_with_its_own_
     assert timing["--results-dir"] == "work/imagenet64_cond/latency/guided"
     assert "--classifier-scale" not in options(flow.stage_args("latency", {"exp": "imagenet64_cond", "dot": "cond"}))
     assert {"work/imagenet64_cond/latency/cond", "work/imagenet64_cond/latency/guided"} <= set(fig6.attach_lsd_inputs())
+    attach = flow.stage_args("attach_lsd", {"exp": "imagenet64_cond"})
+    assert "--latency-dir work/imagenet64_cond/latency/cond --latency-dir work/imagenet64_cond/latency/guided" in attach
     check = flow.stage_args("check_inputs", {"exp": "imagenet64_cond"})
     assert check.count("--file models/adm-g-imagenet64/classifier/classifier.pt2") == 1
 
@@ -373,6 +377,10 @@ def test_every_dot_that_morse_points_run_is_timed_and_guided_dots_with_a_scale(t
     timed without `latency.guidance_scale` stops the plan (its stage would refuse)."""
     table7 = workflow().experiment("table7_dot_arch")
     assert list(table7.latency_timings) == ["shared", "independent"]
+    cifar = workflow().experiment("cifar")  # five samplers' Dots of one architecture: one timing, one N (Table 5)
+    assert len(cifar.latency_timings) == 1 and len(next(iter(cifar.latency_timings.values())).dots) == len(cifar.dots) + 2
+    table4 = workflow().experiment("table4_inputs")  # trajectory inputs change only the first convolution
+    assert len(table4.latency_timings) == 1
     timing = options(workflow().stage_args("latency", {"exp": "table7_dot_arch", "dot": "independent"}))
     assert timing["--dash"] == "config:sd-v1-4-unet" and timing["--guidance-scale"] == "7.5"
     assert json.loads(timing["--dot-config"])["independent_channels"] == [240, 480, 960, 960]

@@ -141,21 +141,22 @@ def test_a_guided_step_runs_both_branches_for_dash_and_for_a_dot_without_the_sca
         assert calls == [3 * branches] and steps.dot_branches(dot, 7.5) == branches
 
 
-def test_each_dot_s_morse_rows_get_the_n_of_their_own_timing(tmp_path):
-    """Fig. 6 times ADM and ADM-G, Table 7 the independent and the shared Dot of one Dash: a folder per timed
-    Dot, and each Morse row gets the N of its Dot, else of its Dash (a reference Dot), else the one row."""
+def test_each_dot_s_morse_rows_get_the_n_of_the_timing_that_serves_it(tmp_path):
+    """Fig. 6 times ADM and ADM-G, Table 7 the independent and the shared Dot of one Dash: a folder per timing,
+    each serving some Dots (the `latency.dot` timing also the reference Dots); a lone row serves every Dot."""
     key = {"experiment": "e", "dot": "{}", "dtype": "float32", "batch_size": 4, "device": "a"}
-    for dash, dot, n in (("adm", "cond", 6.5), ("adm-g", "guided", 10.5), ("sd", "shared", 8.6), ("sd", "independent", 4.0)):
-        results.write({**key, "dash": dash, "dot_dir": f"dot/{dot}", "N": n}, tmp_path / "e" / dot)
-    table = results.load_all(tmp_path)  # subfolders are read too
-    assert len(table) == 4
-    rows = pd.DataFrame({"experiment": "e", "dash": ["adm", "adm-g", "adm-g", "sd", "sd", "sd"],
-                         "dot": ["dot/cond", "dot/guided", "oracle", "dot/shared", "dot/independent", None],
-                         "dash_steps": 2, "dot_steps": [13, 21, 21, 43, 8, 0]})
-    out = attach_latency(rows, lambda experiment, dash, dot: results.lookup_n(table, experiment, None, dash, dot))
-    assert out["N"].tolist()[:5] == [6.5, 10.5, 10.5, 8.6, 4.0] and math.isnan(out["N"].iloc[5])
-    assert out["latency_lsd"].tolist() == [4.0, 4.0, 4.0, 7.0, 4.0, 2.0]
-    with pytest.raises(HarnessError, match="several latency rows"):
-        results.lookup_n(table, "e", None, "sd", "oracle")  # two Dots of this Dash: which one the oracle stands for
-    stand_in = table[table["dot_dir"] == "dot/cond"].assign(dash="config:adm-random-weights", dot_dir=None)
-    assert results.lookup_n(stand_in, "e", None, "adm", "oracle") == (6.5, "a")  # one row times the experiment
+    for timing, serves, n in (("cond", "dot/cond;oracle;zero", 6.5), ("guided", "dot/guided", 10.5),
+                              ("independent", "dot/independent", 4.0)):
+        results.write({**key, "dash": timing, "serves": serves, "N": n}, tmp_path / timing)
+    results.write({**key, "dash": "stale", "N": 1.0}, tmp_path)  # an old file beside the timings is not read
+    table = results.load_all([tmp_path / name for name in ("cond", "guided", "independent")])
+    assert len(table) == 3
+    rows = pd.DataFrame({"experiment": "e", "dot": ["dot/cond", "dot/guided", "oracle", "dot/independent", None],
+                         "dash_steps": 2, "dot_steps": [13, 21, 13, 8, 0]})
+    out = attach_latency(rows, lambda experiment, dot: results.lookup_n(table, experiment, None, dot))
+    assert out["N"].tolist()[:4] == [6.5, 10.5, 6.5, 4.0] and math.isnan(out["N"].iloc[4])
+    assert out["latency_lsd"].tolist() == [4.0, 4.0, 4.0, 4.0, 2.0]
+    with pytest.raises(HarnessError, match="Dot 'dot/other'.*the row serving it is missing"):
+        results.lookup_n(table, "e", None, "dot/other")
+    lone = table[table["dash"] == "cond"].assign(serves=None)
+    assert results.lookup_n(lone, "e", None, "dot/anything") == (6.5, "a")  # the experiment's one row

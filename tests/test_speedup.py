@@ -147,9 +147,9 @@ def test_bootstrap_interval_brackets_the_estimate_and_needs_replicates():
 def test_attach_latency_uses_n_only_for_morse_rows():
     rows = pd.DataFrame({"experiment": ["e", "e"], "method": ["baseline", "morse"],
                          "dash_steps": [10, 5], "dot_steps": [0, 30]})
-    out = curves.attach_latency(rows, lambda experiment, dash, dot: (6.0, "dev"))
+    out = curves.attach_latency(rows, lambda experiment, dot: (6.0, "dev"))
     assert out["latency_lsd"].tolist() == [10.0, 10.0]
-    baseline_only = curves.attach_latency(rows.iloc[:1], lambda experiment, dash, dot: pytest.fail("N not needed"))
+    baseline_only = curves.attach_latency(rows.iloc[:1], lambda experiment, dot: pytest.fail("N not needed"))
     assert baseline_only["latency_lsd"].tolist() == [10.0]
 
 

@@ -1,14 +1,14 @@
-# Latency: seconds per step of Dash and of Dot, N = Dash / Dot (Table 5), one job per timed Dash,
-# named by the Dot it times (Experiment.latency_timings: the experiment's Dash, and a series' own Dash
-# such as ADM-G beside ADM). The job runs alone: it takes every core Snakemake was given (so nothing
-# else runs beside it, which keeps CPU timings and GPU launch overheads clean), and on a GPU box
-# launch.py gives it a GPU of its own (the SLURM profile asks for an exclusive node). A config with
-# `latency.N` skips it.
+# Latency: seconds per step of Dash and of Dot, N = Dash / Dot (Table 5), one job per cost of a Dot
+# step, named by its first Dot (Experiment.latency_timings: one Dash and classifier scale, one Dot
+# architecture; ADM-G beside ADM, the independent beside the shared Dot). The job runs alone: it takes
+# every core Snakemake was given (so nothing else runs beside it, which keeps CPU timings and GPU
+# launch overheads clean), and on a GPU box launch.py gives it a GPU of its own (the SLURM profile asks
+# for an exclusive node). A config with `latency.N` skips it.
 
 
 rule latency:
     input:
-        lambda wc: E(wc).dash_inputs(E(wc).latency_timings[wc.dot]),
+        lambda wc: E(wc).dash_inputs(E(wc).latency_timings[wc.dot].series),
     output:
         directory("work/{exp}/latency/{dot}"),
     log:

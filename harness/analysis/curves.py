@@ -50,28 +50,23 @@ def expand_shared(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def attach_latency(rows: pd.DataFrame, n_for: Callable[[str, str | None, str | None], tuple[float, str]]) -> pd.DataFrame:
-    """Add ``N``, ``N_device``, ``latency_lsd`` and ``exchanged_ratio``; ``n_for(experiment, dash, dot)`` gives
-    (N, device) for the Morse rows of one experiment sampled with one Dash and one Dot (their ``dash`` and
-    ``dot`` columns; None where a column is absent).
+def attach_latency(rows: pd.DataFrame, n_for: Callable[[str, str | None], tuple[float, str]]) -> pd.DataFrame:
+    """Add ``N``, ``N_device``, ``latency_lsd`` and ``exchanged_ratio``; ``n_for(experiment, dot)`` gives (N, device)
+    for the Morse rows of one experiment run with one Dot (their ``dot`` column; None where it is absent).
 
-    Rows without Dot steps (baselines) cost ``dash_steps`` LSD whatever N is, so N is looked up
-    only for Morse rows.
+    Rows without Dot steps (baselines) cost ``dash_steps`` LSD whatever N is: they get no N.
     """
     require(rows, ["experiment", "dash_steps", "dot_steps"], "results")
     out = rows.copy()
     dot_steps = out["dot_steps"].fillna(0).astype(float)
-    keys = pd.DataFrame({"experiment": out["experiment"],
-                         **{column: out[column] if column in out else None for column in ("dash", "dot")}})
+    dots = out["dot"] if "dot" in out else pd.Series(np.nan, index=out.index)
     out["N"], out["N_device"] = np.nan, None
-    for experiment, dash, dot in keys[dot_steps > 0].drop_duplicates().itertuples(index=False):
-        dash, dot = (None if pd.isna(v) else str(v) for v in (dash, dot))
-        n, device = n_for(experiment, dash, dot)
+    for experiment, dot in dict.fromkeys(zip(out.loc[dot_steps > 0, "experiment"], dots[dot_steps > 0])):
+        missing = pd.isna(dot)
+        n, device = n_for(experiment, None if missing else str(dot))
         if not n > 0:
-            raise HarnessError(f"N for {experiment!r} must be positive, got {n}")
-        mask = (dot_steps > 0) & (keys["experiment"] == experiment)
-        for column, value in (("dash", dash), ("dot", dot)):
-            mask &= keys[column].isna() if value is None else keys[column].astype(str) == value
+            raise HarnessError(f"N for {experiment!r}, Dot {dot!r} must be positive, got {n}")
+        mask = (dot_steps > 0) & (out["experiment"] == experiment) & (dots.isna() if missing else dots == dot)
         out.loc[mask, "N"], out.loc[mask, "N_device"] = n, device
     dot_lsd = np.where(dot_steps > 0, dot_steps / out["N"], 0.0)
     out["latency_lsd"] = out["dash_steps"].astype(float) + dot_lsd
@@ -98,17 +93,23 @@ def where(rows: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
     return rows[mask]
 
 
+# the columns that tell curves apart: best_over chooses within one of each
+IDENTITY = ("method", "experiment", "sampler", "dash", "dot", "curve", "trajectory_source", "requested_ratio")
+
+
 def best_over(rows: pd.DataFrame, column: str, metric: str, higher_is_better: bool) -> pd.DataFrame:
-    """Per latency (and every other identity column), the rows of the ``column`` value (e.g. the guidance
-    scale) whose metric is best on average over the seed-range replicates: one choice per latency, so the
-    minimum of noisy replicates is not taken replicate by replicate (which would flatter every curve)."""
+    """Per latency and curve (the ``IDENTITY`` columns), the rows of the ``column`` value (e.g. the guidance
+    scale) whose metric is best on average over the seed-range replicates (ties: the smallest value): one
+    choice per latency, so the minimum of noisy replicates is not taken replicate by replicate (which would
+    flatter every curve)."""
     require(rows, [column, metric, "latency_lsd"], "results")
-    keys = ["latency_lsd"] + [c for c in ("method", "experiment", "sampler") if c in rows.columns]
+    keys = ["latency_lsd"] + [c for c in IDENTITY if c in rows.columns]
     rows = rows.dropna(subset=[metric])
-    means = rows.groupby(keys + [column], dropna=False, sort=True)[metric].mean().reset_index()
-    best = means.sort_values(metric, ascending=not higher_is_better, kind="stable").groupby(keys, dropna=False).head(1)
-    chosen = rows.reset_index().merge(best[keys + [column]], on=keys + [column], how="inner").set_index("index")
-    return chosen.rename_axis(rows.index.name).sort_values("latency_lsd", kind="stable")
+    mean = rows.groupby(keys + [column], dropna=False)[metric].transform("mean")
+    best = mean.groupby([rows[k] for k in keys], dropna=False).transform("max" if higher_is_better else "min")
+    candidates = rows[mean == best]
+    first = candidates[column].groupby([candidates[k] for k in keys], dropna=False).transform("min")
+    return candidates[candidates[column] == first].sort_values("latency_lsd", kind="stable")
 
 
 def curve(rows: pd.DataFrame, metric: str) -> Curve:

@@ -174,10 +174,12 @@ def latency_page(ctx: ReportContext) -> plt.Figure:
     """N as used and as measured (harness latency), beside the paper's Table 5."""
     fig = page("N and the device it was measured on", "latency_lsd = dash_steps + dot_steps / N")
     flow = Flow(fig)
-    used = ctx.rows[["N", "N_device"]].dropna().drop_duplicates() if {"N", "N_device"} <= set(ctx.rows.columns) else pd.DataFrame()
+    columns = [c for c in ("dot", "N", "N_device") if c in ctx.rows.columns]  # N per Dot where several were timed
+    used = ctx.rows[columns].dropna(subset=["N"]).drop_duplicates() if "N" in columns else pd.DataFrame()
     flow.table(used.rename(columns={"N_device": "device"}), caption="N used in this report's latencies")
     if ctx.latency.empty:
-        flow.paragraph(f"no latency_<device>.csv row for {ctx.args.experiment!r} under {ctx.args.latency_dir}")
+        flow.paragraph(f"no latency_<device>.csv row for {ctx.args.experiment!r} under "
+                       f"{', '.join(map(str, ctx.args.latency_dir))}")
     else:
         measured = ctx.latency.reindex(columns=["device", "device_name", "dtype", "batch_size", "dash_median_s",
                                                 "dot_median_s", "N", "repeats"])

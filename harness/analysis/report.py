@@ -27,8 +27,8 @@ from harness.shards import atomic_write
 FIGURE_FORMATS = ("pdf", "png", "svg")
 
 
-def _latency_rows(latency_dir: Path, experiment: str) -> pd.DataFrame:
-    """This experiment's rows of every latency_<device>.csv in ``latency_dir`` (empty if none)."""
+def _latency_rows(latency_dir: list[Path], experiment: str) -> pd.DataFrame:
+    """This experiment's rows of every latency_<device>.csv in the ``latency_dir`` folders (empty if none)."""
     try:
         table = latency_results.load_all(latency_dir)
     except HarnessError:
@@ -65,6 +65,7 @@ def make_report(args: argparse.Namespace) -> int:
         spec = figures.FIGURES.get(args.figure)
     except ValueError as err:
         raise HarnessError(str(err)) from None
+    args.latency_dir = args.latency_dir or [Path("results")]
     rows = pd.read_csv(args.csv)
     if "experiment" in rows.columns:
         rows = rows[rows["experiment"] == args.experiment]

@@ -183,26 +183,33 @@ def class_accuracy_args(experiment: Experiment, wildcards: dict, settings: Setti
     return " ".join(args)
 
 
+def timed_architecture(dot: dict, conditions: str | None = None, inputs: bool = True) -> dict:
+    """The DotConfig fields of a Dot block that `harness latency --dot-config` times (``inputs=False``:
+    without the trajectory inputs, which change only the width of the first convolution)."""
+    keys = [key for key in DOT_ARCHITECTURE if inputs or key != "inputs"]
+    architecture = {key: dot[key] for key in keys if key in dot}
+    if dot.get("guidance_scales"):  # a Dot that takes w: one branch per guided step
+        architecture.update(guidance_scales=dot["guidance_scales"], conditions=conditions)
+    return architecture
+
+
 @COMMANDS.register("latency")
 def latency_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
-    """`harness latency` for the timing of Dot ``wildcards["dot"]`` (Experiment.latency_timings) with its
-    series' Dash and classifier scale: the experiment's Dash, or `latency.dash` in its place (e.g.
+    """`harness latency` for one timing of Experiment.latency_timings (``wildcards["dot"]``, its first Dot) with
+    its series' Dash and classifier scale: the experiment's Dash, or `latency.dash` in its place (e.g.
     config:ddpm-cifar10-32, random weights of the same architecture), or a series' own Dash."""
-    latency, series = experiment.latency, experiment.latency_timings[wildcards["dot"]]
-    if latency.get("dash") and not (series or {}).get("dash"):
-        args = [_option("--dash", latency["dash"])]
-    else:  # the source the sample rows name, so that attach-lsd matches them
-        args = dash_args(experiment, series)
-    if (series or {}).get("classifier_scale"):
-        args.append(_option("--classifier-scale", series["classifier_scale"]))
-    args.append(_option("--dot-dir", experiment.dot_dir(wildcards["dot"])))  # its Morse rows take this N
-    dot = experiment.dot(wildcards["dot"])
-    architecture = {key: dot[key] for key in DOT_ARCHITECTURE if key in dot}
-    if dot.get("guidance_scales"):  # a Dot that takes w: one branch per guided step
-        from harness.conditions import conditions_kind
+    from harness.conditions import conditions_kind
 
-        architecture.update(guidance_scales=dot["guidance_scales"],
-                            conditions=conditions_kind(experiment.config.get("conditions")))
+    latency, timing = experiment.latency, experiment.latency_timings[wildcards["dot"]]
+    series = timing.series or {}
+    if latency.get("dash") and not series.get("dash"):
+        args = [_option("--dash", latency["dash"])]
+    else:  # the source the sample rows name
+        args = dash_args(experiment, series)
+    if series.get("classifier_scale"):
+        args.append(_option("--classifier-scale", series["classifier_scale"]))
+    args += [_option("--dot-dir", dot) for dot in timing.dots]  # the Dots whose Morse rows take this N
+    architecture = timed_architecture(experiment.dot(wildcards["dot"]), conditions_kind(experiment.config.get("conditions")))
     args.append(_option("--dot-config", json.dumps(architecture, sort_keys=True)))
     for key in ("batch_size", "warmup", "repeats", "dtype", "device", "pipeline_steps", "guidance_scale"):
         if latency.get(key) is not None:
@@ -229,7 +236,7 @@ def tune_ratio_args(experiment: Experiment, wildcards: dict, settings: Settings)
 
 def _latency_source(experiment: Experiment) -> list[str]:
     if experiment.measures_latency:
-        return [_option("--latency-dir", experiment.latency_dir)]
+        return [_option("--latency-dir", folder) for folder in experiment.latency_timing_dirs]
     return [_option("--N", experiment.latency["N"]), _option("--N-device", experiment.latency.get("N_device", "given in config"))]
 
 
@@ -264,7 +271,8 @@ def report_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
     args += _bootstrap(experiment)
     args += [_option("--experiment", experiment.name), _option("--title", experiment.title),
              _option("--note", experiment.note), _option("--benchmarks", f"benchmarks/{experiment.name}"),
-             _option("--latency-dir", experiment.latency_dir), _option("--shards", f"samples/{experiment.name}"),
+             *[_option("--latency-dir", folder) for folder in experiment.latency_timing_dirs],
+             _option("--shards", f"samples/{experiment.name}"),
              _option("--dots", experiment.dots_dir)]
     return " ".join(args)
 

@@ -124,6 +124,20 @@ class Point:
 
 
 @dataclass
+class Timing:
+    """One `harness latency` job: the series whose Dash it times (None: the experiment's) and the Dots
+    (folders, or reference Dot names) whose Morse rows take its N."""
+
+    series: dict | None
+    dots: list[str]
+
+
+def _dash_key(series: dict) -> str:
+    """What a series' Dash step costs: its Dash and classifier scale."""
+    return json.dumps([series.get("dash"), series.get("classifier_scale")], sort_keys=True)
+
+
+@dataclass
 class Experiment:
     name: str
     config: dict
@@ -397,25 +411,45 @@ class Experiment:
         self.dot(name)
         return name
 
-    @property
-    def latency_timings(self) -> dict[str, dict | None]:
-        """One `harness latency` job per Dot that Morse points run, named by that Dot: `latency.dot` with the
-        experiment's Dash (None), and each other series Dot with its series' Dash (a series of its own, or
-        None for the experiment's) and classifier scale: ADM-G beside ADM (Fig. 6), the independent Dot beside
-        the shared one (Table 7). Each Dot's Morse rows get the N of its timing."""
-        timings: dict[str, dict | None] = {self.latency_dot_name(): None}
+    @cached_property
+    def latency_timings(self) -> dict[str, Timing]:
+        """One `harness latency` job per cost of a Dot step, named by its first Dot: Dots whose step costs the
+        same (one Dash and classifier scale, one architecture: the Dot block's fields that `--dot-config`
+        times, trajectory inputs aside) share a timing, so Fig. 4's samplers keep one N as in Table 5, while
+        ADM-G beside ADM (Fig. 6) or the independent Dot beside the shared one (Table 7) each get their
+        own. The timing of `latency.dot` also serves the reference Dots (oracle, zero). A Dot run by
+        series with different Dashes or classifier scales is a config error."""
+        from harness.experiments.commands import timed_architecture
+
+        where = f"experiments.{self.name}"
+        runs: dict[str, dict | None] = {self.latency_dot_name(): None}  # Dot -> the series that runs it
         for series in self.config["series"]:
-            if series.get("morse") and series.get("dot") not in timings:
-                self.dot(series.get("dot", ""))  # an unknown Dot stops the plan here
-                timings[series["dot"]] = series
+            if not series.get("morse"):
+                continue
+            name = series.get("dot", "")
+            self.dot(name)  # an unknown Dot stops the plan here
+            first = runs[name] = runs.get(name) or series
+            if _dash_key(first) != _dash_key(series):
+                raise HarnessError(f"{where}.series: Dot {name!r} runs with series {first['name']!r} and "
+                                   f"{series['name']!r}, whose Dash or classifier scale differ: give each its own Dot")
+        timings: dict[str, Timing] = {}
+        by_cost: dict[str, str] = {}
+        for name, series in runs.items():
+            cost = json.dumps([_dash_key(series or {}), timed_architecture(self.dot(name), inputs=False)], sort_keys=True)
+            timing = timings.setdefault(by_cost.setdefault(cost, name), Timing(series, []))
+            timing.dots.append(self.dot_dir(name))
+        timings[self.latency_dot_name()].dots.extend(REFERENCE_DOTS)
         return timings
 
-    def latency_timing_dir(self, dot: str) -> str:
-        return f"{self.latency_dir}/{dot}"
+    def latency_timing_dir(self, timing: str) -> str:
+        return f"{self.latency_dir}/{timing}"
+
+    @property
+    def latency_timing_dirs(self) -> list[str]:
+        return [self.latency_timing_dir(name) for name in self.latency_timings] if self.measures_latency else []
 
     def attach_lsd_inputs(self) -> list[str]:
-        timings = [self.latency_timing_dir(dot) for dot in self.latency_timings] if self.measures_latency else []
-        return self.metric_rows() + timings + ([self.tuned_choices] if self.tuned_series else [])
+        return self.metric_rows() + self.latency_timing_dirs + ([self.tuned_choices] if self.tuned_series else [])
 
     # ---------------------------------------------------------------- targets
 

@@ -1,6 +1,7 @@
 """The latency CSVs, ``results/latency_<device>.csv``: one file per device, merged on reading.
 
-One row per (experiment, dash, dot, dot_dir, dtype, batch_size) measured on that device. Columns are listed
+One row per (experiment, dash, dot, serves, dtype, batch_size) measured on that device; ``serves`` lists
+(";"-separated) the Dots whose Morse rows take its N. Columns are listed
 in ``COLUMNS`` and described in docs/analysis.md; ``N`` = ``dash_median_s / dot_median_s``
 (the paper's Table 5).
 """
@@ -15,7 +16,7 @@ from harness import provenance
 from harness.errors import HarnessError
 from harness.shards import atomic_write
 
-KEY = ["experiment", "dash", "dot", "dot_dir", "dtype", "batch_size"]
+KEY = ["experiment", "dash", "dot", "serves", "dtype", "batch_size"]
 COLUMNS = [
     *KEY,
     "device", "device_kind", "device_name", "driver", "memory_total_mib", "sm_clock_max_mhz",
@@ -51,35 +52,33 @@ def _key_text(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[KEY].astype(object).where(rows[KEY].notna(), "").astype(str)
 
 
-def load_all(results_dir: Path) -> pd.DataFrame:
-    """Every device's latency rows found under ``results_dir`` and its subfolders (one per timed Dash of an
-    experiment: work/<experiment>/latency/<dot>), concatenated."""
-    paths = sorted(Path(results_dir).rglob("latency_*.csv"))
+def load_all(results_dirs: Path | list[Path]) -> pd.DataFrame:
+    """Every device's latency rows in the given folders (an experiment's timings: work/<experiment>/latency/<dot>),
+    concatenated."""
+    folders = [results_dirs] if isinstance(results_dirs, (str, Path)) else list(results_dirs)
+    paths = sorted(path for folder in folders for path in Path(folder).glob("latency_*.csv"))
     if not paths:
-        raise HarnessError(f"no latency_<device>.csv under {results_dir}; run `python -m harness latency` first")
+        raise HarnessError(f"no latency_<device>.csv under {', '.join(map(str, folders))}; run `python -m harness latency` first")
     return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
 
 
-def lookup_n(table: pd.DataFrame, experiment: str, device: str | None = None, dash: str | None = None,
-             dot: str | None = None) -> tuple[float, str]:
-    """N and the device it was measured on for the Morse rows of ``experiment`` sampled with Dash ``dash`` and
-    Dot ``dot`` (a folder, or a reference Dot). Where the experiment timed several Dots (ADM-G beside ADM,
-    Fig. 6; the independent Dot beside the shared one, Table 7), the row of that Dot (``dot_dir``), else of
-    that Dash; else the experiment's one row (which may time a stand-in Dash, `latency.dash`). Ambiguous or
-    missing rows are errors."""
+def lookup_n(table: pd.DataFrame, experiment: str, device: str | None = None, dot: str | None = None) -> tuple[float, str]:
+    """N and the device it was measured on for the Morse rows of ``experiment`` run with Dot ``dot`` (a folder,
+    or a reference Dot): the row that ``serves`` it where the experiment timed several Dot costs (ADM-G beside
+    ADM, Fig. 6; the independent Dot beside the shared one, Table 7), else the experiment's one row.
+    Ambiguous or missing rows are errors."""
     rows = table[table["experiment"] == experiment]
     if device is not None:
         rows = rows[rows["device"] == device]
-    for column, value in (("dot_dir", dot), ("dash", dash)):
-        if value is not None and column in rows and (rows[column] == value).any():
-            rows = rows[rows[column] == value]
-            break
+    if dot is not None and "serves" in rows:
+        serving = rows[rows["serves"].fillna("").astype(str).str.split(";").map(lambda dots: dot in dots)]
+        rows = serving if not serving.empty else rows
     if rows.empty:
         where = f" on device {device!r}" if device else ""
         raise HarnessError(f"no latency row for experiment {experiment!r}{where}; measure it with `harness latency`")
     if len(rows) > 1:
-        found = ", ".join(f"{d} ({b})" for d, b in zip(rows["device"], rows["dash"]))
-        raise HarnessError(f"several latency rows for {experiment!r} (Dash {dash!r}, Dot {dot!r}): {found}; "
-                           "choose a device with --device")
+        found = "; ".join(f"{d}: serves {s!r}" for d, s in zip(rows["device"], rows.get("serves", rows["dash"])))
+        fix = " choose a device with --device" if rows["device"].nunique() > 1 else " the row serving it is missing"
+        raise HarnessError(f"several latency rows for {experiment!r}, Dot {dot!r} ({found}):{fix}")
     row = rows.iloc[0]
     return float(row["N"]), str(row["device"])

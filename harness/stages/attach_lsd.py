@@ -1,8 +1,8 @@
 """`harness attach-lsd`: results rows + measured N -> one row per request with ``latency_lsd`` (Sec. 3.1).
 
 A point's latency in LSD is dash_steps + dot_steps / N, with N = Dash/Dot per-step latency measured by
-`harness latency` on this experiment's device (or given with --N): where an experiment timed several Dots,
-each Morse row takes its own Dot's (or its Dash's) N. A schedule sampled once for several
+`harness latency` on this experiment's device (or given with --N): where an experiment timed several Dot
+costs, each Morse row takes the N of the timing that serves its Dot. A schedule sampled once for several
 requests (``also_serves``) becomes one row per request.
 """
 
@@ -22,8 +22,9 @@ EXAMPLES = """
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("csv", nargs="+", type=Path, metavar="RESULTS.csv", help="results rows (concatenated)")
     parser.add_argument("-o", "--out", type=Path, required=True, help="output CSV")
-    parser.add_argument("--latency-dir", type=Path, default=Path("results"),
-                        help="where latency_<device>.csv files are (all are merged)")
+    parser.add_argument("--latency-dir", type=Path, action="append", default=[],
+                        help="a folder of latency_<device>.csv files (all are merged); repeatable, one per timing "
+                             "of the experiment (default: results)")
     parser.add_argument("--device", help="device slug whose N to use when several devices measured one experiment")
     parser.add_argument("--N", type=positive_float, dest="n", help="use this N for every experiment instead of measuring")
     parser.add_argument("--N-device", dest="n_device", default="given",
@@ -46,11 +47,10 @@ def run(args: argparse.Namespace) -> int:
         raise HarnessError(f"missing results file(s): {', '.join(missing)}")
     rows = expand_shared(pd.concat([pd.read_csv(p) for p in args.csv], ignore_index=True))
     if args.n is not None:
-        out = attach_latency(rows, lambda experiment, dash, dot: (args.n, args.n_device))
+        out = attach_latency(rows, lambda experiment, dot: (args.n, args.n_device))
     else:
-        table = functools.cache(lambda: latency_results.load_all(args.latency_dir))  # read only if needed
-        out = attach_latency(rows, lambda experiment, dash, dot:
-                             latency_results.lookup_n(table(), experiment, args.device, dash, dot))
+        table = functools.cache(lambda: latency_results.load_all(args.latency_dir or [Path("results")]))  # if needed
+        out = attach_latency(rows, lambda experiment, dot: latency_results.lookup_n(table(), experiment, args.device, dot))
     out = label_curves(out)
     if args.tuned:
         out = pd.concat([out, tuned_rows(out, pd.read_csv(args.tuned))], ignore_index=True)

@@ -27,9 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dash-path", default=None, help="local directory holding the Dash weights (offline)")
     parser.add_argument("--experiment", required=True, help="experiment name the row (and its N) belongs to")
     parser.add_argument("--dot-config", default="{}", metavar="JSON", help="DotConfig fields, e.g. '{\"m\": 2}'")
-    parser.add_argument("--dot-dir", default=None, metavar="DIR",
-                        help="the trained Dot of this architecture, as `harness sample --dot` names it: its Morse rows "
-                             "take this N where an experiment times several Dots (recorded as dot_dir)")
+    parser.add_argument("--dot-dir", action="append", default=[], metavar="DIR",
+                        help="a Dot whose Morse rows take this N, as `harness sample --dot` names it (a folder, or oracle "
+                             "/ zero); repeatable; recorded as `serves` (where an experiment times several Dots)")
     parser.add_argument("--batch-size", type=positive_int, default=100, help="paper: 100; 20 for CelebA-HQ and MS-COCO")
     add_device_argument(parser)
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="weights and inputs")
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     batch = args.batch_size
     row = {
         **provenance.columns(args, args.experiment, device),  # device_name: replaced by NVML's below
-        "experiment": args.experiment, "dash": args.dash, "dot_dir": args.dot_dir, "dtype": args.dtype, "batch_size": batch,
+        "experiment": args.experiment, "dash": args.dash, "serves": ";".join(args.dot_dir), "dtype": args.dtype, "batch_size": batch,
         "dot": json.dumps(dataclasses.asdict(config), sort_keys=True),
         **device_info.identify(device), **device_info.backend_flags(),
         "warmup": args.warmup, "repeats": args.repeats, "pipeline_steps": args.pipeline_steps,

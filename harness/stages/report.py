@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--table-index", action="append", default=[], metavar="COL",
                         help="row column(s) of tables 3, 4, 6 besides `method`; the variant column of table 7")
     parser.add_argument("--paper-ref", help="paper numbers to show beside ours, e.g. table1 (see harness/analysis/paper_reference.csv)")
-    parser.add_argument("--latency-dir", type=Path, default=Path("results"), help="latency_<device>.csv files")
+    parser.add_argument("--latency-dir", type=Path, action="append", default=[],
+                        help="a folder of latency_<device>.csv files; repeatable, one per timing (default: results)")
     parser.add_argument("--shards", type=Path, help="folder of sample shards for the grids")
     parser.add_argument("--dots", type=Path, help="folder of Dot checkpoints (<name>/dot.json) for the held-out error by gap")
     parser.add_argument("--benchmarks", type=Path,
