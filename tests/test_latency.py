@@ -116,6 +116,11 @@ def test_device_identity_and_merged_csvs(tmp_path):
     assert sorted(merged["N"]) == [6.0, 7.0]
     assert results.lookup_n(merged, "e", "a") == (6.0, "a")
     assert list(pd.read_csv(tmp_path / "latency_a.csv").columns) == results.COLUMNS
+    older = tmp_path / "older"  # a file written before a column existed still takes new rows
+    older.mkdir()
+    pd.DataFrame([{**key, "device": "a", "N": 5.0}]).to_csv(older / "latency_a.csv", index=False)
+    results.write({**key, "device": "a", "serves": "dot/x", "N": 6.0}, older)
+    assert results.load_all(older)["N"].tolist() == [5.0, 6.0]
 
 
 def test_a_guided_step_runs_both_branches_for_dash_and_for_a_dot_without_the_scale_input(one_thread):

@@ -40,7 +40,7 @@ def write(row: dict, results_dir: Path) -> Path:
     path = path_for(results_dir, row["device"])
     new = pd.DataFrame([row], columns=COLUMNS)
     if path.exists():
-        old = pd.read_csv(path)
+        old = pd.read_csv(path).reindex(columns=COLUMNS)  # a file from an older version may lack columns
         same = (_key_text(old) == _key_text(new).iloc[0]).all(axis=1)
         new = pd.concat([old[~same], new], ignore_index=True)
     atomic_write(path, lambda f: f.write(new.to_csv(index=False).encode()))

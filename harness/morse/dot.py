@@ -115,7 +115,7 @@ class SourceTimeEmbedding(nn.Module):
         self.in_dim = in_dim
         self.source = _zero_timestep_embedding(in_dim, out_dim) if use_ts else None
         self.scale = _zero_timestep_embedding(in_dim, out_dim) if use_scale else None
-        self.t_s: torch.Tensor | None = None  # set by SharedNetwork.forward for one call
+        self.t_s: torch.Tensor | None = None  # set by _run_with_source_times for one call
         self.w: torch.Tensor | None = None  # likewise: the guidance scale per image
 
     def forward(self, sample, *args, **kwargs):
