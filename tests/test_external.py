@@ -26,6 +26,8 @@ def config_inputs():
         for part in [e, *e["series"], *e.get("dots", {}).values()]:
             if (part.get("dash") or {}).get("path"):
                 yield name, "dash.path", part["dash"]["path"]
+                if part.get("classifier_scale"):  # a classifier-guided Dash's folder holds its classifier
+                    yield name, "dash.path + classifier", f"{part['dash']['path']}/{external.CLASSIFIER_FILE}"
         for metric, settings in e["metrics"].items():
             for key in ("reference", "extractor_weights", "annotations", "weights"):
                 if settings.get(key):
