@@ -404,7 +404,7 @@ class Experiment:
         return not self.latency.get("N")
 
     def latency_dot_name(self) -> str:
-        """The Dot whose architecture `harness latency` times with the experiment's Dash (`latency.dot`, else the first)."""
+        """The Dot whose timing comes first and also serves the reference Dots (`latency.dot`, else the first)."""
         if not self.dots:
             raise HarnessError(f"experiment {self.name!r}: timing needs a Dot under `dots`")
         name = self.latency.get("dot") or next(iter(self.dots))
