@@ -70,6 +70,8 @@ def test_the_independent_dot_shares_nothing_and_takes_the_text_states_and_the_gu
                for w, k in ((2.0, 1.0), (9.0, 1.0), (2.0, 0.0))}
     assert out[2.0, 1.0].shape == x.shape
     assert not torch.allclose(out[2.0, 1.0], out[9.0, 1.0]) and not torch.allclose(out[2.0, 1.0], out[2.0, 0.0])
+    with pytest.raises(HarnessError, match="'independent' does not fit this Dash: independent_channels has 3 levels"):
+        build_dot(dash.unet, DotConfig(variant="independent", m=1, channels=(8,), independent_channels=(8, 8, 8)))
 
 
 def test_removed_trajectory_inputs_do_not_reach_dot(tiny_dash):

@@ -27,6 +27,7 @@ from diffusers.models.resnet import ResnetBlock2D
 from peft import LoraConfig, inject_adapter_in_model
 from peft.tuners.tuners_utils import BaseTunerLayer
 
+from harness.errors import HarnessError
 from harness.models.conditioning import guidance_embedding
 from harness.morse.dot_config import DotConfig
 from harness.registry import Registry
@@ -322,5 +323,7 @@ def build_dot(dash_unet: nn.Module, config: DotConfig) -> DotModel:
         p.requires_grad_(False)
     channels = dash_unet.config.out_channels if dash_unet.config.out_channels else dash_unet.config.in_channels
     channels = min(channels, dash_unet.config.in_channels)  # learned-variance UNets output 2C channels
-    dot = DOT_VARIANTS.get(config.variant)(dash_unet, channels, config)
-    return dot
+    try:
+        return DOT_VARIANTS.get(config.variant)(dash_unet, channels, config)
+    except ValueError as err:  # a Dot config that does not fit this Dash: one line, for every stage that builds Dot
+        raise HarnessError(f"Dot variant {config.variant!r} does not fit this Dash: {err}") from None
