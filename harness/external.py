@@ -98,6 +98,8 @@ def _add_dash(name: str, what: str, origin: str) -> None:
 
 
 _add_dash("ddim-celeba64", "DDIM's CelebA 64x64 model", "https://github.com/ermongroup/ddim")
+_add_dash("score-sde-cifar10", "score_sde's CIFAR-10 continuous VP model (vp/cifar10_ddpmpp_continuous, checkpoint_8.pth; "
+          "its layout: harness/models/configs/score-sde-cifar10-32.json)", "https://github.com/yang-song/score_sde_pytorch")
 _add_dash("iddpm-imagenet64", "Improved DDPM's ImageNet 64x64 model", "https://github.com/openai/improved-diffusion")
 _add_dash("adm-imagenet64-cond", "ADM's class-conditional ImageNet 64x64 model (64x64_diffusion.pt)",
           "https://github.com/openai/guided-diffusion")

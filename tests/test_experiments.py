@@ -162,11 +162,24 @@ def test_product_syntax_expands_lists_into_points():
     assert expand_morse({"lsd": [3, 5], "ratio": [0.3, 0.5], "N": 6}) == [
         {"lsd": 3, "ratio": 0.3, "N": 6}, {"lsd": 3, "ratio": 0.5, "N": 6},
         {"lsd": 5, "ratio": 0.3, "N": 6}, {"lsd": 5, "ratio": 0.5, "N": 6}]
-    series = {"name": "ddim", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "baseline_steps": [3],
+    series = {"name": "ddim", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "baseline_steps": [1, 5],
               "morse": [{"lsd": [3, 5], "ratio": [0.3, 0.5], "N": 4.6}]}
     flow = workflow(experiments={"digits": {"series": [series]}})
     assert sorted(flow.experiment("digits").points) == ["ddim_l3_k0p3", "ddim_l3_k0p5", "ddim_l5_k0p3", "ddim_l5_k0p5",
-                                                        "ddim_s3"]
+                                                        "ddim_s1", "ddim_s5"]
+
+
+def test_the_plan_extends_the_baseline_to_bracket_every_morse_point(capsys):
+    """Issue 22: below, a baseline at or under the fewest Dash steps of a Morse point (its latency d + r / N is
+    above d whatever N is measured); above, the top budget and, with baseline_reach, multiples of it."""
+    series = {"name": "ddim", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "baseline_steps": [4, 6],
+              "baseline_reach": 3, "morse": [{"lsd": [3, 8], "ratio": 0.5, "N": 4.6}]}
+    points = workflow(experiments={"digits": {"series": [series]}}).experiment("digits").points
+    fewest = min(p.schedule.dash_steps for p in points.values() if p.method == "morse")
+    baselines = sorted(p.schedule.dash_steps for p in points.values() if p.method == "baseline")
+    assert baselines == [fewest, 4, 6, 8, 16, 24] and fewest < 4
+    err = capsys.readouterr().err
+    assert f"a {fewest}-step baseline added, below ddim_l3_k0p5" in err and "a 24-step baseline added, 3x above" in err
 
 
 def _files(tmp_path: Path, files: dict[str, dict]) -> dict:
@@ -237,7 +250,7 @@ def _enums(node, path=""):
 def test_the_schema_enums_are_the_registries():
     from harness.analysis.figures import FIGURES
     from harness.analysis.tables import PAPER_TABLES
-    from harness.stages.latency import DTYPES
+    from harness.stages.latency import DTYPES, GUIDED_DOT_COSTS
     from harness.metrics.columns import column_names
     from harness.metrics.extractors import EXTRACTORS
     from harness.morse.dot import DOT_VARIANTS
@@ -251,6 +264,7 @@ def test_the_schema_enums_are_the_registries():
         "dtype": set(DTYPES), "figure": set(FIGURES), "tables": set(PAPER_TABLES), "metric": column_names(),
         "tradeoff": column_names(),
         "download": {"cifar10"}, "dot": set(REFERENCE_DOTS), "loss_weight": set(LOSS_WEIGHTS),
+        "guided_dot_cost": set(GUIDED_DOT_COSTS),
     }
     schema = json.loads((ROOT / "config" / "schema.json").read_text())
     seen = set()
@@ -303,8 +317,10 @@ def test_the_compute_an_experiment_costs_comes_from_its_plan_and_a_latency_row()
 
     series = {"name": "ddim", "sampler": "ddim", "grid": "trailing", "dot": "ddim", "baseline_steps": [3, 5, 8, 12, 20],
               "morse": [{"fine_steps": f, "dash_steps": f // 2} for f in (8, 12, 16, 24)]}
-    digits = workflow(experiments={"digits": {"series": [series], "samples": {"num": 1000, "shard_size": 1000, "repeats": 1,
-                                                                            "pilot": 0}}}).experiment("digits")
+    config = copy.deepcopy(CONFIG)
+    del config["experiments"]["digits"]["analysis"]["headline_ratio"]  # these points ask for step counts, not ratios
+    digits = Workflow(merged(config, {"experiments": {"digits": {"series": [series], "samples": {
+        "num": 1000, "shard_size": 1000, "repeats": 1, "pilot": 0}}}}), ROOT).experiment("digits")
     latency = pd.DataFrame([{"experiment": "digits", "device": "gpu-x", "batch_size": 250, "dash_median_s": 1.0,
                              "dot_median_s": 0.25, "N": 4.0}])
     measured, = table([digits], latency).to_dict("records")
@@ -327,8 +343,8 @@ def test_digits_cond_plans_baseline_and_morse_over_guidance_scales_with_both_met
     expected |= {f"ddim_l{l}_k0p5_g{g}" for l in lsds for g in scales}
     assert set(cond.points) == expected
     assert {cond.points[p].guidance_scale for p in cond.points} == set(scales)
-    assert cond.metric_rows()[:2] == ["work/digits_cond/metrics/ddim_s3_g1.r0.fid.csv",
-                                      "work/digits_cond/metrics/ddim_s3_g1.r0.class_accuracy.csv"]
+    assert cond.metric_rows()[:2] == ["work/digits_cond/metrics/ddim_s2_g1.r0.fid.csv",
+                                      "work/digits_cond/metrics/ddim_s2_g1.r0.class_accuracy.csv"]
     assert len(cond.metric_rows()) == 2 * cond.samples.repeats * len(cond.sampled_points)
     wildcards = {"exp": "digits_cond", "point": "ddim_l5_k0p5_g2", "rep": "0", "shard": "000"}
     sample = options(flow.stage_args("sample", wildcards))
@@ -377,8 +393,11 @@ def test_every_dot_that_morse_points_run_is_timed_and_guided_dots_with_a_scale(t
     timed without `latency.guidance_scale` stops the plan (its stage would refuse)."""
     table7 = workflow().experiment("table7_dot_arch")
     assert list(table7.latency_timings) == ["shared", "independent"]
-    cifar = workflow().experiment("cifar")  # five samplers' Dots of one architecture: one timing, one N (Table 5)
-    assert len(cifar.latency_timings) == 1 and len(next(iter(cifar.latency_timings.values())).dots) == len(cifar.dots) + 2
+    cifar = workflow().experiment("cifar")  # one architecture, two Dashes (DDPM; score-SDE): two N, as Table 5's rows
+    ddpm, sde = cifar.latency_timings.values()
+    assert [d.rsplit("/", 1)[-1] for d in ddpm.dots] == ["ddim", "ddpm", "dpm_solver", "oracle", "zero"]
+    assert [d.rsplit("/", 1)[-1] for d in sde.dots] == ["sde", "dpm_solver_sde"]
+    assert sde.series["dash"]["source"] == "models/score-sde-cifar10"
     table4 = workflow().experiment("table4_inputs")  # trajectory inputs change only the first convolution
     assert len(table4.latency_timings) == 1
     timing = options(workflow().stage_args("latency", {"exp": "table7_dot_arch", "dot": "independent"}))
@@ -389,3 +408,21 @@ def test_every_dot_that_morse_points_run_is_timed_and_guided_dots_with_a_scale(t
     flow = Workflow(_files(tmp_path, {"a.yaml": {"experiments": {"digits_cond": cond}}}), tmp_path)
     with pytest.raises(HarnessError, match=r"digits_cond\.latency\.guidance_scale: the Dots ddim take"):
         flow.experiment("digits_cond")
+
+
+def test_every_paper_config_trains_its_dots_by_algorithm_1_exactly():
+    """Issue 22: the paper's numbers come from Algorithm 1; only the experiments beside the paper (digits,
+    digits_cond, on bundled data) may use the recipe of docs/dot_recipe.md."""
+    from config_helpers import offline, paper_configs
+
+    from harness.morse.dot_config import departures_from_algorithm_1
+
+    checked = 0
+    for name, experiment in paper_configs().items():
+        for dot_name, dot in (experiment.get("dots") or {}).items():
+            if not offline(experiment):
+                assert departures_from_algorithm_1(dot) == [], (name, dot_name)
+                checked += 1
+    assert checked >= 20
+    recipe = paper_configs()["digits_cond"]["dots"]
+    assert any(departures_from_algorithm_1(dot) for dot in recipe.values())  # the check can fail

@@ -146,6 +146,25 @@ def test_a_guided_step_runs_both_branches_for_dash_and_for_a_dot_without_the_sca
         assert calls == [3 * branches] and steps.dot_branches(dot, 7.5) == branches
 
 
+@pytest.mark.parametrize("cost", ["one_branch", "two_branches"])
+def test_a_dot_that_takes_w_is_timed_both_ways_and_n_is_the_configured_one(tmp_path, capsys, cost):
+    """Issue 22: a guided step of a Dot taking w costs one branch or, counted like Dash's CFG, two; both N are
+    recorded, and --guided-dot-cost (config key latency.guided_dot_cost) says which one the latencies use."""
+    import json
+
+    dot = json.dumps({"m": 1, "channels": [16], "lora_rank": 0, "conditions": "prompts", "guidance_scales": [2, 10]})
+    argv = ["latency", "--dash", "config:tiny-sd", "--experiment", "t", "--batch-size", "2", "--device", "cpu",
+            "--warmup", "0", "--repeats", "2", "--threads", "1", "--guidance-scale", "7.5", "--dot-config", dot,
+            "--guided-dot-cost", cost, "--results-dir", str(tmp_path)]
+    assert main(argv) == 0
+    row = results.load_all(tmp_path).iloc[0]
+    assert row["N_one_branch"] == pytest.approx(row["dash_median_s"] / row["dot_median_s"])
+    assert row["N_two_branches"] == pytest.approx(row["dash_median_s"] / row["dot_two_branches_median_s"])
+    chosen = {"one_branch": ("N_one_branch", 1), "two_branches": ("N_two_branches", 2)}[cost]
+    assert row["N"] == row[chosen[0]] and row["dot_branches"] == chosen[1] and row["guided_dot_cost"] == cost
+    assert f"the latencies use {cost}" in capsys.readouterr().out
+
+
 def test_each_dot_s_morse_rows_get_the_n_of_the_timing_that_serves_it(tmp_path):
     """Fig. 6 times ADM and ADM-G, Table 7 the independent and the shared Dot of one Dash: a folder per timing,
     each serving some Dots (the `latency.dot` timing also the reference Dots); a lone row serves every Dot."""

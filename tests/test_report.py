@@ -164,3 +164,18 @@ def test_the_report_shows_each_dots_heldout_error_by_gap(results_csv, tmp_path):
     text = " ".join(_text(out_dir / "speedup_toy.pdf", 4).split())  # summary, speedups, N, then the Dot page
     assert text.startswith("Dot's held-out error")
     assert "Dot ddim" in text and "701-1000" in text and "0.2" in text
+
+
+def test_page_one_names_each_dot_s_recipe_and_where_it_departs_from_algorithm_1(results_csv, tmp_path):
+    """Issue 22: the recipe behind a number is on its page (the embedded default's Dot: x0 weight, gap scale)."""
+    dots = tmp_path / "dots"
+    for name, training in (("plain", {"steps": 100, "loss_weight": "none", "gap_scale": 0.0, "max_gap": None}),
+                           ("recipe", {"steps": 3500, "loss_weight": "x0", "gap_scale": 1000.0, "max_gap": None})):
+        (dots / name).mkdir(parents=True)
+        (dots / name / "dot.json").write_text(json.dumps({"training": training}))
+    out_dir = tmp_path / "reports"
+    assert main(["report", str(results_csv), "--experiment", "toy", "--metric", "fid", "--best-over", "guidance_scale",
+                 "--dots", str(dots), "--out-dir", str(out_dir)]) == 0
+    first = " ".join(_text(out_dir / "speedup_toy.pdf", 1).split())
+    assert "Dot plain trained 100 steps, by Algorithm 1" in first
+    assert "Dot recipe trained 3500 steps, departs from Algorithm 1: loss_weight x0, gap_scale 1000" in first

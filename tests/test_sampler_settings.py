@@ -105,13 +105,13 @@ def test_ddpm_refuses_a_learned_variance():
         make_sampler("ddpm", config(variance_type="learned_range"), GRID)
 
 
-@pytest.mark.parametrize("name", ["dpm_solver", "dpm_solver_pp", "dpm_solver_sde"])
+@pytest.mark.parametrize("name", ["dpm_solver", "dpm_solver_pp"])
 @pytest.mark.parametrize("settings", [CLIP_OFF, CLIP_ON, THRESHOLD], ids=["clip-off", "clip-on", "threshold"])
 def test_dpm_solver_steps_are_diffusers_on_the_full_config(name, settings):
     noise = config(**settings)
     x, z = inputs()
     sampler = make_sampler(name, noise, GRID)
-    options = SAMPLERS.get(name).scheduler_options
+    options = {**SAMPLERS.get(name).scheduler_options, **SAMPLERS.get(name).options_for_steps(len(GRID))}
     reference = DPMSolverMultistepScheduler(**{k: v for k, v in noise.items() if k not in ("clip_sample", "clip_sample_range",
                                                                                        "set_alpha_to_one")}, **options)
     reference.set_timesteps(timesteps=GRID)
@@ -121,7 +121,17 @@ def test_dpm_solver_steps_are_diffusers_on_the_full_config(name, settings):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["dpm_solver", "dpm_solver_pp", "dpm_solver_sde"])
+@pytest.mark.parametrize("steps, order", [(3, 2), (10, 2), (11, 3), (50, 3)])
+def test_dpm_solver_runs_the_order_its_official_code_recommends_for_the_step_count(steps, order):
+    """README of LuChengTHU/dpm-solver: 2nd order for <= 10 steps, 3rd order above (unconditional sampling);
+    the ODE solver (dpmsolver++), not a stochastic one."""
+    grid = [int(t) for t in torch.linspace(999, 0, steps).round()]
+    sampler = make_sampler("dpm_solver", config(), grid)
+    assert sampler.scheduler.config.solver_order == order and not sampler.stochastic
+    assert sampler.scheduler.config.algorithm_type == "dpmsolver++"
+
+
+@pytest.mark.parametrize("name", ["dpm_solver", "dpm_solver_pp"])
 def test_dpm_solver_thresholds_but_never_clips(name):
     """DPM-Solver has no clip_sample (diffusers' class takes none); its clipping is thresholding."""
     x, z = inputs()
@@ -167,5 +177,5 @@ def test_sde_step_is_the_euler_maruyama_formula_and_never_clips(i):
 
 
 def test_every_sampler_has_a_settings_test():
-    tested = {"ddim", "ddpm", "dpm_solver", "dpm_solver_pp", "dpm_solver_sde", "lcm", "sde"}
+    tested = {"ddim", "ddpm", "dpm_solver", "dpm_solver_pp", "lcm", "sde"}
     assert set(SAMPLERS) == tested

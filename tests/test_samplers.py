@@ -119,7 +119,6 @@ PAPER_GRIDS = {  # sampler -> the grids of its official code (the owners named i
     "ddim": {"ddim-uniform", "ddim-quadratic", "ldm-uniform", "iddpm-respace"},
     "ddpm": {"ddim-uniform", "ddim-quadratic", "iddpm-respace"},
     "dpm_solver": {"dpm-solver-logsnr", "dpm-solver-time-uniform", "dpm-solver-time-quadratic"},
-    "dpm_solver_sde": {"dpm-solver-logsnr", "dpm-solver-time-uniform", "dpm-solver-time-quadratic"},
     "sde": {"score-sde-uniform"},
     "lcm": {"lcm"},
 }

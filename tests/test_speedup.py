@@ -11,7 +11,7 @@ import pytest
 from harness.analysis import curves, paper_reference
 from harness.analysis.compare import compare
 from harness.analysis.speedup import (NOT_REACHED, OK, UPPER_BOUND, average_speedup, baseline_latency_at,
-                                      bootstrap_average, curve_average, is_upper_bound, make_curve, speedups)
+                                      bootstrap_average, curve_average, make_curve, speedups)
 from harness.cli import main
 
 GRID = np.arange(1.0, 201.0)
@@ -44,28 +44,27 @@ def test_linear_interpolation_between_baseline_points():
     assert (n, status) == (pytest.approx(20.0), OK)
 
 
-def test_not_reached_is_na_and_left_out_but_an_upper_bound_counts():
-    """Issue 10: a Morse point the baseline beats at its lowest latency is a slowdown bound
-    l_min / l that counts; only a value the baseline never reaches is N/A."""
+def test_not_reached_and_upper_bounds_are_shown_but_left_out_of_the_average():
+    """Issue 22: a Morse point the baseline beats at its lowest latency is not bracketed: its bound
+    l_min / l is shown, and like a value the baseline never reaches (N/A) it is left out of the average."""
     baseline = make_curve([10.0, 20.0, 40.0], [30.0, 20.0, 15.0])
     morse = make_curve([5.0, 10.0, 20.0], [40.0, 20.0, 10.0])
     points = speedups(baseline, morse, higher_is_better=False)
     assert [p.status for p in points] == [UPPER_BOUND, OK, NOT_REACHED]
     assert points[0].speedup == pytest.approx(10.0 / 5.0) and points[0].baseline_latency == 10.0
     assert math.isnan(points[2].speedup)
-    assert average_speedup(points) == pytest.approx(2.0) and is_upper_bound(points)
-    assert not is_upper_bound(points[1:])
+    assert average_speedup(points) == pytest.approx(points[1].speedup)  # the bound 2.0 is not counted
     assert math.isnan(average_speedup([p for p in points if p.status == NOT_REACHED]))
+    assert math.isnan(average_speedup([p for p in points if p.status == UPPER_BOUND]))
 
 
-def test_a_morse_curve_worse_than_the_baseline_everywhere_averages_below_one():
+def test_a_morse_curve_worse_than_the_baseline_everywhere_has_no_average():
     baseline = make_curve([3.0, 5.0, 10.0, 20.0], [60.0, 24.0, 10.0, 5.0])
     morse = make_curve([4.0, 8.0], [70.0, 65.0])  # worse than every baseline point
     points = speedups(baseline, morse, False)
     assert [p.status for p in points] == [UPPER_BOUND, UPPER_BOUND]
     assert [p.speedup for p in points] == pytest.approx([3.0 / 4.0, 3.0 / 8.0])
-    assert average_speedup(points) == pytest.approx(0.5625) and is_upper_bound(points)
-    assert curve_average(points) == pytest.approx(0.5625)
+    assert math.isnan(average_speedup(points)) and math.isnan(curve_average(points))
 
 
 def test_a_slowdown_between_two_baseline_points_is_an_ordinary_speedup_below_one():
@@ -74,7 +73,7 @@ def test_a_slowdown_between_two_baseline_points_is_an_ordinary_speedup_below_one
     points = speedups(baseline, morse, False)
     assert [p.status for p in points] == [OK, OK]
     assert [p.speedup for p in points] == pytest.approx([4.0 / 8.0, 7.5 / 12.0])
-    assert average_speedup(points) == pytest.approx(0.5625) and not is_upper_bound(points)
+    assert average_speedup(points) == pytest.approx(0.5625)
 
 
 def test_non_monotone_baseline_uses_the_first_crossing():
@@ -110,7 +109,7 @@ def test_table3_under_the_same_rules_has_no_bound_and_gives_about_the_papers_1_4
     morse = paper_reference.curve("table3", "morse", "LCM-SDXL", "clip_score")
     points = speedups(make_curve(base.latency_lsd, base.clip_score), make_curve(morse.latency_lsd, morse.clip_score),
                       higher_is_better=True)
-    assert [p.status for p in points] == [OK, OK, OK, NOT_REACHED] and not is_upper_bound(points)
+    assert [p.status for p in points] == [OK, OK, OK, NOT_REACHED]
     reported = paper_reference.reported_average("table3")["value"].iloc[0]
     assert reported == 1.43 and average_speedup(points) == pytest.approx(reported, abs=0.015)
 
@@ -218,7 +217,7 @@ def test_curves_stage_reads_n_from_latency_csvs(tmp_path):
     assert frame["latency_lsd"].tolist() == [10.0, 6.0] and frame["N_device"].tolist()[1] == "gpu-a"
 
 
-def test_speedup_stage_names_bounds_and_na_points_and_prints_a_bounded_average(tmp_path, capsys):
+def test_speedup_stage_names_bounds_and_na_points_and_averages_only_bracketed_points(tmp_path, capsys):
     rows = pd.DataFrame({
         "method": ["baseline"] * 3 + ["morse"] * 3,
         "point": ["b_s3", "b_s5", "b_s10", "m_slow", "m_mid", "m_best"],
@@ -229,13 +228,13 @@ def test_speedup_stage_names_bounds_and_na_points_and_prints_a_bounded_average(t
     assert main(["speedup", path, "--metric", "fid", "--summary-out", str(summary)]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     # m_slow: at most 3/4; m_mid: n = 4 -> 0.5; m_best: never reached
-    assert out[-1] == "average speedup: <= 0.62x"
+    assert out[-1] == "average speedup: 0.50x"  # m_mid alone: the bound and the N/A are left out
     assert any(line.startswith("m_slow (upper bound") and "at most 3 / 4" in line for line in out)
     assert any(line.startswith("m_best (N/A") and "never reaches 5" in line for line in out)
     assert any("<= 0.75x" in line and "m_slow" in line for line in out)
     saved = pd.read_csv(summary).iloc[0]
-    assert saved["average_is_upper_bound"] and saved["upper_bounds"] == 1 and saved["n_a"] == 1
-    assert saved["average_speedup"] == pytest.approx(0.625)
+    assert saved["upper_bounds"] == 1 and saved["n_a"] == 1 and "average_is_upper_bound" not in saved
+    assert saved["average_speedup"] == pytest.approx(0.5)
 
 
 def test_curves_stage_gives_each_request_of_a_shared_schedule_its_own_row(tmp_path):

@@ -86,3 +86,27 @@ def test_the_share_of_the_floor_to_ideal_gap_the_trained_dot_closes():
     closed = gap_closed(rows, "fid")
     assert len(closed) == 1 and closed.iloc[0]["gap_closed"] == pytest.approx(1 / 3)
 
+
+
+def test_the_headline_is_the_trained_dot_at_the_configured_ratio_never_the_tuned_curve():
+    """Issue 22: the paper's protocol is the headline (one definition: speedup_table.headline), even where a
+    tuned curve or another ratio does better."""
+    from harness.analysis.speedup_table import average_line, headline
+
+    fid = lambda latency: 100 - 5 * latency  # noqa: E731  (a baseline linear in latency: n = gain x l exactly)
+    base = pd.DataFrame([_row(s, 0.0, fid(s), "0", dot="", method="baseline") for s in (1, 2, 4, 8, 16)])
+    trained = [_row(l, k, fid(l * gain), "0") for l in (3, 5) for k, gain in ((0.3, 2.0), (0.5, 1.5))]
+    tuned = [{**_row(l, np.nan, fid(l * 2.5), "0"), CURVE: TUNED} for l in (3, 5)]
+    morse = pd.concat([label_curves(pd.DataFrame(trained)), pd.DataFrame(tuned)], ignore_index=True)
+    result = compare(label_curves(base), morse, "fid", group_by=("curve", "requested_ratio"), baseline_by=())
+    at_half, every = headline(result, 0.5), headline(result)
+    assert at_half["average_speedup"] == pytest.approx(1.5) and at_half["points"] == 2
+    assert every["average_speedup"] == pytest.approx(1.75) and every["points"] == 4
+    last = average_line(result, 0.5).splitlines()[-1]
+    assert last == "average speedup (headline: trained Dot, ratio 0.5): 1.50x"
+    assert any("tuned" in line and "2.50x" in line for line in average_line(result, 0.5).splitlines()[:-1])
+    with pytest.raises(HarnessError, match="no trained-Dot Morse point at ratio 0.7"):
+        headline(result, 0.7)
+    by_curve_only = compare(label_curves(base), morse, "fid", group_by=("curve",), baseline_by=())
+    with pytest.raises(HarnessError, match="line-by requested_ratio"):
+        headline(by_curve_only, 0.5)

@@ -16,14 +16,14 @@ from typing import Callable
 import pandas as pd
 
 from harness.analysis import curves
-from harness.analysis.speedup import (DEFINED, NOT_REACHED, UPPER_BOUND, average_speedup, bootstrap_speedups,
-                                      curve_average, draw_averages, explain, has_replicates, is_upper_bound,
-                                      percentile_interval, speedups)
+from harness.analysis.speedup import (COUNTED, NOT_REACHED, UPPER_BOUND, average_speedup, bootstrap_speedups,
+                                      curve_average, draw_averages, explain, has_replicates, percentile_interval,
+                                      speedups)
 from harness.analysis.tuning import CURVE, TRAINED, TUNED
 from harness.errors import HarnessError
 from harness.morse.dot_config import REFERENCE_DOTS
 
-CURVE_ORDER = (TRAINED, TUNED, *REFERENCE_DOTS)  # the headline (trained Dot) first
+CURVE_ORDER = (TRAINED, TUNED, *REFERENCE_DOTS)  # the trained Dot (the headline's curve) first
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Comparison:
     """Per-point speedups (``points``) and one summary row per group (``summary``).
 
     ``points`` names each Morse point (column ``point``, when the rows have one) and says in ``note``
-    why a speedup is an upper bound or N/A; ``summary`` flags averages that are upper bounds. With
+    why a speedup is an upper bound or N/A (both left out of the averages); ``summary`` counts them. With
     bootstrap draws, ``points`` and ``summary`` carry 95% intervals (``ci_low``, ``ci_high``) and
     ``draws`` holds each group's draws (key, array of draws x points) for pooled intervals.
     """
@@ -110,7 +110,6 @@ def compare(
                 "curve_average_speedup": curve_average(points),
                 "ci_low": lo,
                 "ci_high": hi,
-                "average_is_upper_bound": is_upper_bound(points),
                 "points": len(points),
                 "upper_bounds": sum(p.status == UPPER_BOUND for p in points),
                 "n_a": sum(p.status == NOT_REACHED for p in points),
@@ -122,8 +121,8 @@ def compare(
 
 def pooled(result: Comparison, keep: Callable[[dict], bool] = lambda key: True,
            confidence: float = 0.95) -> dict:
-    """The mean of every defined speedup of the groups ``keep`` accepts (upper bounds counted as their
-    bound, N/A left out), whether it is an upper bound, and its bootstrap interval when there are draws."""
+    """The mean of every counted speedup of the groups ``keep`` accepts (upper bounds and N/A left out)
+    and its bootstrap interval when there are draws."""
     points = result.points
     if len(result.summary):
         keys = result.summary.drop(columns=[c for c in SUMMARY_COLUMNS if c in result.summary.columns])
@@ -137,26 +136,30 @@ def pooled(result: Comparison, keep: Callable[[dict], bool] = lambda key: True,
                 match &= points[column].isna() if pd.isna(value) else points[column] == value
             mask |= match
         points = points[mask]
-    counted = points[points["status"].isin(DEFINED)]
+    counted = points[points["status"].isin(COUNTED)]
     value = float(counted["speedup"].mean()) if len(counted) else float("nan")
     lo, hi = float("nan"), float("nan")
     if result.draws:
         chosen = [draw for key, draw in result.draws if keep(key)]
         if chosen:
             lo, hi = percentile_interval(draw_averages(chosen), confidence)
-    return {"average_speedup": value, "average_is_upper_bound": bool((counted["status"] == UPPER_BOUND).any()),
-            "ci_low": lo, "ci_high": hi, "points": len(points)}
+    return {"average_speedup": value, "ci_low": lo, "ci_high": hi, "points": len(points)}
 
 
-SUMMARY_COLUMNS = ("average_speedup", "curve_average_speedup", "ci_low", "ci_high", "average_is_upper_bound",
+SUMMARY_COLUMNS = ("average_speedup", "curve_average_speedup", "ci_low", "ci_high",
                    "points", "upper_bounds", "n_a")
+
+
+def group_keys(result: Comparison) -> list[dict]:
+    """Each group's key (its ``group_by`` values), in group order."""
+    return [key for key, _ in result.draws] or result.summary.drop(
+        columns=[c for c in SUMMARY_COLUMNS if c in result.summary.columns]).to_dict("records")
 
 
 def pooled_by_curve(result: Comparison, confidence: float = 0.95) -> pd.DataFrame:
     """One pooled row per Morse curve (column ``curve``: trained first, then tuned and the reference Dots),
     or one row for all groups when the rows name no curve."""
-    keys = [key for key, _ in result.draws] or result.summary.drop(
-        columns=[c for c in SUMMARY_COLUMNS if c in result.summary.columns]).to_dict("records")
+    keys = group_keys(result)
     names = list(dict.fromkeys(key.get(CURVE) for key in keys)) if any(CURVE in key for key in keys) else [None]
     names.sort(key=lambda name: CURVE_ORDER.index(name) if name in CURVE_ORDER else len(CURVE_ORDER))
     rows = []

@@ -3,7 +3,7 @@
 Each curve figure has one panel per value of ``panel_by`` (Fig. 4: sampler, Fig. 5: benchmark):
 the metric against latency in LSD on top (baseline solid black, each Morse curve its own line style
 and marker), and under it the speedup n / l of Sec. 3.1 with a dotted 1x line; upper bounds (the baseline is
-better at its lowest latency) are drawn at their bound with an open downward triangle, N/A points
+better at its lowest latency; left out of the averages) are drawn at their bound with an open downward triangle, N/A points
 on the 1x line with an "x". Fig. 8 (a metric against another over guidance scales) is in
 ``harness.analysis.tradeoff``.
 Rows drawn from ``paper_reference`` carry the label "paper (reported)".
@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402
 from harness.analysis import paper_reference  # noqa: E402
 from harness.analysis.compare import compare  # noqa: E402
 from harness.analysis.tuning import CURVE, curve_name  # noqa: E402
-from harness.analysis.speedup import DEFINED, NOT_REACHED, UPPER_BOUND  # noqa: E402
+from harness.analysis.speedup import COUNTED, NOT_REACHED, UPPER_BOUND  # noqa: E402
 from harness.registry import Registry  # noqa: E402
 
 STYLES = [("-", "s", "0.35"), ("--", "^", "0.2"), ("-.", "D", "0.5"), (":", "v", "0.1"), ((0, (5, 1, 1, 1)), "P", "0.6")]
@@ -112,7 +112,7 @@ def _curve_panel(fig, spot, title: str, base: pd.DataFrame, morse_rows: pd.DataF
             value = key[0] if isinstance(key, tuple) else key
             label = curve_name(value) if spec.line_by == CURVE else f"{label} ({spec.line_by} = {value})"
         top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=label, **line_style(i))
-        counted = points[points["status"].isin(DEFINED)]
+        counted = points[points["status"].isin(COUNTED)]
         bottom.plot(counted["latency_lsd"], counted["speedup"], **line_style(i))
         bound = points[points["status"] == UPPER_BOUND]
         bottom.plot(bound["latency_lsd"], bound["speedup"], linestyle="none", marker="v", markersize=9,

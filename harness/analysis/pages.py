@@ -27,7 +27,7 @@ import pandas as pd
 from harness.analysis import compute, figures, metric_names, paper_reference, speedup, tradeoff
 from harness.analysis.compare import Comparison
 from harness.analysis.layout import Flow, cell, page, wrapped
-from harness.analysis.speedup_table import exceptions, format_speedup, headline, oracle_lines
+from harness.analysis.speedup_table import exceptions, format_speedup, headline, headline_name, oracle_lines
 from harness.analysis.tuning import curve_name
 from harness.registry import Registry
 
@@ -70,17 +70,20 @@ class ReportContext:
 
 
 Page = Callable[[ReportContext], "plt.Figure | None"]
+GUIDED_DOT_COST_NOTE = (
+    "A guided step: Dash runs two CFG branches, while a Dot that takes the guidance scale w predicts the guided "
+    "estimate in one. N_one_branch counts that one evaluation (Table 5 times ADM-G's Dot exactly like ADM's); "
+    "N_two_branches counts two, as if the Dot ran Dash's branches. The latencies of this report use the column "
+    "'N counts' names (config key latency.guided_dot_cost; one_branch by default, the paper's way of timing).")
 PAGES: Registry[Page] = Registry("report page")
 
 
 def _headline(ctx: ReportContext) -> tuple[str, str]:
     """The headline average speedup as written, and its bootstrap interval or why there is none."""
-    row = headline(ctx.result, ctx.args.confidence)
-    value = format_speedup(row["average_speedup"], row["average_is_upper_bound"])
-    if row["average_is_upper_bound"]:
-        value += " (an upper bound)"
-    if row["curve"]:
-        value += f" ({curve_name(row['curve'], headline=True)})"
+    row = headline(ctx.result, ctx.args.headline_ratio, ctx.args.confidence)
+    value = format_speedup(row["average_speedup"])
+    if headline_name(row):
+        value += f" ({headline_name(row)})"
     ranges = ctx.rows.groupby("point")["seeds"].nunique().min() if {"point", "seeds"} <= set(ctx.rows.columns) else 1
     if ctx.args.bootstrap and not np.isnan(row["ci_low"]):
         interval = (f"{ctx.args.confidence:.0%} bootstrap interval over seed ranges: "
@@ -114,9 +117,24 @@ def facts(ctx: ReportContext) -> pd.DataFrame:
         ("points", ", ".join(f"{n} {m}" for m, n in counts.items()) or "-"),
         ("sampler, time grid", f"{ctx.values('sampler')}; {ctx.values('grid_name')}"),
     ]
+    facts += [(f"Dot {name}", recipe) for name, recipe in dot_recipes(ctx)]
     if paper:
         facts.append((f"{paper_reference.LABEL} average speedup ({ctx.args.paper_ref})", paper))
     return pd.DataFrame(facts, columns=["what", "value"])
+
+
+def dot_recipes(ctx: ReportContext) -> list[tuple[str, str]]:
+    """Per trained Dot (its dot.json under --dots): trained by Algorithm 1, or how its recipe departs from it."""
+    from harness.morse.dot_config import departures_from_algorithm_1
+
+    found = []
+    for meta_path in sorted(ctx.args.dots.glob("*/dot.json")) if ctx.args.dots else []:
+        training = json.loads(meta_path.read_text()).get("training") or {}
+        departs = departures_from_algorithm_1(training)
+        found.append((meta_path.parent.name, f"trained {training.get('steps', '?')} steps, "
+                       + (f"departs from Algorithm 1: {', '.join(departs)} (docs/dot_recipe.md)" if departs
+                          else "by Algorithm 1")))
+    return found
 
 
 @PAGES.register("summary")
@@ -155,7 +173,7 @@ def speedup_page(ctx: ReportContext) -> plt.Figure:
     flow.table(speedup_points(ctx))
     summary = ctx.result.summary.rename(columns={"average_speedup": "average", "curve_average_speedup": "curve average",
                                                  "ci_low": "interval low", "ci_high": "interval high",
-                                                 "average_is_upper_bound": "upper bound", "upper_bounds": "bounds",
+                                                 "upper_bounds": "bounds (left out)",
                                                  "n_a": "N/A"})
     flow.heading("Average per Morse curve", 10)
     flow.table(summary)
@@ -181,10 +199,15 @@ def latency_page(ctx: ReportContext) -> plt.Figure:
         flow.paragraph(f"no latency_<device>.csv row for {ctx.args.experiment!r} under "
                        f"{', '.join(map(str, ctx.args.latency_dir))}")
     else:
+        both = "N_two_branches" in ctx.latency.columns and ctx.latency["N_two_branches"].notna().any()
         measured = ctx.latency.reindex(columns=["device", "device_name", "dtype", "batch_size", "dash_median_s",
-                                                "dot_median_s", "N", "repeats"])
-        flow.table(measured.rename(columns={"dash_median_s": "Dash s/step", "dot_median_s": "Dot s/step"}),
+                                                "dot_median_s", "N", *(["N_one_branch", "N_two_branches",
+                                                                        "guided_dot_cost"] if both else []), "repeats"])
+        flow.table(measured.rename(columns={"dash_median_s": "Dash s/step", "dot_median_s": "Dot s/step",
+                                            "guided_dot_cost": "N counts"}),
                    caption="measured by `harness latency` (median over repeats)")
+        if both:
+            flow.paragraph(GUIDED_DOT_COST_NOTE, fontsize=8)
     reported = paper_reference.rows("table5", "N").pivot_table(index="variant", columns="device", values="value")
     flow.table(reported.reset_index().rename(columns={"variant": "model"}),
                caption=f"N, {paper_reference.LABEL} (Table 5), for comparison only")

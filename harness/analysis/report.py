@@ -110,5 +110,5 @@ def make_report(args: argparse.Namespace) -> int:
 
     atomic_write(pdf_path, write_pages)  # a report that fails half-way leaves no PDF that looks finished
     print(f"{pdf_path} ({len(written)} pages: {', '.join(written)}), figures and tables in {folder}")
-    print(average_line(result))
+    print(average_line(result, args.headline_ratio))
     return 0

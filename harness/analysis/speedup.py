@@ -14,11 +14,13 @@ Conventions (documented in docs/analysis.md, checked by tests/test_speedup.py):
   DPM-Solver at 100 LSD, where the baseline's FID stays flat). This reading reproduces the paper's
   2.29x for Table 1 (best guidance scale): the 50-LSD Morse FID 8.15 is below the baseline's best
   8.22, so that point is N/A.
-* Slowdowns count. If the baseline is already strictly better than v at its lowest evaluated
+* Unbracketed below. If the baseline is already strictly better than v at its lowest evaluated
   latency l_min, n lies somewhere below l_min, so the speedup is *at most* l_min / l
-  (``upper bound``). Such a point counts in the averages as that bound, and an average over any
-  bound is itself an upper bound, printed ``<= 1.62x``. (The paper reports no such point; this is
-  the harness's rule, so that a Morse configuration slower than the baseline lowers the average.)
+  (``upper bound``, printed ``<= 1.62x``). Such a point is listed by name and, like an N/A point,
+  left out of the averages: a bound is not a measurement, and it lies above 1x whenever the
+  measured N exceeds the planned one. The plan prevents it by giving every baseline a step count
+  at or below its Morse points' Dash steps (harness/experiments/model.py); a slowdown between two
+  baseline points is an ordinary speedup below 1x and counts.
 * Duplicate latencies (repeated seed ranges) are averaged before interpolation.
 """
 
@@ -30,8 +32,9 @@ import numpy as np
 
 OK = "ok"
 NOT_REACHED = "not reached"  # N/A: left out of the averages
-UPPER_BOUND = "upper bound"  # speedup <= l_min / l: counted as that bound
-DEFINED = (OK, UPPER_BOUND)
+UPPER_BOUND = "upper bound"  # speedup <= l_min / l: shown as that bound, left out of the averages
+DEFINED = (OK, UPPER_BOUND)  # a speedup value (for a bound, the bound) is shown
+COUNTED = (OK,)  # what the averages count
 
 
 @dataclass(frozen=True)
@@ -94,15 +97,10 @@ def speedups(baseline: Curve, morse: Curve, higher_is_better: bool) -> list[Spee
 
 
 def average_speedup(points: list[SpeedupPoint]) -> float:
-    """Mean speedup over the evaluated latencies, upper bounds counted as their bound, N/A points
-    left out (nan if none is defined)."""
-    values = [p.speedup for p in points if p.status in DEFINED]
+    """Mean speedup over the evaluated latencies, upper bounds and N/A points left out (nan if none
+    is counted)."""
+    values = [p.speedup for p in points if p.status in COUNTED]
     return float(np.mean(values)) if values else float("nan")
-
-
-def is_upper_bound(points: list[SpeedupPoint]) -> bool:
-    """Whether averages over ``points`` are upper bounds (some counted point is one)."""
-    return any(p.status == UPPER_BOUND for p in points)
 
 
 def explain(point: SpeedupPoint, baseline: Curve, higher_is_better: bool) -> str:
@@ -122,10 +120,10 @@ def curve_average(points: list[SpeedupPoint]) -> float:
 
     The paper "fit[s] a curve between a set of latencies and speedups to approximate speedups
     across all the latencies" (Sec. 3.1); this is that curve's average, i.e. its integral over
-    [first, last] defined latency divided by the range (linear in LSD, N/A points skipped, upper
-    bounds counted as their bound).
+    [first, last] counted latency divided by the range (linear in LSD, N/A points and upper bounds
+    skipped).
     """
-    ok = [p for p in points if p.status in DEFINED]
+    ok = [p for p in points if p.status in COUNTED]
     if not ok:
         return float("nan")
     if len(ok) == 1:
@@ -146,7 +144,7 @@ def bootstrap_speedups(groups: list[tuple[Replicates, Replicates]], higher_is_be
     A draw resamples the replicates of every latency independently (with replacement) and averages
     them; a baseline shared by several groups (the same dict) is drawn once per draw, so pooled
     averages keep its common noise. Returns, per group, an array (n_boot, points of its Morse curve in
-    latency order) of speedups, nan where N/A, upper bounds as their bound.
+    latency order) of speedups, nan where N/A or an upper bound (what the averages leave out).
     """
     rng = np.random.default_rng(seed)
 
@@ -159,7 +157,8 @@ def bootstrap_speedups(groups: list[tuple[Replicates, Replicates]], higher_is_be
         baselines: dict[int, Curve] = {}
         for g, (base, morse) in enumerate(groups):
             curve = baselines.setdefault(id(base), draw(base))
-            out[g][b] = [p.speedup for p in speedups(curve, draw(morse), higher_is_better)]
+            out[g][b] = [p.speedup if p.status in COUNTED else np.nan
+                         for p in speedups(curve, draw(morse), higher_is_better)]
     return out
 
 

@@ -12,12 +12,13 @@ from pathlib import Path
 import pandas as pd
 
 from harness.analysis import curves
-from harness.analysis.compare import Comparison, pooled_by_curve
+from harness.analysis.compare import Comparison, group_keys, pooled, pooled_by_curve
 from harness.analysis.references import gap_closed, oracle_behind
-from harness.analysis.tuning import CURVE, TRAINED, TUNED
-from harness.morse.dot_config import REFERENCE_DOTS
+from harness.analysis.tuning import CURVE, TRAINED, curve_name
 from harness.analysis.speedup import NOT_REACHED, UPPER_BOUND
 from harness.errors import HarnessError
+
+RATIO = "requested_ratio"  # the Morse column of the exchanged-steps ratio k/n a point asked for
 
 
 def read_rows(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -70,7 +71,7 @@ def format_points(points: pd.DataFrame) -> pd.DataFrame:
 def exceptions(result: Comparison) -> list[str]:
     """One line per upper bound and per N/A point, by name, with the reason."""
     lines = []
-    for status, what in ((UPPER_BOUND, "upper bound, counted in the average as l_min / l"),
+    for status, what in ((UPPER_BOUND, "upper bound: not bracketed by the baseline, left out of the average"),
                          (NOT_REACHED, "N/A, left out of the average")):
         for _, p in result.points[result.points["status"] == status].iterrows():
             name = p.get("point") or f"Morse at {p['latency_lsd']:.4g} LSD"
@@ -78,32 +79,50 @@ def exceptions(result: Comparison) -> list[str]:
     return lines
 
 
-HEADLINE = (TUNED, TRAINED)  # the curve the headline average is of: the tuned ratio where there is one
-
-
-def headline(result: Comparison, confidence: float = 0.95) -> dict:
-    """The average speedup a reader came for, pooled over its curve's points (upper bounds counted as
-    their bound, N/A left out), with ``average_is_upper_bound`` and the bootstrap interval when there
-    are draws: the tuned curve where there is one, else the trained Dot's points, else every point."""
+def headline(result: Comparison, ratio: float | None = None, confidence: float = 0.95) -> dict:
+    """The paper's protocol (Sec. 3.1): the average speedup of the trained Dot's points at the configured
+    exchanged-steps ratio ``ratio`` (every trained point when None), pooled over its groups (upper bounds
+    and N/A points left out), with the bootstrap interval when there are draws. Rows that name no curve pool every point. The tuned curve and the reference Dots are extras,
+    never the headline."""
     table = pooled_by_curve(result, confidence)
-    for name in HEADLINE:
-        if (table[CURVE] == name).any():
-            return table[table[CURVE] == name].iloc[0].to_dict()
-    return table.iloc[0].to_dict()
+    if not (table[CURVE] == TRAINED).any():
+        return {**pooled(result, confidence=confidence), CURVE: "", RATIO: ratio}
+    if ratio is not None and not any(RATIO in key for key in group_keys(result)):
+        raise HarnessError(f"a headline ratio ({ratio:g}) needs the Morse curves split by {RATIO} "
+                           f"(--line-by {RATIO}, config key analysis.line_by)")
+
+    def keep(key: dict) -> bool:
+        return key.get(CURVE) == TRAINED and (ratio is None or math.isclose(float(key[RATIO]), ratio))
+
+    row = pooled(result, keep, confidence)
+    if not row["points"]:
+        raise HarnessError(f"no trained-Dot Morse point at ratio {ratio:g} (the headline ratio, config key "
+                           "analysis.headline_ratio)")
+    return {**row, CURVE: TRAINED, RATIO: ratio}
 
 
-def _average(row: dict) -> str:
-    name = f" ({row[CURVE]} Dot)" if row[CURVE] in REFERENCE_DOTS else f" ({row[CURVE]})" if row[CURVE] else ""
+def headline_name(row: dict) -> str:
+    """What the headline average is of, e.g. ``trained Dot, ratio 0.5``."""
+    if not row[CURVE]:
+        return ""
+    return curve_name(row[CURVE]) + ("" if row[RATIO] is None else f", ratio {row[RATIO]:g}")
+
+
+def _average(row: dict, name: str) -> str:
     interval = "" if math.isnan(row["ci_low"]) else \
         f" (95% interval {format_speedup(row['ci_low'])}-{format_speedup(row['ci_high'])})"
-    return f"average speedup{name}: {format_speedup(row['average_speedup'], row['average_is_upper_bound'])}{interval}"
+    return f"average speedup{f' ({name})' if name else ''}: " \
+           f"{format_speedup(row['average_speedup'])}{interval}"
 
 
-def average_line(result: Comparison) -> str:
-    """One line per curve (trained, tuned, oracle, zero), the headline last."""
-    first = headline(result)
-    others = [row for row in pooled_by_curve(result).to_dict("records") if row[CURVE] != first[CURVE]]
-    return "\n".join(_average(row) for row in [*others, first])
+def average_line(result: Comparison, ratio: float | None = None) -> str:
+    """One line per curve (trained at every ratio, tuned, oracle, zero), then the headline (the paper's
+    protocol, ``headline``) last; rows that name no curve give the one average."""
+    first = headline(result, ratio)
+    if not first[CURVE]:
+        return _average(first, "")
+    rows = [_average(row, curve_name(row[CURVE], headline=True)) for row in pooled_by_curve(result).to_dict("records")]
+    return "\n".join([*rows, _average(first, f"headline: {headline_name(first)}")])
 
 
 def oracle_lines(morse: pd.DataFrame, metric: str, higher_is_better: bool) -> list[str]:

@@ -23,15 +23,15 @@ from harness.morse.dot_config import REFERENCE_DOTS
 CURVE = "curve"
 BASELINE, TRAINED, TUNED = "baseline", "trained", "tuned"
 TUNED_RATIO = "tuned_ratio"  # the ratio a tuned row was chosen with (its requested_ratio is left empty)
-# how the `curve` values are named: (in a legend, in the headline); any other value is "<value> Dot"
-CURVE_NAMES = {TUNED: ("trained Dot, tuned ratio", "trained Dot, ratio per budget chosen on the pilot seeds"),
+# how the `curve` values are named: (in a legend, in an average's line); any other value is "<value> Dot"
+CURVE_NAMES = {TUNED: ("trained Dot, tuned ratio", "tuned, an extra: trained Dot, ratio per budget chosen on the pilot seeds"),
                TRAINED: ("trained Dot", "trained Dot, every ratio")}
 # what a choice is made within: one budget of one sampler, grid, trajectory source, guidance scale and Dot
 BUDGET = ("experiment", "sampler", "grid_name", "trajectory_source", "guidance_scale", "dot", "requested_lsd")
 
 
 def curve_name(value: str, headline: bool = False) -> str:
-    """The name of a `curve` value in a legend, or (``headline``) beside the headline average."""
+    """The name of a `curve` value in a legend, or (``headline``) beside its average."""
     return CURVE_NAMES.get(value, (f"{value} Dot",) * 2)[headline]
 
 

@@ -211,7 +211,8 @@ def latency_args(experiment: Experiment, wildcards: dict, settings: Settings) ->
     args += [_option("--dot-dir", dot) for dot in timing.dots]  # the Dots whose Morse rows take this N
     architecture = timed_architecture(experiment.dot(wildcards["dot"]), conditions_kind(experiment.config.get("conditions")))
     args.append(_option("--dot-config", json.dumps(architecture, sort_keys=True)))
-    for key in ("batch_size", "warmup", "repeats", "dtype", "device", "pipeline_steps", "guidance_scale"):
+    for key in ("batch_size", "warmup", "repeats", "dtype", "device", "pipeline_steps", "guidance_scale",
+                "guided_dot_cost"):
         if latency.get(key) is not None:
             args.append(_option(f"--{key.replace('_', '-')}", latency[key]))
     return " ".join(args + [_option("--experiment", experiment.name),
@@ -249,6 +250,7 @@ def _selection(experiment: Experiment) -> list[str]:
     a = experiment.analysis
     args = [_option("--metric", a.metric)] + (["--higher-is-better"] if a.higher_is_better else [])
     args += [_option("--where", w) for w in a.where]
+    args += [_option("--headline-ratio", a.headline_ratio)] if a.headline_ratio is not None else []
     return args + ([_option("--best-over", a.best_over)] if a.best_over else [])
 
 

@@ -83,6 +83,7 @@ class Analysis:
     paper_ref: str | None = None
     tradeoff: str | None = None  # Fig. 8: the metric against this one over guidance scales
     bootstrap: int = 0  # bootstrap draws over the replicates for the average speedup's interval (0: none)
+    headline_ratio: float | None = None  # the headline: the trained Dot at this ratio (None: every trained point)
 
 
 @dataclass
@@ -174,6 +175,15 @@ class Experiment:
             raise HarnessError(f"{where}.latency.dot: {self.latency['dot']!r} is not one of the experiment's dots "
                                f"({', '.join(self.dots) or 'none'})")
         self.points  # noqa: B018 (plans every point)
+        ratio = self.analysis.headline_ratio
+        if ratio is not None:
+            if "requested_ratio" not in self.analysis.line_by + self.analysis.group_by:
+                raise HarnessError(f"{where}.analysis.headline_ratio: the headline at one ratio needs the Morse curves "
+                                   "split by it: add requested_ratio to analysis.line_by")
+            asked = {p.requested_ratio for p in self.points.values() if p.method == "morse" and not p.reference}
+            if not any(r is not None and math.isclose(r, ratio) for r in asked):
+                raise HarnessError(f"{where}.analysis.headline_ratio: no trained-Dot Morse point asks for ratio {ratio:g} "
+                                   f"(asked: {', '.join(f'{r:g}' for r in sorted(r for r in asked if r is not None)) or 'none'})")
         if self.measures_latency and self.latency.get("guidance_scale") is None and self.dots:
             guided = [name for name in self.latency_timings if self.dot(name).get("guidance_scales")]
             if guided:
@@ -479,32 +489,73 @@ def plan_noise(source: str, path: str | None) -> dict:
 
 def _series_points(series: dict, noise: dict):
     """Every baseline and Morse point of one series, over its guidance scales, with its schedule
-    planned on the Dash's noise settings (Sec. 2.3; a budget resolved by harness/morse/budget.py)."""
-    from harness.morse import budget
-    from harness.morse.schedule import plain, plan_from_budget, plan_from_counts
+    planned on the Dash's noise settings (Sec. 2.3; a budget resolved by harness/morse/budget.py), the
+    baseline's step counts extended to bracket the Morse points (``bracketing_steps``)."""
+    from harness.morse.schedule import plain
     from harness.samplers import make_grid
 
     name, grid = series["name"], series["grid"]
     for scale in series.get("guidance_scales") or [None]:
         suffix = "" if scale is None else f"_g{number_label(scale)}"
-        for steps in series.get("baseline_steps", []):
-            yield Point(f"{name}_s{steps}{suffix}", "baseline", series, {"steps": steps},
-                        plain(make_grid(grid, steps, noise)), float(steps), 0.0, scale)
-        for morse in series.get("morse", []):
-            reference = morse.get("dot")  # a reference Dot (oracle, zero) instead of the series' Dot
-            prefix = f"{name}_{reference}" if reference else name
-            if "fine_steps" in morse:
-                point = f"{prefix}_f{morse['fine_steps']}_d{morse['dash_steps']}{suffix}"
-                schedule = plan_from_counts(grid, morse["fine_steps"], morse["dash_steps"], noise)
-                requested = (None, None)
-                if morse.get("N"):
-                    asked = budget.counts(morse["dash_steps"], morse["fine_steps"] - morse["dash_steps"], morse["N"])
-                    requested = (asked.lsd, asked.ratio)
-                plan = {k: v for k, v in morse.items() if k != "dot"}
-            else:
-                point = f"{prefix}_l{number_label(morse['lsd'])}_k{number_label(morse['ratio'])}{suffix}"
-                schedule, counts = plan_from_budget(grid, morse["lsd"], morse["N"], morse["ratio"], noise)
-                requested = (float(morse["lsd"]), float(morse["ratio"]))
-                plan = {"fine_steps": counts.grid_steps, "dash_steps": counts.dash_steps, "N": morse["N"],
-                        "requested_lsd": morse["lsd"], "requested_ratio": morse["ratio"]}
-            yield Point(point, "morse", series, plan, schedule, *requested, scale, reference=reference)
+        morse = list(_morse_points(series, noise, suffix, scale))
+        steps = bracketing_steps(name, series.get("baseline_steps", []), morse, series.get("baseline_reach", 1),
+                                 say=scale == (series.get("guidance_scales") or [None])[0])
+        for steps in steps:
+            try:
+                schedule = plain(make_grid(grid, steps, noise))
+            except ValueError as err:
+                raise ValueError(f"the baseline step count {steps} ({err})") from None
+            yield Point(f"{name}_s{steps}{suffix}", "baseline", series, {"steps": steps}, schedule, float(steps), 0.0,
+                        scale)
+        yield from morse
+
+
+def bracketing_steps(series: str, configured: list[int], morse: list[Point], reach: int = 1, say: bool = True) -> list[int]:
+    """The baseline's step counts: the configured ones, plus what brackets every Morse point (Sec. 3.1
+    interpolates, never extrapolates). Below: a count at most the fewest Dash steps of a Morse point,
+    whose latency d + r / N is above d whatever N is measured. Above: k times the highest requested LSD
+    budget, rounded up, for k = 1 ... ``reach`` (config key ``baseline_reach``: how far past its Morse
+    points the baseline must go for the speedups the paper reports there). Each addition is said on
+    stderr (when ``say``)."""
+    steps = sorted(set(configured))
+    if not morse or not steps:
+        return steps
+    fewest = min(morse, key=lambda p: p.schedule.dash_steps)
+    added = []
+    if fewest.schedule.dash_steps < steps[0]:
+        added.append((fewest.schedule.dash_steps, f"below {fewest.name} ({fewest.schedule.dash_steps} Dash steps)"))
+    budgets = [p for p in morse if p.requested_lsd is not None]
+    top = max(budgets, key=lambda p: p.requested_lsd, default=None)
+    for k in range(1, reach + 1) if top is not None else ():
+        if math.ceil(k * top.requested_lsd) not in steps and (k > 1 or math.ceil(top.requested_lsd) > steps[-1]):
+            added.append((math.ceil(k * top.requested_lsd), f"{k}x above {top.name} ({top.requested_lsd:g} LSD)"))
+    for count, why in added if say else ():
+        print(f"plan: series {series!r}: a {count}-step baseline added, {why}, so that the baseline brackets "
+              "every Morse point", file=sys.stderr)
+    return sorted(set(steps) | {count for count, _ in added})
+
+
+def _morse_points(series: dict, noise: dict, suffix: str, scale):
+    """The Morse points of one series at one guidance scale."""
+    from harness.morse import budget
+    from harness.morse.schedule import plan_from_budget, plan_from_counts
+
+    name, grid = series["name"], series["grid"]
+    for morse in series.get("morse", []):
+        reference = morse.get("dot")  # a reference Dot (oracle, zero) instead of the series' Dot
+        prefix = f"{name}_{reference}" if reference else name
+        if "fine_steps" in morse:
+            point = f"{prefix}_f{morse['fine_steps']}_d{morse['dash_steps']}{suffix}"
+            schedule = plan_from_counts(grid, morse["fine_steps"], morse["dash_steps"], noise)
+            requested = (None, None)
+            if morse.get("N"):
+                asked = budget.counts(morse["dash_steps"], morse["fine_steps"] - morse["dash_steps"], morse["N"])
+                requested = (asked.lsd, asked.ratio)
+            plan = {k: v for k, v in morse.items() if k != "dot"}
+        else:
+            point = f"{prefix}_l{number_label(morse['lsd'])}_k{number_label(morse['ratio'])}{suffix}"
+            schedule, counts = plan_from_budget(grid, morse["lsd"], morse["N"], morse["ratio"], noise)
+            requested = (float(morse["lsd"]), float(morse["ratio"]))
+            plan = {"fine_steps": counts.grid_steps, "dash_steps": counts.dash_steps, "N": morse["N"],
+                    "requested_lsd": morse["lsd"], "requested_ratio": morse["ratio"]}
+        yield Point(point, "morse", series, plan, schedule, *requested, scale, reference=reference)

@@ -3,7 +3,8 @@
 One row per (experiment, dash, dot, serves, dtype, batch_size) measured on that device; ``serves`` lists
 (";"-separated) the Dots whose Morse rows take its N. Columns are listed
 in ``COLUMNS`` and described in docs/analysis.md; ``N`` = ``dash_median_s / dot_median_s``
-(the paper's Table 5).
+(the paper's Table 5). A guided step of a Dot that takes w is timed both ways, ``N_one_branch`` and
+``N_two_branches``; ``guided_dot_cost`` says which one is ``N``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ COLUMNS = [
     "warmup", "repeats", "guidance_scale", "classifier_scale", "dash_branches", "dot_branches",
     "dash_median_s", "dash_q1_s", "dash_q3_s", "dash_iqr_s",
     "dot_median_s", "dot_q1_s", "dot_q3_s", "dot_iqr_s",
-    "N", "pipeline_steps", "pipeline_s_per_image", "pipeline_includes",
+    "N", "dot_two_branches_median_s", "N_one_branch", "N_two_branches", "guided_dot_cost", "pipeline_steps", "pipeline_s_per_image", "pipeline_includes",
     *(c for c in provenance.COLUMNS if c != "device_name"),
 ]
 

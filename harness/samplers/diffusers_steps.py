@@ -21,6 +21,7 @@ from harness.samplers.noise import scheduler_kwargs
 class DiffusersSampler(Sampler):
     scheduler_cls: type
     scheduler_options: dict = {}
+    options_for_steps = staticmethod(lambda steps: {})  # options that depend on the grid's length (solver order)
     variance_types: tuple[str, ...] | None = None  # the Dash variance types the sampler supports (None: any)
 
     def __init__(self, noise, grid, **options):
@@ -31,7 +32,8 @@ class DiffusersSampler(Sampler):
                              f"not predict; this sampler supports {', '.join(self.variance_types)}")
 
     def reset(self) -> None:
-        kwargs = {**scheduler_kwargs(self.schedule.settings, self.scheduler_cls), **self.scheduler_options, **self.options}
+        kwargs = {**scheduler_kwargs(self.schedule.settings, self.scheduler_cls), **self.scheduler_options,
+                  **self.options_for_steps(len(self.grid)), **self.options}
         with warnings.catch_warnings():  # diffusers deprecates, but still implements, the original DPM-Solver
             warnings.simplefilter("ignore", FutureWarning)
             self.scheduler = self.scheduler_cls(**kwargs)
@@ -45,8 +47,9 @@ class DiffusersSampler(Sampler):
 
 
 def register(name: str, scheduler_cls: type, stochastic: bool, prediction_types=("epsilon",), variance_types=None,
-             **scheduler_options):
-    """Register a diffusers scheduler under ``name`` with fixed options (one entry per sampler)."""
+             options_for_steps=None, **scheduler_options):
+    """Register a diffusers scheduler under ``name`` with fixed options (one entry per sampler), and with
+    ``options_for_steps(steps)`` those that depend on the number of model evaluations."""
     cls = type(
         f"{scheduler_cls.__name__}Sampler_{name}",
         (DiffusersSampler,),
@@ -56,6 +59,7 @@ def register(name: str, scheduler_cls: type, stochastic: bool, prediction_types=
             "stochastic": stochastic,
             "prediction_types": prediction_types,
             "variance_types": variance_types,
+            **({"options_for_steps": staticmethod(options_for_steps)} if options_for_steps else {}),
             "__doc__": f"{name}: diffusers {scheduler_cls.__name__} with {scheduler_options or 'defaults'}",
         },
     )
@@ -65,14 +69,22 @@ def register(name: str, scheduler_cls: type, stochastic: bool, prediction_types=
 # DDPM ancestral sampling (Ho et al. 2020) on a jump grid, with the config's fixed variance.
 register("ddpm", DDPMScheduler, stochastic=True, prediction_types=("epsilon", "v_prediction"),
          variance_types=("fixed_small", "fixed_small_log", "fixed_large", "fixed_large_log"))
-# DPM-Solver (Lu et al. 2022) and DPM-Solver++ multistep, second order, first order at the end.
-# The original DPM-Solver ends at sigma_min (diffusers supports "zero" only for the ++ variants).
-register("dpm_solver", DPMSolverMultistepScheduler, stochastic=False,
-         algorithm_type="dpmsolver", solver_order=2, lower_order_final=True, final_sigmas_type="sigma_min")
+
+
+def dpm_solver_recommended_order(steps: int) -> dict:
+    """The solver order LuChengTHU/dpm-solver recommends for unconditional sampling (README at 52bc3fb,
+    "Suggestions for the Detailed Settings"): the 2nd-order multistep DPM-Solver++ for steps <= 10, the
+    3rd-order multistep one above (as its CIFAR-10 example, examples/ddpm_and_guided-diffusion/sample.sh)."""
+    return {"solver_order": 2 if steps <= 10 else 3}
+
+
+# DPM-Solver (Lu et al. 2022), the ODE solver of the paper's DPM-Solver rows (Fig. 4: on the discrete DDPM
+# model and, "DPM-Solver on SDE", on the continuous score-SDE model): multistep DPM-Solver++ at the
+# recommended order, lower orders at the end, solving to t_0 = 1/N (sigma_min) as the official code does.
+register("dpm_solver", DPMSolverMultistepScheduler, stochastic=False, options_for_steps=dpm_solver_recommended_order,
+         algorithm_type="dpmsolver++", lower_order_final=True, final_sigmas_type="sigma_min")
+# DPM-Solver++ for guided sampling (the same README: 2nd order, multistep, for every step count).
 register("dpm_solver_pp", DPMSolverMultistepScheduler, stochastic=False, prediction_types=("epsilon", "v_prediction"),
          algorithm_type="dpmsolver++", solver_order=2, lower_order_final=True, final_sigmas_type="zero")
-# DPM-Solver on the SDE: the stochastic second-order SDE-DPM-Solver++.
-register("dpm_solver_sde", DPMSolverMultistepScheduler, stochastic=True,
-         algorithm_type="sde-dpmsolver++", solver_order=2, lower_order_final=True, final_sigmas_type="zero")
 # Latent consistency models (Luo et al. 2023): each step predicts x0 and re-noises to the next point.
 register("lcm", LCMScheduler, stochastic=True)

@@ -16,6 +16,7 @@ from harness.errors import HarnessError
 from harness.stages.options import add_device_argument, add_threads_argument, resolve_device, non_negative_int, positive_int
 
 DTYPES = ("float32", "float16", "bfloat16")  # torch dtype names
+GUIDED_DOT_COSTS = ("one_branch", "two_branches")  # config key latency.guided_dot_cost
 EXAMPLES = """
   python -m harness latency --dash config:ddpm-cifar10-32 --experiment cifar --dot-config '{"m": 1}' --device cuda
   python -m harness latency --dash digits --experiment digits --batch-size 250 --threads 1 --results-dir results
@@ -35,6 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="weights and inputs")
     parser.add_argument("--guidance-scale", type=float, default=None,
                         help="time guided steps: Dash runs both CFG branches, and so does a Dot without w as input")
+    parser.add_argument("--guided-dot-cost", choices=GUIDED_DOT_COSTS, default=GUIDED_DOT_COSTS[0],
+                        help="which cost of a guided step of a Dot that takes w sets N: one branch (it predicts the "
+                             "guided estimate in one evaluation; Table 5 times ADM-G's Dot like ADM's) or two (the CFG "
+                             "branches Dash runs); both are measured and recorded (N_one_branch, N_two_branches)")
     parser.add_argument("--classifier-scale", type=float, default=None,
                         help="classifier-guided Dash (ADM-G): the classifier's gradient is timed as part of Dash's step")
     parser.add_argument("--warmup", type=non_negative_int, default=3, help="untimed steps first")
@@ -101,16 +106,25 @@ def run(args: argparse.Namespace) -> int:
         row["pipeline_s_per_image"] = time_callable(pipeline, device, warmup=1, repeats=args.pipeline_repeats,
                                                     label="whole runs").median_s / batch
     dot = build_dot(dash.unet, config).to(device=device, dtype=dtype).eval()
-    row["dot_branches"] = steps.dot_branches(dot, args.guidance_scale)
     dot_timing = time_callable(steps.dot_step(dot, dash, batch, args.guidance_scale), device,
                                warmup=args.warmup, repeats=args.repeats, label="Dot steps")
-    row.update(**_columns("dash", dash_timing), **_columns("dot", dot_timing),
-               N=dash_timing.median_s / dot_timing.median_s)
+    row.update(**_columns("dash", dash_timing), **_columns("dot", dot_timing), dot_branches=steps.dot_branches(
+        dot, args.guidance_scale), N=dash_timing.median_s / dot_timing.median_s)
+    if steps.dot_branches(dot, args.guidance_scale) < cfg_branches(args.guidance_scale):  # a Dot that takes w
+        two = time_callable(steps.dot_step(dot, dash, 2 * batch, args.guidance_scale), device,
+                            warmup=args.warmup, repeats=args.repeats, label="Dot steps, two branches")
+        row.update(N_one_branch=row["N"], N_two_branches=dash_timing.median_s / two.median_s,
+                   dot_two_branches_median_s=two.median_s, guided_dot_cost=args.guided_dot_cost)
+        if args.guided_dot_cost == "two_branches":
+            row.update(N=row["N_two_branches"], dot_branches=2)
     path = results.write(row, args.results_dir)
     guided = "" if args.guidance_scale is None else \
         f", guided (Dash {row['dash_branches']} branches, Dot {row['dot_branches']} per step)"
     print(f"device {row['device_name']} ({row['device']}), batch {batch}, {args.dtype}{guided}")
     print(f"Dash {dash_timing.median_s:.4g} s/step (IQR {dash_timing.iqr_s:.2g}), "
           f"Dot {dot_timing.median_s:.4g} s/step (IQR {dot_timing.iqr_s:.2g})")
+    if "N_two_branches" in row:
+        print(f"N = {row['N_one_branch']:.2f} counting the Dot's one branch, {row['N_two_branches']:.2f} counting two "
+              f"(the CFG branches of Dash's step); the latencies use {args.guided_dot_cost}")
     print(f"N = {row['N']:.2f}  -> {path}")
     return 0

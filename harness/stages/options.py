@@ -89,3 +89,6 @@ def add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bootstrap", type=non_negative_int, default=0, metavar="B",
                         help="bootstrap draws over repeated seed ranges (column `seeds`) for a CI; 0: none")
     parser.add_argument("--confidence", type=float, default=0.95, help="level of the bootstrap interval")
+    parser.add_argument("--headline-ratio", type=float, metavar="K/N",
+                        help="the headline is the trained Dot's average at this exchanged-steps ratio (the paper's "
+                             "protocol; needs --line-by requested_ratio); default: every trained-Dot point")

@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from harness.analysis.compare import compare, pooled_by_curve
-    from harness.analysis.speedup_table import (average_line, exceptions, format_points, only_experiment, oracle_lines,
-                                                read_rows, select)
+    from harness.analysis.speedup_table import (average_line, exceptions, format_points, headline, only_experiment,
+                                                oracle_lines, read_rows, select)
 
     baseline, morse = read_rows(args.csv)
     baseline = select(baseline, args, args.metric, args.higher_is_better)
@@ -53,11 +53,13 @@ def run(args: argparse.Namespace) -> int:
     made_by = provenance.columns(args, only_experiment(baseline, morse))
     if args.out:
         result.points.assign(**made_by).to_csv(args.out, index=False)
-    if args.summary_out:  # the groups, then each curve's pooled average (the headline: the trained Dot's)
+    if args.summary_out:  # the groups, each curve's pooled average, then the headline (the paper's protocol)
         pooled = pooled_by_curve(result, args.confidence).assign(pooled=True)
-        summary = pd.concat([result.summary.assign(pooled=False), pooled], ignore_index=True)
+        top = pd.DataFrame([headline(result, args.headline_ratio, args.confidence)]).assign(pooled=True)
+        summary = pd.concat([result.summary.assign(pooled=False), pooled, top], ignore_index=True)
+        summary["headline"] = summary.index == len(summary) - 1
         summary.assign(**made_by).to_csv(args.summary_out, index=False)
     for line in exceptions(result) + oracle_lines(morse, args.metric, args.higher_is_better):
         print(line)
-    print(average_line(result))
+    print(average_line(result, args.headline_ratio))
     return 0
