@@ -300,11 +300,11 @@ def test_tiny_digits_workflow_runs_end_to_end(tmp_path):
     assert plan.stdout.count("rule fid_stats:") == 1 and "rule train_dot:" not in plan.stdout
 
 
-def tiny_batched() -> dict:
-    """TINY with its 7 points' shards made in one `harness batch` job (``samples.batches``)."""
+def tiny_batched(batches: int = 1) -> dict:
+    """TINY with its 7 points' shards made in ``batches`` `harness batch` jobs (``samples.batches``)."""
     config = json.loads(json.dumps(TINY))
     tiny = config["experiments"]["tiny"]
-    tiny["samples"] = {"num": 48, "shard_size": 48, "first_seed": 0, "batch_size": 48, "repeats": 1, "batches": 1}
+    tiny["samples"] = {"num": 48, "shard_size": 48, "first_seed": 0, "batch_size": 48, "repeats": 1, "batches": batches}
     tiny["series"][0]["baseline_steps"] = [2, 4, 6, 8, 10]
     return config
 
