@@ -140,4 +140,7 @@ def test_a_run_whose_controller_stops_answering_ends_by_itself(cluster, tmp_path
         print(f"\nthe run ended {time.monotonic() - stopped:.0f} s after the controller stopped")
     finally:
         subprocess.run([str(ROOT / ".ci" / "slurm-up")], check=True, timeout=120)  # the controller back
+        left = running("rule_")  # the killed run's job, still on the node
+        if left:
+            subprocess.run(["scancel", left], timeout=60)
     assert code == 75 and "has not answered `scontrol ping`" in output, output[-3000:]
