@@ -134,10 +134,8 @@ def residual_loss(dot, batch: PairBatch, weights: torch.Tensor | None = None, in
     Returns (the loss to minimise, the unweighted mean squared error, comparable with the zero residual's)."""
     prediction = batch.z_ts + dot(batch.x_ts, batch.x_to, batch.z_ts, batch.t_s, batch.t_o, **(inputs or {}))
     errors = _per_image_mse(prediction, batch.target)
-    if weights is not None:
-        errors = weights / (weights.mean() if weight_mean is None else weight_mean) * errors
-    loss = errors.mean()
-    return loss, errors.mean().detach()
+    scale = 1.0 if weights is None else weights / (weights.mean() if weight_mean is None else weight_mean)
+    return (scale * errors).mean(), errors.mean().detach()
 
 
 def conditioned(dash, values, scales: tuple[float, float] | None, generator: torch.Generator,
