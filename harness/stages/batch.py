@@ -39,7 +39,7 @@ EXAMPLES = """
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("commands", nargs="+", metavar="COMMAND",
                         help="one stage command line per argument, quoted (not `batch` itself)")
-    parser.add_argument("--keep", type=Path, default=None,
+    parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
                         help="folder keeping each finished command's outputs, so that a rerun skips it (needs --outputs)")
     parser.add_argument("--outputs", action="append", default=None, metavar="FILES",
                         help="the files one COMMAND writes, space-separated; once per COMMAND, in their order")
