@@ -1,4 +1,4 @@
-"""Provenance columns: which code, which packages, which device, when and which config made a row.
+"""Provenance columns: which code, which packages, which device and machine, when and which config made a row.
 
 Every row the harness writes for results (a shard's meta, FID and CLIP rows, latency rows, speedup
 rows) carries ``COLUMNS`` (docs/provenance.md), so a number in ``results/*.csv`` can be traced to
@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import platform
+import socket
 import subprocess
 import sys
 from importlib import metadata
@@ -26,7 +27,10 @@ PACKAGES = {
     "torch_fidelity_version": "torch-fidelity",
     "open_clip_version": "open_clip_torch",
 }
-COLUMNS = ("git_commit", "git_dirty", *PACKAGES, "device_name", "created_utc", "config_sha256")
+# where the row was made: the executor (local, or slurm inside a SLURM job), the host, the SLURM job id
+# and the GPUs the process was given (CUDA_VISIBLE_DEVICES; set by launch.py or SLURM)
+PLACE = ("executor", "host", "slurm_job_id", "visible_devices")
+COLUMNS = ("git_commit", "git_dirty", *PACKAGES, "device_name", *PLACE, "created_utc", "config_sha256")
 
 # The workflow exports the sha256 of each experiment's merged config here, as JSON {experiment: sha256}
 # (workflows/common.smk); an environment variable rather than a job parameter, so that editing a
@@ -94,6 +98,15 @@ def device_name(device=None) -> str:
     return cpu_model()
 
 
+def place() -> dict[str, str]:
+    """PLACE of this process: a SLURM job is known by SLURM_JOB_ID (set in every job and job step);
+    visible_devices is CUDA_VISIBLE_DEVICES as given, ``unset`` (every device visible) or ``none`` (empty)."""
+    job = os.environ.get("SLURM_JOB_ID")
+    devices = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return {"executor": "slurm" if job else "local", "host": socket.gethostname(), "slurm_job_id": job or "none",
+            "visible_devices": "unset" if devices is None else devices or "none"}
+
+
 def experiment_config_sha256(experiment: str | None, command_line: list[str]) -> str:
     """The workflow's hash of ``experiment``'s config; for a stage run by hand, of its command line."""
     known = json.loads(os.environ.get(CONFIG_ENV) or "{}")
@@ -111,6 +124,7 @@ def columns(args, experiment: str | None, device=None) -> dict:
         "git_dirty": dirty,
         **versions(),
         "device_name": device_name(device),
+        **place(),
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "config_sha256": experiment_config_sha256(experiment, vars(args).get("command_line", [])),
     }

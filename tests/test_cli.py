@@ -111,3 +111,36 @@ def test_batch_runs_stage_command_lines_in_order_and_stops_at_the_first_that_fai
     assert not good.exists()  # the batch stopped at the failing command
     assert "command 1 of 2 failed (exit 1)" in capsys.readouterr().err
     assert main(["batch", "batch tune-ratio x --metric fid -o y"]) == 1
+
+
+def test_a_batch_cut_off_redoes_only_its_unfinished_commands(tmp_path, capsys):
+    """`batch --keep`: the outputs of finished commands survive their deletion (as Snakemake deletes an
+    incomplete job's outputs) and are put back without running the command again; a changed input or
+    command line runs it again; the kept folder goes once every command succeeded."""
+    import os
+
+    from harness.cli import main
+
+    keep, first, second = tmp_path / "kept", tmp_path / "a.npz", tmp_path / "b.npz"
+    rows = tmp_path / "input.txt"  # stands for a file the commands read (Dash, Dot)
+    rows.write_text("v1")
+    sample = "sample --dash config:digits --steps 1 --seeds 0-1 --device cpu --out {}"
+    ok, fixed, broken = sample.format(first), sample.format(second), sample.format(second) + " --grid nope"
+    outputs = [f"{first} {first.with_suffix('.json')}", f"{second} {second.with_suffix('.json')}"]
+    batch = lambda *commands: main(["batch", "--keep", str(keep), "--inputs", str(rows), "--outputs", outputs[0],
+                                    "--outputs", outputs[1], "--", *commands])
+    assert batch(ok, broken) == 1 and (keep / "1.json").exists()
+    made = first.stat().st_ino
+    first.unlink()  # what Snakemake does to the declared outputs of an incomplete job before rerunning it
+    capsys.readouterr()
+    assert batch(ok, fixed) == 0
+    err = capsys.readouterr().err
+    assert "[1/2] kept from an earlier run" in err and "[2/2] harness sample" in err
+    assert first.stat().st_ino == made and second.exists() and not keep.exists()
+
+    assert batch(ok, broken) == 1
+    os.utime(rows, (first.stat().st_mtime + 10,) * 2)  # the input changed after the kept output was made
+    capsys.readouterr()
+    assert batch(ok, fixed) == 0
+    assert "kept from an earlier run" not in capsys.readouterr().err
+    assert main(["batch", "--keep", str(keep), "--outputs", str(first), "--", ok, ok]) == 1  # one --outputs each

@@ -23,6 +23,24 @@ def test_columns_name_commit_versions_device_time_and_config(monkeypatch):
     assert row["config_sha256"] == "ab" * 32
 
 
+def test_columns_name_where_a_row_was_made(monkeypatch):
+    """executor, host, SLURM job id and visible devices: local with every device, or a SLURM job's."""
+    import socket
+
+    args = argparse.Namespace(command_line=["fid", "x"])
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    row = provenance.columns(args, "digits")
+    assert (row["executor"], row["host"], row["slurm_job_id"], row["visible_devices"]) == (
+        "local", socket.gethostname(), "none", "unset")
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    row = provenance.columns(args, "digits")
+    assert (row["executor"], row["slurm_job_id"], row["visible_devices"]) == ("slurm", "4242", "2,3")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert provenance.columns(args, "digits")["visible_devices"] == "none"
+
+
 def test_a_stage_run_by_hand_hashes_its_command_line(monkeypatch):
     monkeypatch.delenv(provenance.CONFIG_ENV, raising=False)
     one = provenance.columns(argparse.Namespace(command_line=["sample", "--steps", "5"]), "adhoc")

@@ -300,6 +300,40 @@ def test_tiny_digits_workflow_runs_end_to_end(tmp_path):
     assert plan.stdout.count("rule fid_stats:") == 1 and "rule train_dot:" not in plan.stdout
 
 
+def tiny_batched(batches: int = 1) -> dict:
+    """TINY with its 7 points' shards made in ``batches`` `harness batch` jobs (``samples.batches``)."""
+    config = json.loads(json.dumps(TINY))
+    tiny = config["experiments"]["tiny"]
+    tiny["samples"] = {"num": 48, "shard_size": 48, "first_seed": 0, "batch_size": 48, "repeats": 1, "batches": batches}
+    tiny["series"][0]["baseline_steps"] = [2, 4, 6, 8, 10]
+    return config
+
+
+@pytest.mark.slow
+def test_a_killed_batch_job_redoes_only_the_shards_it_had_not_finished(tmp_path):
+    """kill -9 while a `harness batch` job is half-way through its shards; after `--unlock` the rerun keeps
+    every shard finished before the kill (the same file, not remade) and samples only the others, though
+    Snakemake deletes an incomplete job's declared outputs before rerunning it."""
+    project_copy(tmp_path, tiny_batched())
+    samples, target = tmp_path / "samples" / "tiny", "sample_tiny_batch0"
+    kill_when(lambda: len(list(samples.glob("*.npz"))) >= 2, [SNAKEMAKE, "-j2", target], tmp_path)
+    done = {shard.name: shard.stat().st_ino for shard in samples.glob("*.npz")}
+    total = 7
+    assert 2 <= len(done) < total, f"the kill did not land inside the batch: {len(done)} of {total} shards"
+    run = lambda *args: subprocess.run([SNAKEMAKE, *args], cwd=tmp_path, env=offline_env(), capture_output=True,
+                                       text=True, timeout=600)
+    assert run("--unlock").returncode == 0
+    result = run("-j2", target)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    log = (tmp_path / "logs" / "tiny" / "sample" / f"{target}.log").read_text()
+    kept, redone = log.count("kept from an earlier run: harness sample"), len(re.findall(r"\] harness sample", log))
+    print(f"shards done before the kill: {len(done)} of {total}; kept {kept}, redone {redone}")
+    assert kept + redone == total and kept >= len(done) - 1  # at most the shard renamed as the kill came is redone
+    after = {shard.name: shard.stat().st_ino for shard in samples.glob("*.npz")}
+    assert len(after) == total and sum(after[name] == inode for name, inode in done.items()) == kept
+    assert not (tmp_path / "work" / "tiny" / "batch" / target).exists()  # removed once the job succeeded
+
+
 TINY_COND = {
     "experiment_files": [],
     "default_experiments": ["tiny_cond"],

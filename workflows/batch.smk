@@ -2,6 +2,9 @@
 # rows are made by a few `harness batch` jobs, one Python start-up each, instead of one job per shard
 # (the per-shard rules do not match these experiments: UNBATCHED in common.smk). The jobs are known
 # when the workflow is parsed, so each is a rule of its own with its files named.
+# Snakemake deletes the declared outputs of a job cut off by a kill before rerunning it; each job keeps
+# its finished commands' outputs (hard links) under _job.keep, so the rerun redoes only the commands that
+# had not finished (`harness batch --keep`, harness/stages/batch.py).
 
 for _name in WORKFLOW.batched:
     for _job in _checked(WORKFLOW.batch_jobs, _name):
@@ -18,10 +21,11 @@ for _name in WORKFLOW.batched:
             benchmark:
                 f"benchmarks/{_name}/{_job.rule}/{_job.name}.tsv"
             params:
-                commands=_job.arguments,
+                arguments=_job.arguments,
+                keep=_job.keep,
                 launch=f"{LAUNCH} --gpus 1 --",
             threads: 1
             resources:
                 gpu=1,
             shell:
-                "{params.launch} -m harness batch {params.commands} > {log} 2>&1"
+                "{params.launch} -m harness batch --keep {params.keep} --inputs {input} {params.arguments} > {log} 2>&1"

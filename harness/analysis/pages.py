@@ -24,6 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from harness import provenance as provenance_columns
 from harness.analysis import compute, figures, metric_names, paper_reference, speedup, tradeoff
 from harness.analysis.compare import Comparison
 from harness.analysis.layout import Flow, cell, page, wrapped
@@ -323,9 +324,7 @@ def provenance(ctx: ReportContext) -> pd.DataFrame:
     """How every number was computed, as (what, value) rows: code, packages, device, metric, options."""
     prefix = ctx.metric.split("_")[0] + "_"
     columns = [c for c in ctx.rows.columns if c.startswith(prefix) and c != ctx.metric]
-    columns += [c for c in ("git_commit", "git_dirty", "harness_version", "torch_version", "diffusers_version",
-                            "torch_fidelity_version", "open_clip_version", "device_name", "created_utc",
-                            "config_sha256") if c in ctx.rows.columns]
+    columns += [c for c in provenance_columns.COLUMNS if c in ctx.rows.columns]
     argv = vars(ctx.args).get("command_line") or ["report", str(ctx.args.csv), "--experiment", ctx.args.experiment]
     command = shlex.join(["python", "-m", "harness", *argv])
     rows = [(c, ctx.values(c)) for c in columns if c != "created_utc"]

@@ -10,9 +10,12 @@ the whole batch with per-image timesteps; phi runs through the same sampler clas
 once per distinct pair. Two named options narrow the task, neither the paper's: ``max_gap`` (pairs
 at most that far apart, drawn uniformly among those) and ``groups`` (that many pairs per batch,
 each shared by a slice of it). The held-out check reports the residual error of Dot and of the zero
-residual by gap, so a reader sees where Dot helps. Runs on one process, or on several GPUs under
-``torchrun`` (DistributedDataParallel; rank 0 writes). ``--resume`` continues from the last
-checkpoint, with the optimiser and random state restored.
+residual by gap, so a reader sees where Dot helps. Runs on one process, or on several processes
+under ``torchrun`` (DistributedDataParallel: NCCL on GPUs, gloo on CPU; rank 0 writes): every process
+draws the randomness of the whole batch (images, pairs, noise, guidance scales) from one stream seeded
+alike and keeps its own slice, so K processes of ``--batch-size B`` train the same Dot as one process
+of ``K*B`` (up to float rounding). ``--resume`` continues from the last checkpoint, with the optimiser
+and random state restored.
 
 Conditional Dash: Dot trains on images with their conditions (labels, captions), sees the same
 conditioning as Dash, and with ``--guidance-scales LO HI`` learns the guided estimate: each image
@@ -75,15 +78,20 @@ def draw_pairs(count: int, T: int, generator: torch.Generator, max_gap: int | No
 
 @torch.no_grad()
 def make_pairs(dash: DashDenoiser, sampler: str, noise: dict, x0: torch.Tensor, generator: torch.Generator, *,
-               max_gap: int | None = None, groups: int | None = None) -> PairBatch:
-    """Algorithm 1, lines 3-8, for a batch: one (t_s, t_o) per image, or per slice with ``groups``."""
-    n, schedule = len(x0), NoiseSchedule(noise)
-    t_s, t_o = draw_pairs(groups or n, schedule.num_train_timesteps, generator, max_gap)
+               max_gap: int | None = None, groups: int | None = None, share: tuple[int, int] = (0, 1)) -> PairBatch:
+    """Algorithm 1, lines 3-8, for a batch: one (t_s, t_o) per image, or per slice with ``groups``.
+    ``share`` = (rank, world): x0 is that process's slice of a batch ``world`` times larger; the pairs and
+    noise are drawn for the whole batch and the slice's kept, so the processes together draw what one would."""
+    (rank, world), schedule = share, NoiseSchedule(noise)
+    n, whole = len(x0), len(x0) * world
+    t_s, t_o = draw_pairs(groups or whole, schedule.num_train_timesteps, generator, max_gap)
     if groups:
-        sizes = torch.tensor([len(chunk) for chunk in torch.arange(n).chunk(groups)])
+        sizes = torch.tensor([len(chunk) for chunk in torch.arange(whole).chunk(groups)])
         t_s, t_o = t_s[: len(sizes)].repeat_interleave(sizes), t_o[: len(sizes)].repeat_interleave(sizes)
-    eps = torch.randn(x0.shape, generator=generator).to(x0)
-    seeds = torch.randint(0, 2**31 - 1, (n,), generator=generator).tolist()
+    eps = torch.randn((whole, *x0.shape[1:]), generator=generator)
+    seeds = torch.randint(0, 2**31 - 1, (whole,), generator=generator)
+    mine = slice(rank * n, (rank + 1) * n)
+    t_s, t_o, eps, seeds = t_s[mine], t_o[mine], eps[mine].to(x0), seeds[mine].tolist()
     t_s, t_o = t_s.to(x0.device), t_o.to(x0.device)
     x_ts = schedule.add_noise(x0, eps, t_s)
     z_ts = dash(x_ts, t_s)
@@ -117,29 +125,32 @@ def _x0_weight(alphas_cumprod: torch.Tensor, t_o: torch.Tensor) -> torch.Tensor:
     return ((1 - abar) / abar).clamp(max=X0_WEIGHT_CAP)
 
 
-def residual_loss(dot, batch: PairBatch, weights: torch.Tensor | None = None,
-                  inputs: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def residual_loss(dot, batch: PairBatch, weights: torch.Tensor | None = None, inputs: dict | None = None,
+                  weight_mean: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Algorithm 1, line 10: || z_ts + eta(...) - Dash(x_to, t_o) ||^2 per image, averaged with ``weights``
-    (normalised to mean 1, so the loss and the learning rate keep their scale; None: uniform, as the paper);
+    (normalised to mean 1, so the loss and the learning rate keep their scale; None: uniform, as the paper;
+    ``weight_mean``: their mean over the whole batch when ``batch`` is one process's slice of it);
     ``inputs``: Dot's conditioning and guidance scale (``conditioned``).
     Returns (the loss to minimise, the unweighted mean squared error, comparable with the zero residual's)."""
     prediction = batch.z_ts + dot(batch.x_ts, batch.x_to, batch.z_ts, batch.t_s, batch.t_o, **(inputs or {}))
     errors = _per_image_mse(prediction, batch.target)
-    loss = errors.mean() if weights is None else (weights / weights.mean() * errors).mean()
-    return loss, errors.mean().detach()
+    scale = 1.0 if weights is None else weights / (weights.mean() if weight_mean is None else weight_mean)
+    return (scale * errors).mean(), errors.mean().detach()
 
 
 def conditioned(dash, values, scales: tuple[float, float] | None, generator: torch.Generator,
-                classifier_scale: float | None = None) -> tuple[DashDenoiser, dict]:
+                classifier_scale: float | None = None, part: slice = slice(None)) -> tuple[DashDenoiser, dict]:
     """Dash's denoiser for a batch of conditions (None: unconditional) and Dot's inputs: the same
     conditioning and, trained over guidance scales, w ~ U[scales] per image, at which Dash runs CFG;
-    with ``classifier_scale``, Dash is classifier-guided (ADM-G) and Dot learns that estimate."""
+    with ``classifier_scale``, Dash is classifier-guided (ADM-G) and Dot learns that estimate.
+    ``part``: this process's slice of the batch (w is drawn for all of ``values``, then sliced)."""
     if values is None:
         return dash.denoiser(None, classifier_scale), {}
     w = None
     if scales is not None:
         lo, hi = scales
-        w = lo + (hi - lo) * torch.rand(len(values), generator=generator)
+        w = (lo + (hi - lo) * torch.rand(len(values), generator=generator))[part]
+    values = values[part]
     guidance = dash.conditioner.guidance(values, w)
     inputs = dict(guidance.cond)
     if w is not None:
@@ -245,12 +256,13 @@ def train_dot(args) -> int:
         raise HarnessError(f"Dash samples {dash.sample_shape[1]}x{dash.sample_shape[2]} are not divisible by 2^m = {factor}; lower --m")
     data, values = load_training_data_for(dash, args.data)
     dash_fingerprint = dash.fingerprint  # before LoRA is injected into the shared modules
+    torch.manual_seed(args.seed)  # Dot's initial weights (DDP then copies rank 0's to every process)
     dot = build_dot(dash.unet, config).to(device)
     trainable = [p for p in dot.parameters() if p.requires_grad]
     model = torch.nn.parallel.DistributedDataParallel(dot) if world > 1 else dot
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(args.warmup, args.steps))
-    generator = torch.Generator().manual_seed(args.seed * 1000 + rank)
+    generator = torch.Generator().manual_seed(args.seed * 1000)  # alike on every process (make_pairs' share)
     try:
         weight = LOSS_WEIGHTS.get(args.loss_weight)
     except ValueError as err:
@@ -263,10 +275,7 @@ def train_dot(args) -> int:
         dot.load_state_dict(state["dot"], strict=False)
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        if rank == 0:
-            generator.set_state(state["generator"])
-        else:  # other ranks' streams are not saved: reseed them from the step, still distinct per rank
-            generator.manual_seed(args.seed * 1000 + rank + 7919 * state["step"])
+        generator.set_state(state["generator"])  # the one stream every process draws from
         start, elapsed = state["step"], state["elapsed"]
         print(f"resuming from step {start} ({resume_path})", file=sys.stderr)
     if rank == 0:
@@ -275,21 +284,25 @@ def train_dot(args) -> int:
     began = time.perf_counter() - elapsed
     bar = progress(range(start, args.steps), initial=start, total=args.steps, desc="train-dot", unit="step",
                    quiet=rank != 0)
+    mine = slice(rank * args.batch_size, (rank + 1) * args.batch_size)  # this process's images of each batch
     for step in bar:
-        rows = torch.randint(len(data), (args.batch_size,), generator=generator)
-        x0 = _encode(dash, data[rows].to(device))
-        denoiser, inputs = conditioned(dash, _take(values, rows), args.guidance_scales, generator, args.classifier_scale)
-        batch = make_pairs(denoiser, args.sampler, dash.noise, x0, generator, max_gap=args.max_gap, groups=args.groups)
-        loss, mse = residual_loss(model, batch, weight(alphas_cumprod, batch.t_o), inputs)
+        rows = torch.randint(len(data), (args.batch_size * world,), generator=generator)
+        x0 = _encode(dash, data[rows[mine]].to(device))
+        denoiser, inputs = conditioned(dash, _take(values, rows), args.guidance_scales, generator, args.classifier_scale,
+                                       part=mine)
+        batch = make_pairs(denoiser, args.sampler, dash.noise, x0, generator, max_gap=args.max_gap, groups=args.groups,
+                           share=(rank, world))
+        weights = weight(alphas_cumprod, batch.t_o)
+        loss, mse = residual_loss(model, batch, weights, inputs, weight_mean=_batch_mean(weights, world))
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # DDP averages the processes' gradients: the gradient of the whole batch's loss
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
         scheduler.step()
+        mse, zero = _process_mean(torch.stack([mse, F.mse_loss(batch.z_ts, batch.target).detach()]), world)
         if rank == 0:
-            zero = F.mse_loss(batch.z_ts, batch.target).item()
-            log.write(step + 1, mse.item(), zero, scheduler.get_last_lr()[0], time.perf_counter() - began)
-            bar.set_postfix(mse=f"{mse.item():.4f}", zero=f"{zero:.4f}")
+            log.write(step + 1, mse.item(), zero.item(), scheduler.get_last_lr()[0], time.perf_counter() - began)
+            bar.set_postfix(mse=f"{mse.item():.4f}", zero=f"{zero.item():.4f}")
             if (step + 1) % args.checkpoint_every == 0 or step + 1 == args.steps:
                 _save_resume(resume_path, dot, optimizer, scheduler, generator, step + 1, time.perf_counter() - began)
     if rank == 0:
@@ -319,6 +332,25 @@ def train_dot(args) -> int:
     if world > 1:
         dist.destroy_process_group()
     return 0
+
+
+def _batch_mean(values: torch.Tensor, world: int) -> torch.Tensor | None:
+    """The mean of per-image ``values`` over the whole batch, every process holding an equal slice
+    (one process: None, the slice is the batch)."""
+    if world == 1:
+        return None
+    total = values.detach().sum()
+    dist.all_reduce(total)
+    return total / (len(values) * world)
+
+
+def _process_mean(values: torch.Tensor, world: int) -> torch.Tensor:
+    """``values`` averaged over the processes (the whole batch's mean of per-slice means of equal slices)."""
+    if world > 1:
+        values = values.clone()
+        dist.all_reduce(values)
+        values /= world
+    return values
 
 
 def _take(values, rows: torch.Tensor):
