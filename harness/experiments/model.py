@@ -504,7 +504,7 @@ def _series_points(series: dict, noise: dict):
             try:
                 schedule = plain(make_grid(grid, steps, noise))
             except ValueError as err:
-                raise ValueError(f"the baseline step count {steps} ({err})") from None
+                raise ValueError(f"{err} (the baseline at {steps} steps)") from None
             yield Point(f"{name}_s{steps}{suffix}", "baseline", series, {"steps": steps}, schedule, float(steps), 0.0,
                         scale)
         yield from morse
