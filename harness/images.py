@@ -89,7 +89,8 @@ class ImageSet:
             if resize is not None:
                 images = [resize_image(img, resize) for img in images]
             if len({img.shape for img in images}) > 1:
-                raise HarnessError(f"images in {self.name} differ in size or channels; resize them (--image-size)")
+                raise HarnessError(f"images in {self.name} differ in size or channels: convert them to one size "
+                                  "and mode (a metric can resize them instead: config key metrics.fid.image_size)")
             yield ids, np.stack(images)
 
     def fingerprint(self) -> str:

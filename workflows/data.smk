@@ -1,7 +1,8 @@
+from harness.experiments.content import content_stamp
+
+
 # The first rule of every experiment checks that its Dash weights, datasets, reference images and
 # metric weights are present (offline), and lists whatever is missing with how to supply it.
-
-
 rule check_inputs:
     output:
         "work/{exp}/inputs.json",
@@ -10,6 +11,7 @@ rule check_inputs:
     params:
         args=args("check_inputs"),
         status=lambda wc: E(wc).status,
+        content=lambda wc: content_stamp(E(wc)),  # changed bytes of a Dash, shipped Dot or image folder rerun it
     message:
         "checking the inputs of {params.status}"
     shell:
