@@ -208,8 +208,8 @@ def run(args: argparse.Namespace) -> int:
     if args.not_wired:
         problems.append(f"the harness cannot run this experiment yet: {args.not_wired}")
     if problems:
-        lines = "\n".join(f"  - {p}" for p in problems)
-        message = f"experiment {args.experiment!r} cannot run:\n{lines}"
+        lines = f" {problems[0]}" if len(problems) == 1 else "".join(f"\n  - {p}" for p in problems)
+        message = f"experiment {args.experiment!r} cannot run:{lines}"  # one problem: one line
         _log(args.log, f"harness check: error: {message}")
         raise HarnessError(message)
     args.out.parent.mkdir(parents=True, exist_ok=True)
