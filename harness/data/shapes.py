@@ -14,6 +14,7 @@ from PIL import Image
 from harness.errors import HarnessError
 from harness.images import FileImages, open_images
 
+SHAPE_LIMIT = 20_000  # headers read per folder: every file of a small set, a large one's first 20,000
 GREY_MODES = ("L", "I;16", "1")  # decoded as one channel (harness.images._decode); every other mode as RGB
 
 
@@ -43,7 +44,7 @@ def _shape(shape: tuple[int, int, int]) -> str:
 def training_shape_problem(spec: str, dash_shape: tuple[int, int, int], key: str) -> str | None:
     """None when every image of ``spec`` has the Dash's (C, H, W), else one line: which images differ,
     and the config key (``key``) or conversion that fixes it."""
-    shapes = image_shapes(spec)
+    shapes = image_shapes(spec, limit=SHAPE_LIMIT)
     wrong = {shape: names for shape, names in shapes.items() if shape != tuple(dash_shape)}
     if not wrong:
         return None

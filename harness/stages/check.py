@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--how-to", default=None, help="hint on obtaining a dataset that harness/external.py does not register")
     parser.add_argument("--not-wired", default=None, metavar="WHY",
                         help="the experiment cannot run yet, for this reason: stop here (after listing missing inputs)")
+    parser.add_argument("--content-sha256", default=None, metavar="SHA",
+                        help="the inputs' content hash (harness/experiments/content.py), kept in the record: a new hash "
+                             "changes the record, so every job that reads it runs again")
     parser.add_argument("--out", type=Path, required=True, help="JSON record of the inputs found")
     parser.add_argument("--log", type=Path, default=None, help="also write the outcome here (the message still goes to stderr)")
 
@@ -164,7 +167,8 @@ def _clip_problem(spec: str) -> tuple[str | None, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     problems: list[str] = []
-    found: dict = {"experiment": args.experiment, "dash": {}, "data": {}, "files": []}
+    found: dict = {"experiment": args.experiment, "dash": {}, "data": {}, "files": [],
+                   **({"content_sha256": args.content_sha256} if args.content_sha256 else {})}
     dashes = [(args.dash, args.dash_path)] + [tuple(s.split("=", 1)) if "=" in s else (s, None) for s in args.also_dash]
     for source, path in dict.fromkeys(dashes):
         where, problem = _dash_problem(source, path)
