@@ -78,12 +78,12 @@ class Workflow:
 
     def unknown_target(self, target: str) -> str:
         """What to say when a target names no experiment: the known report targets (and any file not read)."""
-        unread = "".join(f"; {why}" for key, why in self.configs.broken.items() if key not in self.configs)
-        return f"unknown target {target!r}; known report targets: {', '.join(self.report_targets)}{unread}"
+        unread = "".join(f"; {why}" for key, why in self.configs.broken.items() if key not in self.names)
+        return f"unknown target {target!r}; known report targets: {', '.join(self.report_targets) or 'none'}{unread}"
 
     def problems(self) -> list[str]:
         """One line per experiment that fails validation, its checks together, or its plan (the lint)."""
-        found = [why for key, why in self.configs.broken.items() if key not in self.configs]  # unreadable files
+        found = [why for key, why in self.configs.broken.items() if key not in self.names]  # unreadable files
         for name in self.names:
             try:
                 self.experiment(name)

@@ -561,7 +561,7 @@ def _morse_points(series: dict, noise: dict, suffix: str, scale):
         else:
             point = f"{prefix}_l{number_label(morse['lsd'])}_k{number_label(morse['ratio'])}{suffix}"
             schedule, counts = plan_from_budget(grid, morse["lsd"], morse["N"], morse["ratio"], noise)
-            if counts.dot_steps == 0 and morse["ratio"] > 0:
+            if morse["ratio"] > 0 and morse["N"] * (morse["lsd"] - 1) < 1 - 1e-9:  # not one Dot step fits beside a Dash step
                 raise ValueError(f"the budget {{lsd: {morse['lsd']:g}, ratio: {morse['ratio']:g}}} holds no Dot step "
                                  f"under N = {morse['N']:g} ({counts.dash_steps} Dash + 0 Dot steps): one Dot step "
                                  f"needs lsd >= {1 + 1 / morse['N']:.3g}; raise `lsd`, or set ratio 0 for a Dash-only point")
