@@ -4,6 +4,7 @@ damaged files as one line, and no result that outlives its inputs."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -284,6 +285,26 @@ def test_a_damaged_dot_checkpoint_is_one_line(tmp_path, name):
     (dot / name).write_bytes((dot / name).read_bytes()[:40])
     with pytest.raises(HarnessError, match=rf"{dot / name} is damaged .*snakemake -j1 -f {dot / name}"):
         load_dot(dot, load_dash("digits"))
+
+
+# ---------------------------------------------------------------- no result outlives its inputs
+
+
+def test_the_content_stamp_follows_bytes_not_timestamps(own, monkeypatch):
+    from harness.experiments.content import content_stamp
+    from harness.experiments.model import Experiment
+
+    monkeypatch.chdir(own)
+    mine = Experiment("mine", experiment())
+    first = content_stamp(mine)
+    weights = own / "dash" / "diffusion_pytorch_model.safetensors"
+    os.utime(weights, (1, 1))  # an old timestamp, the same bytes
+    assert content_stamp(mine) == first
+    save_dash(own / "dash", seed=1)  # new weights in place
+    second = content_stamp(mine)
+    assert second != first
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(own / "images" / "000.png")  # one image edited
+    assert content_stamp(mine) not in (first, second)
 
 
 # ---------------------------------------------------------------- the guide's path, end to end

@@ -565,6 +565,9 @@ def _morse_points(series: dict, noise: dict, suffix: str, scale):
                 raise ValueError(f"the budget {{lsd: {morse['lsd']:g}, ratio: {morse['ratio']:g}}} holds no Dot step "
                                  f"under N = {morse['N']:g} ({counts.dash_steps} Dash + 0 Dot steps): one Dot step "
                                  f"needs lsd >= {1 + 1 / morse['N']:.3g}; raise `lsd`, or set ratio 0 for a Dash-only point")
+            if morse["ratio"] > 0 and counts.dot_steps == 0:
+                print(f"plan: series {name!r}: {point} resolves to {counts.dash_steps} Dash + 0 Dot steps (no schedule "
+                      f"with a Dot step is closer to k/n = {morse['ratio']:g}): a Dash-only point", file=sys.stderr)
             requested = (float(morse["lsd"]), float(morse["ratio"]))
             plan = {"fine_steps": counts.grid_steps, "dash_steps": counts.dash_steps, "N": morse["N"],
                     "requested_lsd": morse["lsd"], "requested_ratio": morse["ratio"]}
