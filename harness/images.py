@@ -90,7 +90,8 @@ class ImageSet:
                 images = [resize_image(img, resize) for img in images]
             if len({img.shape for img in images}) > 1:
                 raise HarnessError(f"images in {self.name} differ in size or channels: convert them to one size "
-                                  "and mode (a metric can resize them instead: config key metrics.fid.image_size)")
+                                  "and mode (metric stages can resize instead: --image-size, config key "
+                                  "metrics.fid.image_size; Dot training cannot)")
             yield ids, np.stack(images)
 
     def fingerprint(self) -> str:
