@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(p) for p in args.csv if not p.exists()]
     if missing:
         raise HarnessError(f"missing results file(s): {', '.join(missing)}")
-    rows = expand_shared(pd.concat([read_csv(p, ("point", "method")) for p in args.csv], ignore_index=True))
+    rows = expand_shared(pd.concat([read_csv(p, ("method",)) for p in args.csv], ignore_index=True))
     if args.n is not None:
         out = attach_latency(rows, lambda experiment, dot: (args.n, args.n_device))
     else:
