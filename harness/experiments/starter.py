@@ -24,7 +24,7 @@ INCEPTION_DIMS, DIGITSNET_DIMS = 2048, 64
 BASELINE_STEPS = (1, 2, 3, 4, 6, 8)
 BUDGETS = (3, 5)  # LSD budgets of the Morse points (Sec. 2.3), at the paper's k/n = 0.5
 RATIO = 0.5
-PROBE_BATCH = 16
+PROBE_BATCH = 64  # the probe and the workflow's latency job time the same batch
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def fid_extractor(inception_weights: str | Path | None = None) -> tuple[str, int
 
 
 def probe_latency(dash_dir: str | Path, m: int, channels: list[int], *, batch: int = PROBE_BATCH,
-                  repeats: int = 5, threads: int = 1) -> Probe:
+                  repeats: int = 10, threads: int = 1) -> Probe:
     """A few timed steps of Dash and of the Dot sized for it, on one CPU thread (as the workflow's latency
     job runs): N = Dash / Dot per-step latency (Sec. 3.1), the number Morse points are planned with."""
     import torch
@@ -77,9 +77,9 @@ def probe_latency(dash_dir: str | Path, m: int, channels: list[int], *, batch: i
     torch.set_num_threads(threads)
     dash = load_dash(str(dash_dir))
     device = torch.device("cpu")
-    dash_timing = time_callable(steps.dash_step(dash, batch), device, warmup=2, repeats=repeats, label="Dash steps")
+    dash_timing = time_callable(steps.dash_step(dash, batch), device, warmup=3, repeats=repeats, label="Dash steps")
     dot = build_dot(dash.unet, DotConfig(m=m, channels=tuple(channels), lora_rank=4, gap_scale=1000)).eval()
-    dot_timing = time_callable(steps.dot_step(dot, dash, batch), device, warmup=2, repeats=repeats, label="Dot steps")
+    dot_timing = time_callable(steps.dot_step(dot, dash, batch), device, warmup=3, repeats=repeats, label="Dot steps")
     return Probe(dash_timing.median_s, dot_timing.median_s, repeats)
 
 
@@ -197,8 +197,8 @@ TEMPLATE = """\
     # every row takes the measured one; the run warns when it is far from this one (re-plan with it then).
     latency:
       threads: 1
-      batch_size: {num}
-      warmup: 2
+      batch_size: {batch}           # as the probe
+      warmup: 3
       repeats: 10
     analysis:
       metric: fid
