@@ -23,6 +23,7 @@ include: "workflows/metrics.smk"
 include: "workflows/batch.smk"
 include: "workflows/latency.smk"
 include: "workflows/analysis.smk"
+include: "workflows/warnings.smk"
 
 
 rule all:

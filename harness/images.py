@@ -89,7 +89,9 @@ class ImageSet:
             if resize is not None:
                 images = [resize_image(img, resize) for img in images]
             if len({img.shape for img in images}) > 1:
-                raise HarnessError(f"images in {self.name} differ in size or channels; resize them (--image-size)")
+                raise HarnessError(f"images in {self.name} differ in size or channels: convert them to one size "
+                                  "and mode (metric stages can resize instead: --image-size, config key "
+                                  "metrics.fid.image_size; Dot training cannot)")
             yield ids, np.stack(images)
 
     def fingerprint(self) -> str:

@@ -14,14 +14,13 @@ import contextlib
 import json
 import os
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
-from harness.errors import HarnessError
+from harness.damage import reading
 
 FIELDS = ("images", "seeds", "meta")
 
@@ -72,15 +71,13 @@ def write_shard(path: Path, shard: Shard) -> None:
 @contextlib.contextmanager
 def open_shard(path: Path) -> Iterator[np.lib.npyio.NpzFile]:
     """The arrays of a shard file; a file that is not one is a one-line error naming it."""
-    try:
+    with reading(path):  # opening, and every array the caller reads: a damaged shard is one line
         data = np.load(path)
-    except (OSError, ValueError, zipfile.BadZipFile) as err:
-        raise HarnessError(f"{path}: not a readable sample shard ({err})") from None
-    with data:
-        missing = [name for name in FIELDS if name not in data.files]
-        if missing:
-            raise HarnessError(f"{path}: not a sample shard (it lacks {', '.join(missing)})")
-        yield data
+        with data:
+            missing = [name for name in FIELDS if name not in data.files]
+            if missing:
+                raise ValueError(f"not a sample shard: it lacks {', '.join(missing)}")
+            yield data
 
 
 def read_shard(path: Path) -> Shard:

@@ -65,6 +65,20 @@ def train_dash(ws: Workspace) -> Path:
     return out / "diffusion_pytorch_model.safetensors"
 
 
+def new_experiment(ws: Workspace) -> Path:
+    """A starter config for the tiny trained Dash and a folder of grey 16x16 images (its shape)."""
+    import numpy as np
+    from PIL import Image
+
+    images = ws.root / "own_images"
+    images.mkdir(exist_ok=True)
+    for i in range(4):
+        Image.fromarray(np.full((16, 16), 40 * i, np.uint8)).save(images / f"{i}.png")
+    out = ws.root / "own.yaml"
+    return ws.stage("new-experiment", "--name", "own", "--dash", train_dash(ws).parent, "--data", images,
+                    "--dot-steps", "2", "--out", out, out=out)
+
+
 def train_dot(ws: Workspace) -> Path:
     out = ws.root / "dot"
     ws.stage("train-dot", "--dash", DASH, "--data", "digits:16:train", "--steps", "2", "--batch-size", "8",
@@ -200,7 +214,7 @@ STAGE_CASES: dict[str, Callable[[Workspace], Path]] = {
     "check": check, "train-dash": train_dash, "train-dot": train_dot, "sample": sample, "bench-morse": bench_morse,
     "latency": latency, "attach-lsd": attach_lsd, "tune-ratio": tune_ratio, "batch": batch, "speedup": speedup, "report": report, "fid": fid, "fid-stats": fid_stats,
     "clip": clip, "coco-prompts": coco_prompts, "train-digitsnet": train_digitsnet, "bench-metrics": bench_metrics,
-    "check-configs": check_configs, "compute-cost": compute_cost, "class-accuracy": class_accuracy,
+    "check-configs": check_configs, "new-experiment": new_experiment, "compute-cost": compute_cost, "class-accuracy": class_accuracy,
 }
 
 

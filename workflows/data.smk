@@ -1,7 +1,8 @@
+from harness.experiments.content import content_stamp
+
+
 # The first rule of every experiment checks that its Dash weights, datasets, reference images and
 # metric weights are present (offline), and lists whatever is missing with how to supply it.
-
-
 rule check_inputs:
     output:
         "work/{exp}/inputs.json",
@@ -10,10 +11,11 @@ rule check_inputs:
     params:
         args=args("check_inputs"),
         status=lambda wc: E(wc).status,
+        content=lambda wc: content_stamp(E(wc)),  # changed bytes of a Dash, shipped Dot or data: rerun, and a new record
     message:
         "checking the inputs of {params.status}"
     shell:
-        "python -m harness check {params.args} --out {output} --log {log}"
+        "python -m harness check {params.args} --content-sha256 {params.content} --out {output} --log {log}"
 
 
 # Every experiment of every config file validated, not only those a target needs: `snakemake lint`.

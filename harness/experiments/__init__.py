@@ -44,16 +44,24 @@ class Workflow:
 
     @property
     def batched(self) -> list[str]:
-        """Experiments whose shards and metric rows are made in `harness batch` jobs (``samples.batches``)."""
-        return [name for name in self.names if (self._config_or_none(name).get("samples") or {}).get("batches")]
+        """Experiments whose shards and metric rows are made in `harness batch` jobs (``samples.batches``), among
+        those that validate and plan: another's error stops only the targets that need it (when
+        ``experiment(name)`` is asked for)."""
+        return [name for name in self.names if (self._config_or_none(name).get("samples") or {}).get("batches")
+                and self._plans(name)]
 
     def _config_or_none(self, name: str) -> dict:
-        """An experiment's checked config, or {} when it does not validate: its error stops only the
-        targets that need it (when ``experiment(name)`` is asked for)."""
         try:
             return self.configs[name]
         except HarnessError:
             return {}
+
+    def _plans(self, name: str) -> bool:
+        try:
+            self.experiment(name)
+            return True
+        except HarnessError:
+            return False
 
     def batch_jobs(self, name: str) -> list:
         """The `harness batch` jobs of a batched experiment (harness/experiments/batches.py)."""
@@ -69,12 +77,13 @@ class Workflow:
         return [f"reports/speedup_{name}.pdf" for name in sorted(self.names)]
 
     def unknown_target(self, target: str) -> str:
-        """What to say when a target names no experiment: the known report targets."""
-        return f"unknown target {target!r}; known report targets: {', '.join(self.report_targets)}"
+        """What to say when a target names no experiment: the known report targets (and any file not read)."""
+        unread = "".join(f"; {why}" for key, why in self.configs.broken.items() if key not in self.names)
+        return f"unknown target {target!r}; known report targets: {', '.join(self.report_targets) or 'none'}{unread}"
 
     def problems(self) -> list[str]:
         """One line per experiment that fails validation, its checks together, or its plan (the lint)."""
-        found = []
+        found = [why for key, why in self.configs.broken.items() if key not in self.names]  # unreadable files
         for name in self.names:
             try:
                 self.experiment(name)

@@ -80,6 +80,12 @@ def check_args(experiment: Experiment, wildcards: dict, settings: Settings) -> s
                 args.append(_option("--file", metric[key]))
         if name == "clip" and not metric.get("weights"):
             args.append(_option("--clip", f"{metric.get('model', '')}:{metric.get('pretrained', '')}"))
+    for name, dot in experiment.dots.items():
+        if not dot.get("dash"):  # the experiment's Dash: its training images must have its shape
+            key = f"dots.{name}.data" if dot.get("data") else "dataset.spec"
+            args.append(_option("--dot-data", f"{key}={dot.get('data') or data['spec']}"))
+            if dot.get("path"):
+                args.append(_option("--shipped-dot", dot["path"]))
     args = list(dict.fromkeys(args)) + [_option("--data", spec) for spec in dict.fromkeys(specs)]
     if data.get("download") and settings.allow_download:
         args.append(_option("--download", data["download"]))

@@ -114,13 +114,17 @@ def _expanded(experiment: dict) -> dict:
 class Configs(Mapping):
     """Experiment name -> its merged, validated, expanded config (a plain dict), checked on first use."""
 
-    def __init__(self, raw: dict[str, dict], sources: dict[str, str]):
+    def __init__(self, raw: dict[str, dict], sources: dict[str, str], broken: dict[str, str] | None = None):
         self._raw, self._sources, self._checked = raw, sources, {}
+        self.broken = dict(broken or {})  # a file or an experiment that could not be read -> why (raised when used)
 
     def __getitem__(self, name: str) -> dict:
         if name not in self._checked:
+            if name in self.broken:
+                raise HarnessError(self.broken[name])
             if name not in self._raw:
-                raise HarnessError(f"no experiment {name!r}; known: {', '.join(sorted(self._raw))}")
+                unread = "".join(f"; {why}" for why in self.broken.values())
+                raise HarnessError(f"no experiment {name!r}; known: {', '.join(sorted(self._raw))}{unread}")
             experiment = _expanded(self._raw[name])
             check(experiment, f"experiments.{name}", "experiment")
             self._checked[name] = experiment
@@ -146,26 +150,49 @@ def load(config: dict, base: Path) -> Configs:
     check(top, "config")
     files: dict[str, tuple[dict, str]] = {}
     templates: dict[str, dict] = {}
+    broken: dict[str, str] = {}  # an error in one file stops only the targets that need what it defines
     for pattern in config.get("experiment_files", []):
         full = pattern if Path(pattern).is_absolute() else str(Path(base) / pattern)
         for path in sorted(glob.glob(full)):
-            data = yaml.safe_load(Path(path).read_text()) or {}
-            unknown = set(data) - {"experiments", "templates"}
-            if unknown:
-                raise HarnessError(f"{path}: unknown top-level key(s) {sorted(unknown)}; an experiment file holds "
-                                   "`experiments:` and optionally `templates:`")
+            try:
+                data = _read_file(path)
+            except HarnessError as err:
+                broken[path] = str(err)
+                continue
             for name, block in (data.get("templates") or {}).items():
                 if name in templates:
-                    raise HarnessError(f"template {name!r} is defined twice (second time in {path})")
-                templates[name] = block
+                    broken[path] = f"{path}: template {name!r} is defined twice (first in another file)"
+                templates.setdefault(name, block)
             for name, experiment in (data.get("experiments") or {}).items():
                 if name in files:
-                    raise HarnessError(f"experiment {name!r} is defined twice: {files[name][1]} and {path}")
-                files[name] = (experiment, path)
-    raw = {name: _resolve_templates(name, e, templates, path) for name, (e, path) in files.items()}
+                    broken[name] = f"experiment {name!r} is defined twice: {files[name][1]} and {path}"
+                files.setdefault(name, (experiment, path))
+    raw = {}
+    for name, (experiment, path) in files.items():
+        try:
+            raw[name] = _resolve_templates(name, experiment, templates, path)
+        except HarnessError as err:
+            broken[name], raw[name] = str(err), {}
     for name, override in (config.get("experiments") or {}).items():
         raw[name] = merged(raw.get(name, {}), _resolve_templates(name, override, templates, "config"))
     for name in config.get("default_experiments", []):
         if name not in raw:
             raise HarnessError(f"default_experiments names {name!r}, which no config defines; known: {', '.join(sorted(raw))}")
-    return Configs(raw, {name: path for name, (_, path) in files.items()})
+    return Configs(raw, {name: path for name, (_, path) in files.items()}, broken)
+
+
+def _read_file(path: str) -> dict:
+    """One experiment file's YAML, or a one-line HarnessError naming the file and what is wrong."""
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise HarnessError(f"{path}{line} is not valid YAML: {getattr(err, 'problem', None) or err}") from None
+    if not isinstance(data, dict):
+        raise HarnessError(f"{path}: an experiment file holds a mapping (`experiments:`), not {type(data).__name__}")
+    unknown = set(data) - {"experiments", "templates"}
+    if unknown:
+        raise HarnessError(f"{path}: unknown top-level key(s) {sorted(unknown)}; an experiment file holds "
+                           "`experiments:` and optionally `templates:`")
+    return data

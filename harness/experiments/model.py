@@ -16,7 +16,7 @@ import math
 import sys
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from harness.errors import HarnessError
 from harness.morse.dot_config import REFERENCE_DOTS
@@ -472,10 +472,16 @@ class Experiment:
 def plan_noise(source: str, path: str | None) -> dict:
     """The noise settings a Dash will sample with, read without its weights; for a Dash not here yet,
     its packaged config's, else diffusers' 1000-step default (said on stderr)."""
+    from harness.assets import SHIPPED_DASH
     from harness.models import architectures
     from harness.models import dash as dash_module
     from harness.samplers.noise import noise_settings
 
+    local = Path(path) if path else Path(source)
+    if local.is_dir() and source not in SHIPPED_DASH and architectures.architecture_for_source(source) is None:
+        from harness.models.dash_folder import inspect_folder
+
+        return noise_settings(inspect_folder(local, source=source).scheduler)  # incomplete: one line, at plan time
     try:
         return dash_module.scheduler_settings(source, local_path=path)
     except HarnessError:
@@ -555,6 +561,13 @@ def _morse_points(series: dict, noise: dict, suffix: str, scale):
         else:
             point = f"{prefix}_l{number_label(morse['lsd'])}_k{number_label(morse['ratio'])}{suffix}"
             schedule, counts = plan_from_budget(grid, morse["lsd"], morse["N"], morse["ratio"], noise)
+            if morse["ratio"] > 0 and morse["N"] * (morse["lsd"] - 1) < 1 - 1e-9:  # not one Dot step fits beside a Dash step
+                raise ValueError(f"the budget {{lsd: {morse['lsd']:g}, ratio: {morse['ratio']:g}}} holds no Dot step "
+                                 f"under N = {morse['N']:g} ({counts.dash_steps} Dash + 0 Dot steps): one Dot step "
+                                 f"needs lsd >= {1 + 1 / morse['N']:.3g}; raise `lsd`, or set ratio 0 for a Dash-only point")
+            if morse["ratio"] > 0 and counts.dot_steps == 0:
+                print(f"plan: series {name!r}: {point} resolves to {counts.dash_steps} Dash + 0 Dot steps (no schedule "
+                      f"with a Dot step is closer to k/n = {morse['ratio']:g}): a Dash-only point", file=sys.stderr)
             requested = (float(morse["lsd"]), float(morse["ratio"]))
             plan = {"fine_steps": counts.grid_steps, "dash_steps": counts.dash_steps, "N": morse["N"],
                     "requested_lsd": morse["lsd"], "requested_ratio": morse["ratio"]}

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness import provenance
+from harness.damage import read_csv
 from harness.errors import HarnessError
 from harness.shards import atomic_write
 
@@ -60,7 +61,7 @@ def load_all(results_dirs: Path | list[Path]) -> pd.DataFrame:
     paths = sorted(path for folder in folders for path in Path(folder).glob("latency_*.csv"))
     if not paths:
         raise HarnessError(f"no latency_<device>.csv under {', '.join(map(str, folders))}; run `python -m harness latency` first")
-    return pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    return pd.concat([read_csv(p, ("N",)) for p in paths], ignore_index=True)
 
 
 def lookup_n(table: pd.DataFrame, experiment: str, device: str | None = None, dot: str | None = None) -> tuple[float, str]:

@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from harness.damage import reading
 from harness.errors import HarnessError
 from harness.images import common_meta
 from harness.metrics.features import feature_stats
@@ -31,12 +32,12 @@ def merge_partials(paths: Sequence[Path], provenance: dict, num_samples: int) ->
     """Merged statistics, common shard meta and seeds of ``.fidstats`` files made with ``provenance``."""
     parts, metas, seeds = [], [], []
     for path in paths:
-        with np.load(path) as data:
+        with reading(path), np.load(path) as data:
             meta = json.loads(str(data["meta"]))
             seeds.append(data["seeds"])
+            parts.append(FeatureStats.load(path))
         if meta["features"] != provenance:
             raise HarnessError(f"{path} holds features {meta['features']}, not the requested {provenance}")
-        parts.append(FeatureStats.load(path))
         metas.append(meta["shards"])
     all_seeds = np.sort(np.concatenate(seeds))
     if len(np.unique(all_seeds)) != len(all_seeds):

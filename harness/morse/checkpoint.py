@@ -12,6 +12,7 @@ from pathlib import Path
 
 from safetensors.torch import load_file, save
 
+from harness.damage import reading
 from harness.errors import HarnessError
 from harness.morse.dot import DotModel, build_dot
 from harness.morse.dot_config import DotConfig
@@ -33,7 +34,8 @@ def read_meta(directory: Path) -> dict:
     path = Path(directory) / META
     if not path.exists():
         raise HarnessError(f"no Dot checkpoint at {directory} (missing {META}); train one with `harness train-dot --out {directory}`")
-    return json.loads(path.read_text())
+    with reading(path):
+        return json.loads(path.read_text())
 
 
 def check_conditions(directory: Path, config: DotConfig, conditions: str, guidance_scale: float | None) -> None:
@@ -62,7 +64,8 @@ def load_dot(directory: Path, dash, conditions: str = "none", guidance_scale: fl
         )
     like = next(dash.unet.parameters())  # before build_dot adds Dot's own layers and LoRA to the UNet
     dot = build_dot(dash.unet, DotConfig.from_dict(meta["dot_config"]))
-    state = load_file(str(Path(directory) / WEIGHTS))
+    with reading(Path(directory) / WEIGHTS):
+        state = load_file(str(Path(directory) / WEIGHTS))
     expected = dot.trainable_state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))

@@ -35,6 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="further Dash sources some series or Dots use (repeatable)")
     parser.add_argument("--data", action="append", default=[], metavar="SPEC",
                         help="dataset spec that must open (repeatable): digits:16:train, cifar10:ROOT:train, a folder")
+    parser.add_argument("--dot-data", action="append", default=[], metavar="KEY=SPEC",
+                        help="Dot training data (config key KEY): its images must have the Dash's size and channels (repeatable)")
+    parser.add_argument("--shipped-dot", action="append", default=[], metavar="DIR",
+                        help="a trained Dot the experiment ships: it must have been trained for this Dash (repeatable)")
     parser.add_argument("--file", action="append", default=[], metavar="PATH",
                         help="a file that must exist, e.g. feature-network weights for offline metrics (repeatable)")
     parser.add_argument("--clip", metavar="[MODEL]:[TAG]",
@@ -43,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--how-to", default=None, help="hint on obtaining a dataset that harness/external.py does not register")
     parser.add_argument("--not-wired", default=None, metavar="WHY",
                         help="the experiment cannot run yet, for this reason: stop here (after listing missing inputs)")
+    parser.add_argument("--content-sha256", default=None, metavar="SHA",
+                        help="the inputs' content hash (harness/experiments/content.py), kept in the record: a new hash "
+                             "changes the record, so every job that reads it runs again")
     parser.add_argument("--out", type=Path, required=True, help="JSON record of the inputs found")
     parser.add_argument("--log", type=Path, default=None, help="also write the outcome here (the message still goes to stderr)")
 
@@ -63,10 +70,45 @@ def _dash_problem(source: str, path: str | None) -> tuple[str | None, str | None
             return None, registered.missing(directory, f" (Dash {source!r}, config key `dash.path`)")
         return None, (f"Dash {source!r}: --dash-path {directory} does not exist; point config key `dash.path` at a "
                       "diffusers model folder (config.json + weights) or a pipeline folder (unet/, scheduler/, vae/)")
-    if not ((directory / "config.json").is_file() or (directory / "unet" / "config.json").is_file()):
-        return None, (f"Dash {source!r}: {directory} holds no diffusers model (config.json + weights, or unet/); "
-                      "copy the model folder there")
+    from harness.models.architectures import architecture_for_source
+    from harness.models.dash_folder import inspect_folder
+
+    try:
+        inspect_folder(directory, source=source, need_scheduler=architecture_for_source(source) is None)
+    except HarnessError as err:
+        return None, str(err)
     return str(directory), None
+
+
+def _dash_shape(source: str, where: str) -> tuple[int, int, int] | None:
+    """(C, H, W) of the images the Dash samples, None for a latent Dash (its images are the VAE's)."""
+    from harness.models import architectures
+    from harness.models import dash as dash_module
+    from harness.models.dash_folder import config_sample_shape, inspect_folder
+
+    if source.startswith(dash_module.CONFIG_PREFIX):
+        config = architectures.load_architecture(source[len(dash_module.CONFIG_PREFIX):])
+        return None if config.get("vae") else config_sample_shape(config["unet"])
+    folder = inspect_folder(where, source=source, need_scheduler=False)
+    return None if folder.latent else folder.sample_shape
+
+
+def _shipped_dot_problem(directory: str, source: str, path: str | None) -> str | None:
+    """None when the shipped Dot at ``directory`` was trained for this Dash (dot.json's dash_fingerprint)."""
+    from harness.morse.checkpoint import read_meta
+    from harness.models.dash import load_dash
+
+    try:
+        meta = read_meta(Path(directory))
+    except HarnessError as err:
+        return str(err)
+    fingerprint = load_dash(source, local_path=path).fingerprint
+    if meta.get("dash_fingerprint") != fingerprint:
+        return (f"the shipped Dot {directory} was trained for another Dash (dot.json dash_fingerprint "
+                f"{str(meta.get('dash_fingerprint'))[:12]}, this Dash {fingerprint[:12]}): remove config key "
+                f"`dots.<name>.path` to train a Dot for this Dash in the run, or retrain it for this Dash with "
+                f"`python -m harness train-dot --out {directory}` (its options: dot.json)")
+    return None
 
 
 def _download(name: str, spec: str) -> None:
@@ -125,7 +167,8 @@ def _clip_problem(spec: str) -> tuple[str | None, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     problems: list[str] = []
-    found: dict = {"experiment": args.experiment, "dash": {}, "data": {}, "files": []}
+    found: dict = {"experiment": args.experiment, "dash": {}, "data": {}, "files": [],
+                   **({"content_sha256": args.content_sha256} if args.content_sha256 else {})}
     dashes = [(args.dash, args.dash_path)] + [tuple(s.split("=", 1)) if "=" in s else (s, None) for s in args.also_dash]
     for source, path in dict.fromkeys(dashes):
         where, problem = _dash_problem(source, path)
@@ -139,6 +182,21 @@ def run(args: argparse.Namespace) -> int:
             problems.append(problem)
         else:
             found["data"][spec] = count
+    shape = None
+    if args.dash in found["dash"] and (args.dot_data or args.shipped_dot):
+        shape = _dash_shape(args.dash, found["dash"][args.dash])
+    for entry in dict.fromkeys(args.dot_data):
+        key, _, spec = entry.partition("=")
+        if shape is not None and spec in found["data"]:
+            from harness.data.shapes import training_shape_problem
+
+            problem = training_shape_problem(spec, shape, key)
+            if problem:
+                problems.append(problem)
+    for directory in dict.fromkeys(args.shipped_dot) if args.dash in found["dash"] else ():
+        problem = _shipped_dot_problem(directory, args.dash, args.dash_path)
+        if problem:
+            problems.append(problem)
     for path in dict.fromkeys(args.file):
         problem = _file_problem(path)
         if problem:
@@ -154,8 +212,8 @@ def run(args: argparse.Namespace) -> int:
     if args.not_wired:
         problems.append(f"the harness cannot run this experiment yet: {args.not_wired}")
     if problems:
-        lines = "\n".join(f"  - {p}" for p in problems)
-        message = f"experiment {args.experiment!r} cannot run:\n{lines}"
+        lines = f" {problems[0]}" if len(problems) == 1 else "".join(f"\n  - {p}" for p in problems)
+        message = f"experiment {args.experiment!r} cannot run:{lines}"  # one problem: one line
         _log(args.log, f"harness check: error: {message}")
         raise HarnessError(message)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.metrics.reference import is_published, published_stats, reference_stats
     from harness.metrics.rows import identity_columns, sample_meta, write_row
     from harness.metrics.stats import frechet_distance
+    from harness.metrics.support import check_fid_counts
 
     args.device = resolve_device(args.device)
     partials = all(Path(p).suffix == FIDSTATS_SUFFIX for p in args.samples)
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         ref = published_stats(Path(args.ref), extractor, args.image_size)
     else:
         ref = reference_stats(open_images(args.ref), extractor, args.refstats_dir, args.batch_size, args.image_size)
+    check_fid_counts(samples=stats.count, reference=ref.count or None, dims=len(stats.total), where=str(args.out))
     fid = frechet_distance(*stats.mean_cov(), ref.mu, ref.sigma)
     row = {
         **identity_columns(meta, seeds),
