@@ -18,6 +18,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from harness import rehearsal
+
 # column -> the distribution whose installed version it records
 PACKAGES = {
     "harness_version": "morse-harness",
@@ -26,7 +28,7 @@ PACKAGES = {
     "torch_fidelity_version": "torch-fidelity",
     "open_clip_version": "open_clip_torch",
 }
-COLUMNS = ("git_commit", "git_dirty", *PACKAGES, "device_name", "created_utc", "config_sha256")
+COLUMNS = ("git_commit", "git_dirty", *PACKAGES, "device_name", "created_utc", "config_sha256", "rehearsal")
 
 # The workflow exports the sha256 of each experiment's merged config here, as JSON {experiment: sha256}
 # (workflows/common.smk); an environment variable rather than a job parameter, so that editing a
@@ -113,4 +115,5 @@ def columns(args, experiment: str | None, device=None) -> dict:
         "device_name": device_name(device),
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "config_sha256": experiment_config_sha256(experiment, vars(args).get("command_line", [])),
+        "rehearsal": rehearsal.active(),  # True: random weights and stand-in inputs, never a result (harness/rehearsal)
     }

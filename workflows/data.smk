@@ -3,6 +3,8 @@
 
 
 rule check_inputs:
+    input:
+        "work/{exp}/stand_ins.json" if REHEARSAL else [],
     output:
         "work/{exp}/inputs.json",
     log:
@@ -14,6 +16,21 @@ rule check_inputs:
         "checking the inputs of {params.status}"
     shell:
         "python -m harness check {params.args} --out {output} --log {log}"
+
+
+# A rehearsal's stand-in inputs (harness/rehearsal), written before check_inputs checks them as real ones.
+rule rehearsal_inputs:
+    output:
+        "work/{exp}/stand_ins.json",
+    log:
+        "logs/{exp}/rehearsal_inputs.log",
+    params:
+        args=args("check_inputs"),
+        stop=lambda wc: [] if REHEARSAL else _stop("stand-in inputs are written only in a rehearsal (--config rehearsal=true)"),
+    message:
+        "writing the stand-in inputs of the rehearsal of experiment {wildcards.exp}"
+    shell:
+        "python -m harness rehearsal-inputs {params.args} --out {output} --log {log}"
 
 
 # Every experiment of every config file validated, not only those a target needs: `snakemake lint`.
@@ -41,6 +58,7 @@ ruleorder: report > unknown_target
 # Cheap bookkeeping jobs run where Snakemake runs, never as cluster jobs.
 localrules:
     check_inputs,
+    rehearsal_inputs,
     attach_lsd,
     speedup,
     report,
