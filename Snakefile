@@ -15,6 +15,7 @@ import os
 configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
+from harness import rehearsal
 from harness.experiments.config import command_line_booleans
 
 command_line_booleans(config)  # `--config allow_download=true` arrives as the string 'true'
@@ -26,7 +27,7 @@ command_line_booleans(config)  # `--config allow_download=true` arrives as the s
 # (HF_HOME) is rehearsal/hf, so a hub id resolves to a stand-in snapshot through the real lookup.
 if config.get("rehearsal"):
 
-    workdir: os.path.join(workflow.basedir, "rehearsal")
+    workdir: rehearsal.TREE  # under the run directory, beside (never in) its results/ and reports/
 
     os.environ["HF_HOME"] = os.path.abspath("hf")
 
