@@ -161,7 +161,8 @@ def dash(path: Path, options: dict, counts: dict) -> None:
 def write_dash(path: Path, architecture: str, counts: dict) -> None:
     """The packaged architecture's UNet (its sample size at most ``counts["max_sample_size"]``) with seeded
     random weights, by ``save_pretrained``, with its scheduler config: a diffusers model folder, or a
-    pipeline folder (unet/, scheduler/, vae/, text encoders and tokenizers) when it has a VAE or text encoders."""
+    pipeline folder (unet/, scheduler/, vae/, text encoders and tokenizers) when it has a VAE or text
+    encoders (its own, or those of its ``pipeline`` block: the hub pipeline's other parts)."""
     from harness.models import architectures
 
     config = architectures.load_architecture(architecture)
@@ -170,8 +171,9 @@ def write_dash(path: Path, architecture: str, counts: dict) -> None:
     if isinstance(size, int) and size > counts["max_sample_size"]:
         unet_config["sample_size"] = counts["max_sample_size"]
     unet = architectures.build_unet(unet_config, seed=SEED)
-    vae = architectures.build_vae(config, seed=SEED)
-    encoders = architectures.build_text_encoders(config, seed=SEED)
+    parts = {**config, **(config.get("pipeline") or {})}  # a hub pipeline's VAE and text encoders, as configs
+    vae = architectures.build_vae(parts, seed=SEED)
+    encoders = architectures.build_text_encoders(parts, seed=SEED)
     pipeline = vae is not None or encoders
     unet.save_pretrained(path / "unet" if pipeline else path)
     scheduler = path / "scheduler" if pipeline else path
