@@ -33,6 +33,12 @@ rule rehearsal_inputs:
         "python -m harness rehearsal-inputs {params.args} --out {output} --log {log}"
 
 
+# Every experiment's report rehearsed: `snakemake -j2 rehearse_all --config rehearsal=true` (docs/rehearsal.md).
+rule rehearse_all:
+    input:
+        lambda wc: WORKFLOW.report_targets if REHEARSAL else _stop("rehearse_all runs with --config rehearsal=true"),
+
+
 # Every experiment of every config file validated, not only those a target needs: `snakemake lint`.
 rule lint:
     params:
