@@ -1,8 +1,8 @@
 """The rehearsal's reductions (config/rehearsal.yaml) laid over one experiment's config.
 
 One function, :func:`rehearsed`: the experiment that the real code then plans and runs. Counts are
-caps (a smaller value the experiment sets stays, a missing key is set); each series keeps the first
-and last of its baseline step counts, Morse entries and guidance scales.
+caps (a smaller value the experiment sets stays, a missing key is set); each series keeps its first
+baseline step counts, Morse entries and guidance scales.
 """
 
 from __future__ import annotations
@@ -31,12 +31,9 @@ def capped(value, caps):
     return caps
 
 
-def _ends(values: list, keep: int) -> list:
-    """``keep`` entries of a list from both ends: with keep = 2, its first and last."""
-    if len(values) <= keep:
-        return values
-    head = math.ceil(keep / 2)
-    return values[:head] + values[len(values) - (keep - head):]
+def _first(values: list, keep: int) -> list:
+    """The first ``keep`` entries: a series' cheapest points (step counts and budgets grow along it)."""
+    return values[:keep]
 
 
 def _samples(samples: dict, caps: dict) -> dict:
@@ -58,9 +55,9 @@ def _series(series: dict, keep: int) -> dict:
     out = dict(series)
     for key in ("baseline_steps", "guidance_scales"):
         if isinstance(series.get(key), list):
-            out[key] = _ends(series[key], keep)
+            out[key] = _first(series[key], keep)
     if isinstance(series.get("morse"), list):
-        out["morse"] = _ends([p for entry in series["morse"] for p in expand_morse(entry)], keep)
+        out["morse"] = _first([p for entry in series["morse"] for p in expand_morse(entry)], keep)
     return out
 
 
