@@ -101,8 +101,9 @@ def test_inception_stand_in_loads_as_torch_fidelity_weights(tmp_path):
     extractor = inception(weights=path, offline=True)
     import torch
 
-    features = extractor.features(torch.zeros(2, 3, 32, 32, dtype=torch.uint8))
-    assert features.shape == (2, 2048)
+    images = torch.stack([torch.zeros(3, 32, 32), torch.full((3, 32, 32), 255.0)]).to(torch.uint8)
+    features = extractor.features(images)
+    assert features.shape == (2, 2048) and (features[0] - features[1]).abs().mean() > 1e-3  # FIDs that differ
 
 
 def test_a_hub_dash_stand_in_resolves_through_the_cache_like_a_download(tmp_path, monkeypatch):

@@ -139,6 +139,9 @@ def inception(path: Path, options: dict, counts: dict) -> None:
 
     torch.manual_seed(SEED)
     network = FeatureExtractorInceptionV3Untrained("inception-v3-compat", ["2048"])
+    for module in network.modules():  # variance-preserving (He) weights: the default init's features all but vanish
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+            torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
     torch.save(network.state_dict(), path)
 
 
