@@ -21,6 +21,7 @@ from harness.errors import HarnessError
 STAGES: dict[str, str] = {
     "check": "check that all an experiment reads from outside is present (offline); list what is missing",
     "new-experiment": "a commented starter experiment config for your own Dash folder and images (docs/own-model.md)",
+    "rehearsal-inputs": "write a rehearsal's stand-in inputs (real formats, random weights) where `check` looks",
     "check-configs": "validate every experiment of the workflow configs, not only those a run needs (the `lint` target)",
     "train-dash": "train the small digits Dash (a DDPM UNet) on CPU",
     "train-dot": "train a Dot model against a frozen Dash (Algorithm 1)",

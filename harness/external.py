@@ -22,6 +22,7 @@ class External:
     location: str  # relative to the run directory
     what: str
     how_to: str  # where to get it and how to supply it offline
+    stand_in: tuple = ()  # (writer, options) of its rehearsal stand-in (harness/rehearsal/stand_ins.py)
 
     @property
     def path(self) -> Path:
@@ -44,8 +45,8 @@ CLIP_REPO, CLIP_FILE = "laion/CLIP-ViT-g-14-laion2B-s34B-b88K", "open_clip_pytor
 CLIP_DIR = f"data/weights/{CLIP_REPO.split('/')[1]}"
 
 
-def _add(name: str, location: str, what: str, how_to: str) -> None:
-    EXTERNALS.register(name)(External(name, location, what, how_to))
+def _add(name: str, location: str, what: str, how_to: str, stand_in: tuple = ()) -> None:
+    EXTERNALS.register(name)(External(name, location, what, how_to, stand_in))
 
 
 def _on_a_machine_with_network(command: str, location: str) -> str:
@@ -55,46 +56,52 @@ def _on_a_machine_with_network(command: str, location: str) -> str:
 _INCEPTION_FILE = f"data/weights/{INCEPTION_URL.rsplit('/', 1)[1]}"
 _add(INCEPTION, _INCEPTION_FILE, "Inception weights (torch-fidelity's TF-compatible InceptionV3, the FID network)",
      _on_a_machine_with_network(f"mkdir -p data/weights && curl -L -o {_INCEPTION_FILE} {INCEPTION_URL}", _INCEPTION_FILE)
-     + " (or give another path with --extractor-weights, config key metrics.fid.extractor_weights)")
+     + " (or give another path with --extractor-weights, config key metrics.fid.extractor_weights)", stand_in=("inception", {}))
 _add(f"{CLIP_PREFIX}{CLIP_MODEL}-{CLIP_PRETRAINED}", f"{CLIP_DIR}/{CLIP_FILE}",
      "CLIP weights (open_clip ViT-g-14, laion2b_s34b_b88k, for the CLIP score)",
      _on_a_machine_with_network(f"huggingface-cli download {CLIP_REPO} {CLIP_FILE} --local-dir {CLIP_DIR}", CLIP_DIR)
      + " (or copy the Hugging Face cache holding that repo, HF_HOME; or give another file with --clip-checkpoint,"
-       " config key metrics.clip.weights)")
+       " config key metrics.clip.weights)", stand_in=("open-clip", {"model": CLIP_MODEL}))
 _add(COCO_CAPTIONS, "data/coco/annotations/captions_val2017.json",
      "MS-COCO 2017 validation captions (the text-to-image prompts)",
      _on_a_machine_with_network("curl -LO http://images.cocodataset.org/annotations/annotations_trainval2017.zip"
-                                " && unzip annotations_trainval2017.zip -d data/coco", "data/coco/annotations"))
+                                " && unzip annotations_trainval2017.zip -d data/coco", "data/coco/annotations"),
+     stand_in=("coco-captions", {"images": 5000, "captions": 25014}))  # the real file's counts
 _add("coco-val2017", "data/coco/val2017", "MS-COCO 2017 validation images (FID reference of the text-to-image runs)",
      _on_a_machine_with_network("curl -LO http://images.cocodataset.org/zips/val2017.zip && unzip val2017.zip -d data/coco",
-                                "data/coco/val2017"))
+                                "data/coco/val2017"),
+     stand_in=("images", {"size": 640, "height": 480, "suffix": ".jpg"}))
 _add("cifar10", "data/cifar10", "CIFAR-10 (torchvision's cifar-10-batches-py)",
      _on_a_machine_with_network("python -c \"import torchvision; torchvision.datasets.CIFAR10('data/cifar10', "
                                 "download=True)\"", "data/cifar10")
-     + "; or run the workflow once with `--config allow_download=true` on a machine with network")
+     + "; or run the workflow once with `--config allow_download=true` on a machine with network",
+     stand_in=("cifar10", {}))
 _add("celeba64", "data/celeba64", "CelebA 64x64 training images",
      "put CelebA's aligned training images (img_align_celeba, https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html), "
-     "centre-cropped and resized to 64x64 as PNG/JPG files, under data/celeba64")
+     "centre-cropped and resized to 64x64 as PNG/JPG files, under data/celeba64", stand_in=("images", {"size": 64}))
 _add("imagenet64", "data/imagenet64", "ImageNet 64x64 training images",
      "put the downsampled ImageNet 64x64 training set (Imagenet64_train, https://image-net.org/download-images), "
      "written out as PNG files in one folder per class named by its WordNet id (data/imagenet64/n01440764/...: "
-     "the class-conditional Dots read the labels from the folders), under data/imagenet64")
+     "the class-conditional Dots read the labels from the folders), under data/imagenet64",
+     stand_in=("imagenet-classes", {"size": 64}))
 _add("celebahq256", "data/celebahq256", "CelebA-HQ 256x256 images",
-     "put the 30,000 CelebA-HQ images resized to 256x256 (PNG/JPG) under data/celebahq256")
+     "put the 30,000 CelebA-HQ images resized to 256x256 (PNG/JPG) under data/celebahq256",
+     stand_in=("images", {"size": 256}))
 _add("lsun_church256", "data/lsun_church256", "LSUN Church 256x256 training images",
      "export LSUN church_outdoor_train (https://github.com/fyu/lsun) as images centre-cropped and resized to "
-     "256x256 (PNG/JPG) under data/lsun_church256")
+     "256x256 (PNG/JPG) under data/lsun_church256", stand_in=("images", {"size": 256}))
 _add("laion_2m", "data/laion_2m", "Dot training data of the text-to-image experiments (about 2M LAION-5B images)",
      "download about 2M LAION-5B images at the Dash's resolution (512 for SD v1.4, 1024 for LCM-SDXL), e.g. with "
      "img2dataset (https://github.com/rom1504/img2dataset), and put the image-caption pairs (KEY.jpg beside KEY.txt, "
-     "as img2dataset's `files` output) under data/laion_2m")
+     "as img2dataset's `files` output) under data/laion_2m", stand_in=("img2dataset-files", {"size": 512}))
 
 
 def _add_dash(name: str, what: str, origin: str) -> None:
     """A Dash without a diffusers release: its official checkpoint, converted, in models/<name>."""
     _add(name, f"models/{name}", f"Dash: {what}",
          f"convert the official checkpoint ({origin}) to a diffusers UNet folder (config.json + weights, and the "
-         f"scheduler's scheduler_config.json) at models/{name}, or point the config key `dash.path` at one")
+         f"scheduler's scheduler_config.json) at models/{name}, or point the config key `dash.path` at one",
+         stand_in=("dash", {}))
 
 
 _add_dash("ddim-celeba64", "DDIM's CelebA 64x64 model", "https://github.com/ermongroup/ddim")
@@ -120,7 +127,8 @@ _add("lcm-sdxl-pipeline", _LCM_SDXL_DIR,
      _on_a_machine_with_network(
          "hf download stabilityai/stable-diffusion-xl-base-1.0 --include 'vae/*' 'tokenizer/*' 'tokenizer_2/*' "
          f"'text_encoder/*' 'text_encoder_2/*' --local-dir {_LCM_SDXL_DIR} && hf download latent-consistency/lcm-sdxl "
-         f"--local-dir {_LCM_SDXL_DIR}/unet", _LCM_SDXL_DIR))
+         f"--local-dir {_LCM_SDXL_DIR}/unet", _LCM_SDXL_DIR),
+    stand_in=("dash", {"architecture": "lcm-sdxl-unet"}))
 
 
 def get(name: str) -> External:

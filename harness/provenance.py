@@ -19,6 +19,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from harness import rehearsal
+
 # column -> the distribution whose installed version it records
 PACKAGES = {
     "harness_version": "morse-harness",
@@ -30,7 +32,7 @@ PACKAGES = {
 # where the row was made: the executor (local, or slurm inside a SLURM job), the host, the SLURM job id
 # and the GPUs the process was given (CUDA_VISIBLE_DEVICES; set by launch.py or SLURM)
 PLACE = ("executor", "host", "slurm_job_id", "visible_devices")
-COLUMNS = ("git_commit", "git_dirty", *PACKAGES, "device_name", *PLACE, "created_utc", "config_sha256")
+COLUMNS = ("git_commit", "git_dirty", *PACKAGES, "device_name", *PLACE, "created_utc", "config_sha256", "rehearsal")
 
 # The workflow exports the sha256 of each experiment's merged config here, as JSON {experiment: sha256}
 # (workflows/common.smk); an environment variable rather than a job parameter, so that editing a
@@ -127,4 +129,5 @@ def columns(args, experiment: str | None, device=None) -> dict:
         **place(),
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "config_sha256": experiment_config_sha256(experiment, vars(args).get("command_line", [])),
+        "rehearsal": rehearsal.active(),  # True: random weights and stand-in inputs, never a result (harness/rehearsal)
     }

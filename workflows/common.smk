@@ -11,6 +11,7 @@ from snakemake.exceptions import WorkflowError
 
 from harness.errors import HarnessError
 from harness.experiments import Workflow
+from harness import rehearsal
 from harness.provenance import CONFIG_ENV
 
 BASE = workflow.basedir
@@ -41,6 +42,9 @@ for _name in WORKFLOW.default_experiments:
 # Exported, not passed as a parameter: editing one setting must not rerun jobs it does not touch.
 # (Cluster jobs parse this file again, so they export it too.)
 os.environ[CONFIG_ENV] = json.dumps(WORKFLOW.config_hashes())
+# Every row a rehearsal's jobs write says so (the `rehearsal` column, harness/rehearsal).
+REHEARSAL = bool(config.get("rehearsal"))
+os.environ[rehearsal.ENV] = str(REHEARSAL).lower()
 
 def _alternatives(names):
     return "|".join(sorted(names, key=len, reverse=True)) or "(?!)"

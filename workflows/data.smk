@@ -4,6 +4,8 @@ from harness.experiments.content import content_stamp
 # The first rule of every experiment checks that its Dash weights, datasets, reference images and
 # metric weights are present (offline), and lists whatever is missing with how to supply it.
 rule check_inputs:
+    input:
+        "work/{exp}/stand_ins.json" if REHEARSAL else [],
     output:
         "work/{exp}/inputs.json",
     log:
@@ -16,6 +18,27 @@ rule check_inputs:
         "checking the inputs of {params.status}"
     shell:
         "python -m harness check {params.args} --content-sha256 {params.content} --out {output} --log {log}"
+
+
+# A rehearsal's stand-in inputs (harness/rehearsal), written before check_inputs checks them as real ones.
+rule rehearsal_inputs:
+    output:
+        "work/{exp}/stand_ins.json",
+    log:
+        "logs/{exp}/rehearsal_inputs.log",
+    params:
+        args=args("check_inputs"),
+        stop=lambda wc: [] if REHEARSAL else _stop("stand-in inputs are written only in a rehearsal (--config rehearsal=true)"),
+    message:
+        "writing the stand-in inputs of the rehearsal of experiment {wildcards.exp}"
+    shell:
+        "python -m harness rehearsal-inputs {params.args} --out {output} --log {log}"
+
+
+# Every experiment's report rehearsed: `snakemake -j2 rehearse_all --config rehearsal=true` (docs/rehearsal.md).
+rule rehearse_all:
+    input:
+        lambda wc: WORKFLOW.report_targets if REHEARSAL else _stop("rehearse_all runs with --config rehearsal=true"),
 
 
 # Every experiment of every config file validated, not only those a target needs: `snakemake lint`.
@@ -43,6 +66,7 @@ ruleorder: report > unknown_target
 # Cheap bookkeeping jobs run where Snakemake runs, never as cluster jobs.
 localrules:
     check_inputs,
+    rehearsal_inputs,
     attach_lsd,
     speedup,
     report,

@@ -49,6 +49,11 @@ def page(title: str, subtitle: str = "") -> plt.Figure:
     return fig
 
 
+def stamp(fig: plt.Figure, text: str) -> None:
+    """A red line above a page's title, on every page of a report that must not be read as a result."""
+    fig.text(0.5, 0.995, text, fontsize=10, weight="bold", color="red", ha="center", va="top")
+
+
 class Flow:
     """Blocks laid out top-down in the page area from ``top`` (figure fraction) to the bottom margin."""
 

@@ -17,8 +17,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
+from harness import rehearsal
 from harness.analysis import compute, figures, pages, paper_reference, tables, tradeoff
 from harness.analysis.compare import compare
+from harness.analysis.layout import stamp
 from harness.analysis.speedup_table import average_line, format_points, select
 from harness.errors import HarnessError
 from harness.latency import results as latency_results
@@ -55,6 +57,11 @@ def _save(fig: plt.Figure, folder: Path, name: str) -> None:
     for ext in FIGURE_FORMATS:
         fig.savefig(folder / f"{name}.{ext}", dpi=150)
     plt.close(fig)
+
+
+def is_rehearsal(rows: pd.DataFrame) -> bool:
+    """Whether any row comes from a rehearsal (its `rehearsal` provenance column): then every page says so."""
+    return "rehearsal" in rows.columns and rows["rehearsal"].astype(str).str.lower().eq("true").any()
 
 
 def make_report(args: argparse.Namespace) -> int:
@@ -99,11 +106,15 @@ def make_report(args: argparse.Namespace) -> int:
     pdf_path = args.out_dir / f"speedup_{args.experiment}.pdf"
     written = []
 
+    rehearsed = is_rehearsal(rows)
+
     def write_pages(handle) -> None:
         with PdfPages(handle) as pdf:
             for name, build in pages.PAGES.in_order():
                 fig = build(ctx)
                 if fig is not None:
+                    if rehearsed:
+                        stamp(fig, rehearsal.BANNER)
                     pdf.savefig(fig)
                     plt.close(fig)
                     written.append(name)

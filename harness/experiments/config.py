@@ -144,6 +144,16 @@ class Configs(Mapping):
         return self._raw[name]
 
 
+def command_line_booleans(config: dict) -> dict:
+    """``config`` with its boolean switches given as `--config KEY=true` made booleans, in place: Snakemake
+    parses --config values with YAML's BaseLoader, which leaves `true` and `false` strings."""
+    switches = [key for key, spec in schema()["properties"].items() if spec.get("type") == "boolean"]
+    for key in switches:
+        if isinstance(config.get(key), str) and config[key].lower() in ("true", "false"):
+            config[key] = config[key].lower() == "true"
+    return config
+
+
 def load(config: dict, base: Path) -> Configs:
     """The experiments of the workflow ``config`` (files resolved against ``base``)."""
     top = {k: v for k, v in config.items() if k != "experiments"}
@@ -175,6 +185,10 @@ def load(config: dict, base: Path) -> Configs:
             broken[name], raw[name] = str(err), {}
     for name, override in (config.get("experiments") or {}).items():
         raw[name] = merged(raw.get(name, {}), _resolve_templates(name, override, templates, "config"))
+    if config.get("rehearsal"):  # the rehearsal's one override (config/rehearsal.yaml) over every experiment
+        from harness.rehearsal.settings import rehearsed
+
+        raw = {name: rehearsed(experiment) for name, experiment in raw.items()}
     for name in config.get("default_experiments", []):
         if name not in raw:
             raise HarnessError(f"default_experiments names {name!r}, which no config defines; known: {', '.join(sorted(raw))}")

@@ -8,7 +8,9 @@ training noise schedule and sampler settings as a diffusers scheduler config, re
 `harness.samplers.noise.noise_settings`). Text-conditioned test Dashes (`tiny-sd`, `tiny-sdxl`) add
 `text_encoders`: one transformers CLIP text config per encoder (its `_class_name`, CLIPTextModel or
 CLIPTextModelWithProjection), tokenized with the BPE vocabulary open_clip ships (so nothing is
-downloaded). Adding a model is adding a file.
+downloaded). A hub pipeline's config may add `pipeline`: its VAE and text encoders as the same kind of
+configs, which only the rehearsal's stand-in writer reads (harness/rehearsal/stand_ins.py). Adding a
+model is adding a file.
 """
 
 from __future__ import annotations

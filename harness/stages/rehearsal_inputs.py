@@ -1,0 +1,41 @@
+"""`harness rehearsal-inputs`: write a rehearsal's stand-in inputs where `harness check` looks for them.
+
+Takes exactly `harness check`'s arguments (the workflow passes the same command line to both) and
+writes, where nothing is yet, a stand-in in the real format for every registered input they name
+(harness/external.py, harness/rehearsal/stand_ins.py): datasets and image folders, the captions file,
+the Inception and CLIP weights, and every Dash from its real architecture with random weights (a
+hub id as a snapshot of the Hugging Face cache, HF_HOME). Only the rehearsal's workflow runs it, in
+its own tree; `harness check` then checks the stand-ins as it checks real inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from harness.stages import check
+
+EXAMPLES = """
+  HF_HOME=rehearsal/hf python -m harness rehearsal-inputs --experiment cifar --dash google/ddpm-cifar10-32 \\
+      --data cifar10:data/cifar10:train --file data/weights/weights-inception-2015-12-05-6726825d.pth \\
+      --out work/cifar/stand_ins.json
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    check.add_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.rehearsal import settings
+    from harness.rehearsal.stand_ins import write_stand_ins
+
+    dashes = [(args.dash, args.dash_path)] + [tuple(s.split("=", 1)) if "=" in s else (s, None) for s in args.also_dash]
+    counts = {**settings.load()["stand_ins"], "max_sample_size": settings.load()["max_sample_size"]}
+    written = write_stand_ins(dashes=list(dict.fromkeys(dashes)), data=args.data, files=args.file, clip=args.clip,
+                              counts=counts)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"experiment": args.experiment, "written": written}, indent=1) + "\n")
+    check._log(args.log, "\n".join(written) or "every stand-in was already there")
+    print(f"experiment {args.experiment!r}: {len(written)} stand-in input(s) written -> {args.out}")
+    return 0

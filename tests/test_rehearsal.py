@@ -1,0 +1,226 @@
+"""The rehearsal (harness/rehearsal, docs/rehearsal.md): its one override, its stand-in inputs in the
+real formats read by the real loaders, the rows and pages it marks, and that it never makes a real run
+accept a missing input. The end-to-end cifar rehearsal is marked `rehearsal` (the long one)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from harness import external
+from harness.errors import HarnessError
+from harness.rehearsal import settings
+from harness.rehearsal import stand_ins
+
+from test_workflow import ROOT, SNAKEMAKE, job_total, offline_env
+
+COUNTS = {"images": 3, "max_sample_size": 32}
+
+
+def test_the_override_caps_counts_and_keeps_the_first_points_of_each_series():
+    experiment = {
+        "samples": {"num": 50000, "shard_size": 5000, "batch_size": 500, "repeats": 1},
+        "series": [{"name": "a", "baseline_steps": [3, 5, 10, 1000], "guidance_scales": [2, 5, 7.5],
+                    "morse": [{"lsd": [3, 5, 10], "ratio": 0.5, "N": 6}]}],
+        "dots": {"d": {"gpus": 8, "train": {"steps": 100000, "lr": 0.0002}}},
+        "metrics": {"fid": {"batch_size": 500, "extractor": "inception-v3-compat"}},
+        "latency": {"batch_size": 100},
+    }
+    out = settings.rehearsed(experiment, yaml.safe_load((ROOT / "config" / "rehearsal.yaml").read_text()))
+    assert out["samples"]["num"] == 4 and out["samples"]["shard_size"] == 2  # several shards stay several
+    assert out["series"][0]["baseline_steps"] == [3, 5] and out["series"][0]["guidance_scales"] == [2, 5]
+    assert [m["lsd"] for m in out["series"][0]["morse"]] == [3, 5]
+    assert out["dots"]["d"]["train"] == {"steps": 2, "lr": 0.0002, "batch_size": 2, "warmup": 1, "checkpoint_every": 1}
+    assert out["dots"]["d"]["gpus"] == 8  # the launch path is the real one
+    assert out["metrics"]["fid"] == {"batch_size": 4, "extractor": "inception-v3-compat"}  # no key a metric lacks
+    assert out["latency"]["repeats"] == 1 and out["latency"]["batch_size"] == 2
+    one_shard = settings.rehearsed({"samples": {"num": 300, "shard_size": 300, "pilot": 300, "batches": 2}})
+    assert one_shard["samples"]["shard_size"] == one_shard["samples"]["num"] == one_shard["samples"]["pilot"] == 4
+
+
+def test_command_line_booleans_are_booleans():
+    from harness.experiments.config import command_line_booleans
+
+    config = command_line_booleans({"rehearsal": "true", "allow_download": "False", "offline": True})
+    assert config == {"rehearsal": True, "allow_download": False, "offline": True}
+
+
+def test_every_registered_input_but_the_classifier_names_a_stand_in_writer():
+    for name in external.EXTERNALS:
+        entry = external.get(name)
+        if name != "adm-g-imagenet64-classifier":
+            assert entry.stand_in and entry.stand_in[0] in stand_ins.WRITERS, name
+
+
+def test_cifar10_stand_in_is_read_by_the_real_loader(tmp_path, monkeypatch):
+    from harness.images import open_images
+
+    monkeypatch.chdir(tmp_path)
+    entry = external.get("cifar10")
+    assert stand_ins.write_stand_ins(dashes=[], data=["cifar10:data/cifar10:train"], files=[], clip=None,
+                                     counts=COUNTS) == ["cifar10: data/cifar10"]
+    train, test = open_images("cifar10:data/cifar10:train"), open_images("cifar10:data/cifar10:test")
+    assert len(train) == 5 * 3 and len(test) == 3 and entry.path.is_dir()
+    _, images = next(train.batches(15))
+    assert np.asarray(images).shape == (15, 32, 32, 3) and np.asarray(images).std() > 0
+    assert stand_ins.write_stand_ins(dashes=[], data=["cifar10:data/cifar10:train"], files=[], clip=None,
+                                     counts=COUNTS) == []  # nothing is written where something is
+
+
+def test_coco_captions_stand_in_has_the_real_counts(tmp_path):
+    path = tmp_path / "captions_val2017.json"
+    stand_ins.WRITERS.get("coco-captions")(path, external.get(external.COCO_CAPTIONS).stand_in[1], COUNTS)
+    data = json.loads(path.read_text())
+    assert len(data["images"]) == 5000 and len(data["annotations"]) == 25014
+    assert {a["image_id"] for a in data["annotations"]} == {i["id"] for i in data["images"]}
+
+
+def test_imagenet_stand_in_has_a_folder_per_wordnet_id(tmp_path):
+    stand_ins.WRITERS.get("imagenet-classes")(tmp_path / "in64", {"size": 64}, COUNTS)
+    folders = sorted(p.name for p in (tmp_path / "in64").iterdir())
+    assert len(folders) == 1000 and folders[0] == "n01440764" and all(f.startswith("n") for f in folders)
+    assert all(any(p.iterdir()) for p in (tmp_path / "in64").iterdir())
+
+
+def test_laion_stand_in_is_img2dataset_files_output(tmp_path):
+    stand_ins.WRITERS.get("img2dataset-files")(tmp_path / "laion", {"size": 64}, COUNTS)
+    jpgs = sorted((tmp_path / "laion").rglob("*.jpg"))
+    assert len(jpgs) == 3 and all(p.with_suffix(".txt").read_text() for p in jpgs)
+
+
+def test_inception_stand_in_loads_as_torch_fidelity_weights(tmp_path):
+    from harness.metrics.extractors import inception
+
+    path = tmp_path / "inception.pth"
+    stand_ins.WRITERS.get("inception")(path, {}, COUNTS)
+    extractor = inception(weights=path, offline=True)
+    import torch
+
+    images = torch.stack([torch.zeros(3, 32, 32), torch.full((3, 32, 32), 255.0)]).to(torch.uint8)
+    features = extractor.features(images)
+    assert features.shape == (2, 2048) and (features[0] - features[1]).abs().mean() > 1e-3  # FIDs that differ
+
+
+def test_a_hub_dash_stand_in_resolves_through_the_cache_like_a_download(tmp_path, monkeypatch):
+    """google/ddpm-cifar10-32 written as an HF cache snapshot of its real architecture: the same hub-id
+    lookup and folder loader a user's download goes through."""
+    from huggingface_hub import constants
+
+    from harness.models.architectures import load_architecture
+    from harness.models.dash import load_dash, resolve_directory
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    with pytest.raises(HarnessError, match="not in the local Hugging Face cache"):
+        resolve_directory("google/ddpm-cifar10-32")
+    written = stand_ins.write_stand_ins(dashes=[("google/ddpm-cifar10-32", None)], data=[], files=[], clip=None,
+                                        counts=COUNTS)
+    assert written and "models--google--ddpm-cifar10-32" in written[0]
+    dash = load_dash("google/ddpm-cifar10-32")
+    real = load_architecture("ddpm-cifar10-32")
+    assert sum(p.numel() for p in dash.unet.parameters()) == real["parameters"]
+    assert dash.sample_shape == tuple(real["sample_shape"])
+
+
+def test_a_registered_dash_folder_gets_its_architecture_by_name(tmp_path, monkeypatch):
+    """A registered models/<name> Dash: its stand-in is its packaged architecture (by `source`, or the one
+    config named `<name>-<size>`), so a new registration needs no special case."""
+    monkeypatch.chdir(tmp_path)
+    assert stand_ins.dash_architecture("models/lcm-sdxl-pipeline", external.get("lcm-sdxl-pipeline")) == "lcm-sdxl-unet"
+    assert stand_ins.dash_architecture("google/ddpm-celebahq-256", None) == "ddpm-celebahq-256"
+    with pytest.raises(HarnessError, match="no packaged architecture"):
+        stand_ins.write_stand_ins(dashes=[("someone/unknown", None)], data=[], files=[], clip=None, counts=COUNTS)
+
+
+def test_rows_and_pages_say_rehearsal(monkeypatch):
+    import argparse
+
+    import pandas as pd
+
+    from harness import provenance, rehearsal
+    from harness.analysis.report import is_rehearsal
+
+    args = argparse.Namespace(command_line=["x"])
+    monkeypatch.delenv(rehearsal.ENV, raising=False)
+    assert provenance.columns(args, None)["rehearsal"] is False
+    monkeypatch.setenv(rehearsal.ENV, "true")
+    assert provenance.columns(args, None)["rehearsal"] is True
+    assert is_rehearsal(pd.DataFrame({"rehearsal": [False, True]}))
+    assert not is_rehearsal(pd.DataFrame({"rehearsal": [False]})) and not is_rehearsal(pd.DataFrame({"x": [1]}))
+
+
+def _snakemake(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(cwd), *args], cwd=cwd,
+                          env=offline_env(), capture_output=True, text=True, timeout=timeout)
+
+
+def _rules(output: str) -> set[str]:
+    """The rule names of Snakemake's job-stats table."""
+    table = output.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {line.split()[0] for line in table.splitlines()[3:] if line.strip()}
+
+
+@pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")
+def test_a_rehearsal_never_makes_a_real_run_accept_a_missing_input(tmp_path):
+    """After a rehearsal wrote its stand-ins, the real run beside it still stops in check_inputs."""
+    (tmp_path / "rehearsal" / "data").mkdir(parents=True)
+    real = _snakemake(tmp_path, "-n", "reports/speedup_cifar.pdf")
+    assert real.returncode == 0 and "rehearsal_inputs" not in _rules(real.stdout)
+    refused = _snakemake(tmp_path, "-j1", "work/cifar/stand_ins.json")
+    assert refused.returncode != 0 and "only in a rehearsal" in refused.stdout + refused.stderr
+    result = _snakemake(tmp_path, "-j1", "work/cifar/inputs.json")
+    log = (tmp_path / "logs" / "cifar" / "check_inputs.log").read_text()
+    assert result.returncode != 0 and "cannot run:" in log and "data/cifar10" in log
+    assert not (tmp_path / "data").exists() and not (tmp_path / "work" / "cifar" / "inputs.json").exists()
+
+
+@pytest.mark.rehearsal
+@pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")
+def test_cifar_rehearses_end_to_end(tmp_path):
+    """`snakemake -j2 reports/speedup_cifar.pdf --config rehearsal=true`: every rule of the real plan, the
+    report with the banner on every page, every row marked, the real results/ and reports/ untouched."""
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "cifar.csv").write_text("a real result\n")
+    real = _snakemake(tmp_path, "-n", "reports/speedup_cifar.pdf")
+    plan = _snakemake(tmp_path, "-n", "reports/speedup_cifar.pdf", "--config", "rehearsal=true")
+    assert plan.returncode == 0 and _rules(real.stdout) <= _rules(plan.stdout)
+    run = _snakemake(tmp_path, "-j2", "reports/speedup_cifar.pdf", "--config", "rehearsal=true", timeout=1800)
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert job_total(run.stderr + run.stdout) == job_total(plan.stdout)
+    tree = tmp_path / "rehearsal"
+    assert (tree / "reports" / "speedup_cifar.pdf").is_file()
+    assert (tmp_path / "results" / "cifar.csv").read_text() == "a real result\n" and not (tmp_path / "reports").exists()
+    import pandas as pd
+
+    for csv in ("cifar.csv", "cifar_speedup.csv"):
+        rows = pd.read_csv(tree / "results" / csv)
+        assert len(rows) and rows["rehearsal"].astype(str).eq("True").all(), csv
+    rows = pd.read_csv(tree / "results" / "cifar.csv")
+    assert set(rows["fid_feature_extractor"]) == {"inception-v3-compat"}
+    assert _banner_on_every_page(tree / "reports" / "speedup_cifar.pdf")
+
+
+def _banner_on_every_page(pdf: Path) -> bool:
+    from test_report import _pages, _text
+
+    from harness.rehearsal import BANNER
+
+    count = _pages(pdf.read_bytes())
+    return count > 1 and all(BANNER in " ".join(_text(pdf, page).split()) for page in range(1, count + 1))
+
+
+def test_every_report_page_of_rehearsal_rows_carries_the_banner(tmp_path):
+    from test_report import _rows
+
+    from harness.cli import main
+
+    for rehearsed in (True, False):
+        raw, out = tmp_path / f"raw{rehearsed}.csv", tmp_path / f"toy{rehearsed}.csv"
+        _rows().assign(rehearsal=rehearsed).to_csv(raw, index=False)
+        assert main(["attach-lsd", str(raw), "-o", str(out), "--N", "6", "--N-device", "hand-made"]) == 0
+        assert main(["report", str(out), "--experiment", "toy", "--out-dir", str(tmp_path / str(rehearsed))]) == 0
+        assert _banner_on_every_page(tmp_path / str(rehearsed) / "speedup_toy.pdf") is rehearsed
