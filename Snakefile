@@ -10,6 +10,7 @@
 # harness/experiments; workflows/*.smk only declare rules.
 
 import os
+import sys
 
 
 configfile: os.path.join(workflow.basedir, "config", "config.yaml")
@@ -26,6 +27,10 @@ command_line_booleans(config)  # `--config allow_download=true` arrives as the s
 # models/...) lands under rehearsal/; stand-in inputs are written there and the Hugging Face cache
 # (HF_HOME) is rehearsal/hf, so a hub id resolves to a stand-in snapshot through the real lookup.
 if config.get("rehearsal"):
+    if workflow.overwrite_workdir is not None:  # Snakemake ignores `workdir:` under --directory
+        print("error: a rehearsal runs in the rehearsal/ tree of the folder it starts in: run it from that "
+              "folder without --directory (cd there first)", file=sys.stderr)
+        sys.exit(2)
 
     workdir: rehearsal.TREE  # under the run directory, beside (never in) its results/ and reports/
 

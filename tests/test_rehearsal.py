@@ -154,8 +154,18 @@ def test_rows_and_pages_say_rehearsal(monkeypatch):
 
 
 def _snakemake(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(cwd), *args], cwd=cwd,
+    """Snakemake in ``cwd``, as a user runs it there (no --directory: Snakemake would ignore `workdir:`)."""
+    return subprocess.run([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), *args], cwd=cwd,
                           env=offline_env(), capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_rehearsal_under_directory_stops_before_touching_the_real_tree(tmp_path):
+    """--directory makes Snakemake ignore `workdir:`: a rehearsal there would write beside real results."""
+    result = subprocess.run([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "-n",
+                             "reports/speedup_cifar.pdf", "--config", "rehearsal=true"], cwd=tmp_path,
+                            env=offline_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "without --directory" in result.stderr
+    assert not (tmp_path / "results").exists() and not (tmp_path / "work").exists()
 
 
 def _rules(output: str) -> set[str]:

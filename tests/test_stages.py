@@ -58,6 +58,12 @@ def check(ws: Workspace) -> Path:
     return ws.stage("check", "--experiment", "tiny", "--dash", DASH, "--data", "digits:16:train", "--out", out, out=out)
 
 
+def rehearsal_inputs(ws: Workspace) -> Path:  # check's command line; the bundled digits need no stand-in
+    out = ws.root / "stand_ins.json"
+    return ws.stage("rehearsal-inputs", "--experiment", "tiny", "--dash", DASH, "--data", "digits:16:train", "--out", out,
+                    out=out)
+
+
 def train_dash(ws: Workspace) -> Path:
     out = ws.root / "dash"
     ws.stage("train-dash", "--steps", "2", "--batch-size", "8", "--warmup-steps", "1", "--checkpoint-every", "1",
@@ -214,7 +220,7 @@ STAGE_CASES: dict[str, Callable[[Workspace], Path]] = {
     "check": check, "train-dash": train_dash, "train-dot": train_dot, "sample": sample, "bench-morse": bench_morse,
     "latency": latency, "attach-lsd": attach_lsd, "tune-ratio": tune_ratio, "batch": batch, "speedup": speedup, "report": report, "fid": fid, "fid-stats": fid_stats,
     "clip": clip, "coco-prompts": coco_prompts, "train-digitsnet": train_digitsnet, "bench-metrics": bench_metrics,
-    "check-configs": check_configs, "new-experiment": new_experiment, "compute-cost": compute_cost, "class-accuracy": class_accuracy,
+    "check-configs": check_configs, "new-experiment": new_experiment, "rehearsal-inputs": rehearsal_inputs, "compute-cost": compute_cost, "class-accuracy": class_accuracy,
 }
 
 

@@ -191,7 +191,7 @@ TINY = {
                                                    "checkpoint_every": 10}}},
             "series": [{"name": "ddim", "sampler": "ddim", "grid": "trailing", "dot": "tiny",
                         "baseline_steps": [2, 4],
-                        "morse": [{"fine_steps": 4, "dash_steps": 1}, {"fine_steps": 6, "dash_steps": 2}]}],
+                        "morse": [{"fine_steps": 4, "dash_steps": 2}, {"fine_steps": 6, "dash_steps": 2}]}],
             "latency": {"batch_size": 8, "warmup": 1, "repeats": 3},
             "analysis": {"metric": "fid", "figure": "curves"},
         }
