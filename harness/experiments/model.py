@@ -504,9 +504,9 @@ def _series_points(series: dict, noise: dict):
     for scale in series.get("guidance_scales") or [None]:
         suffix = "" if scale is None else f"_g{number_label(scale)}"
         morse = list(_morse_points(series, noise, suffix, scale))
-        steps = bracketing_steps(name, series.get("baseline_steps", []), morse, series.get("baseline_reach", 1),
-                                 say=scale == (series.get("guidance_scales") or [None])[0])
-        for steps in steps:
+        counts = bracketing_steps(name, series.get("baseline_steps", []), morse, series.get("baseline_reach", 1),
+                                  say=scale == (series.get("guidance_scales") or [None])[0])
+        for steps in counts:
             try:
                 schedule = plain(make_grid(grid, steps, noise))
             except ValueError as err:
