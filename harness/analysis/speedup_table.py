@@ -82,8 +82,8 @@ def exceptions(result: Comparison) -> list[str]:
 def headline(result: Comparison, ratio: float | None = None, confidence: float = 0.95) -> dict:
     """The paper's protocol (Sec. 3.1): the average speedup of the trained Dot's points at the configured
     exchanged-steps ratio ``ratio`` (every trained point when None), pooled over its groups (upper bounds
-    and N/A points left out), with the bootstrap interval when there are draws. Rows that name no curve pool every point. The tuned curve and the reference Dots are extras,
-    never the headline."""
+    and N/A points left out), with the bootstrap interval when there are draws. Rows that name no curve
+    pool every point. The tuned curve and the reference Dots are extras, never the headline."""
     table = pooled_by_curve(result, confidence)
     if not (table[CURVE] == TRAINED).any():
         return {**pooled(result, confidence=confidence), CURVE: "", RATIO: ratio}
