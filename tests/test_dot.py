@@ -155,6 +155,47 @@ def test_pairs_are_drawn_over_the_whole_range_as_algorithm_1():
     assert (t_s - t_o).max() <= 400 and (t_s > t_o).all()
 
 
+def test_a_schedules_dot_pairs_read_dashs_last_point_or_the_previous_one():
+    """Eq. 5: every Dot step reads Dash's last point; Eq. 7 (source "last"): the point before it."""
+    from harness.morse.schedule import MorseSchedule
+
+    schedule = MorseSchedule((999, 800, 600, 400, 200), (True, False, False, True, False))
+    assert schedule.dot_pairs() == [(999, 800), (999, 600), (400, 200)]
+    assert schedule.dot_pairs("last") == [(999, 800), (800, 600), (400, 200)]
+
+
+def test_planned_pairs_are_drawn_only_from_the_schedules_dot_steps(tiny_dash):
+    """`pairs: planned` (train-dot --schedules): the pairs are those the Morse schedules will ask Dot for."""
+    from harness.morse.schedule import plan_from_counts
+    from harness.morse.train import draw_pairs, planned_pairs
+
+    schedules = [("trailing", 10, 1, "dash"), ("trailing", 15, 2, "dash")]
+    pair_set = planned_pairs(schedules, tiny_dash.noise)
+    expected = [p for g, f, d, _ in schedules for p in plan_from_counts(g, f, d, tiny_dash.noise).dot_pairs()]
+    assert sorted(map(tuple, pair_set.tolist())) == sorted(expected) and len(expected) == 9 + 13
+    t_s, t_o = draw_pairs(3000, 1000, torch.Generator().manual_seed(0), pair_set=pair_set)
+    drawn = set(zip(t_s.tolist(), t_o.tolist()))
+    assert drawn == set(expected)  # every planned pair, nothing else
+    with pytest.raises(HarnessError, match="no Dot step"):
+        planned_pairs([("trailing", 5, 5, "dash")], tiny_dash.noise)
+
+
+def test_schedules_option_trains_on_planned_pairs_and_refuses_bad_input(tiny_dash_dir, tmp_path, capsys):
+    out = tmp_path / "dot"
+    assert _train(tiny_dash_dir, out, "--schedules", "trailing:6:2,trailing:10:1:last") == 0
+    training = json.loads((out / "dot.json").read_text())["training"]
+    assert training["schedules"] == [["trailing", 6, 2, "dash"], ["trailing", 10, 1, "last"]]
+    from harness.morse.dot_config import departures_from_algorithm_1
+
+    assert "pairs planned" in departures_from_algorithm_1(training)
+    for bad in ("trailing:6", "trailing:3:4", "trailing:6:2:sideways"):
+        with pytest.raises(SystemExit):
+            _train(tiny_dash_dir, tmp_path / "bad", "--schedules", bad)
+        assert "--schedules" in capsys.readouterr().err
+    assert _train(tiny_dash_dir, tmp_path / "both", "--schedules", "trailing:6:2", "--max-gap", "100") == 1
+    assert "give one" in capsys.readouterr().err and not (tmp_path / "both").exists()
+
+
 def test_each_image_gets_its_own_pair_and_per_image_timesteps_reach_dash(tiny_dash):
     """Default: one (t_s, t_o) per image; Dash runs once on the batch with per-image timesteps,
     and every image's x_to and target equal what a batch of that image alone gives."""

@@ -136,6 +136,18 @@ def test_the_digits_dot_is_made_by_the_recipe_its_block_states():
     assert args["--loss-weight"] == block["train"]["loss_weight"] and args["--gap-scale"] == str(block["gap_scale"])
     assert args["--steps"] == str(block["train"]["steps"])
 
+def test_planned_pairs_give_train_dot_every_schedule_its_trained_points_run():
+    """`train.pairs: planned`: train-dot gets the distinct schedules of the Morse points that run this Dot
+    (not the oracle's or zero Dot's), as `harness sample` will run them."""
+    flow = workflow(experiments={"digits": {"dots": {"ddim": {"train": {"pairs": "planned"}}}}})
+    digits = flow.experiment("digits")
+    given = options(flow.stage_args("train_dot", {"exp": "digits", "dot": "ddim"}))["--schedules"].split(",")
+    runs = {f"trailing:{len(p.schedule.grid)}:{p.schedule.dash_steps}:dash"
+            for p in digits.points.values() if p.dot == "ddim" and p.schedule.dot_steps}
+    assert sorted(given) == sorted(runs) and len(runs) >= 6
+    assert "--schedules" not in workflow().stage_args("train_dot", {"exp": "digits", "dot": "ddim"})
+
+
 def test_jobs_pass_only_what_the_config_sets(tmp_path):
     """One owner per default: an option the config leaves out keeps the stage's own default."""
     digits = copy.deepcopy(CONFIG["experiments"]["digits"])

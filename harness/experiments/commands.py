@@ -111,7 +111,17 @@ def train_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) 
         args.append(_option("--classifier-scale", dot["classifier_scale"]))
     train = dot.get("train") or {}
     args += [_option(f"--{key.replace('_', '-')}", train[key]) for key in DOT_TRAINING if key in train]
+    if train.get("pairs") == "planned":
+        args.append(_option("--schedules", planned_schedules(experiment, wildcards["dot"])))
     return " ".join(args + [_option("--out", experiment.dot_dir(wildcards["dot"]))])
+
+
+def planned_schedules(experiment: Experiment, dot: str) -> list[str]:
+    """The distinct Morse schedules the experiment runs with this trained Dot, as train-dot's --schedules
+    entries GRID:FINE:DASH:SOURCE (the `pairs: planned` of a Dot's training block)."""
+    return sorted({f"{p.series['grid']}:{len(p.schedule.grid)}:{p.schedule.dash_steps}:"
+                   f"{p.series.get('trajectory_source') or 'dash'}"
+                   for p in experiment.points.values() if p.dot == dot and p.schedule.dot_steps})
 
 
 @COMMANDS.register("sample")

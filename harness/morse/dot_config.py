@@ -67,13 +67,15 @@ class DotConfig:
 
 # How Algorithm 1 trains Dot: the plain residual loss (every pair weighted alike), pairs over the whole range,
 # one per image, and eta unscaled. Each entry: a training setting and its Algorithm 1 value.
-ALGORITHM_1 = {"loss_weight": "none", "gap_scale": 0.0, "max_gap": None, "groups": None}
+ALGORITHM_1 = {"loss_weight": "none", "gap_scale": 0.0, "max_gap": None, "groups": None, "pairs": "uniform"}
 
 
 def departures_from_algorithm_1(settings: dict) -> list[str]:
     """The training settings (a Dot config block with its ``train`` entries, or a dot.json's ``training``)
     that depart from Algorithm 1, as ``key value``; empty when Dot is trained by Algorithm 1 exactly."""
     flat = {**settings, **(settings.get("train") or {})}
+    if flat.get("schedules"):  # a dot.json: train-dot's --schedules are the config's `pairs: planned`
+        flat["pairs"] = "planned"
     same = lambda key, value: value is None or value == ALGORITHM_1[key] or (key == "gap_scale" and not value)  # noqa: E731
     return [f"{key} {flat[key]:g}" if isinstance(flat[key], float) else f"{key} {flat[key]}"
             for key in ALGORITHM_1 if not same(key, flat.get(key))]

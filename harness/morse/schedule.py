@@ -38,6 +38,17 @@ class MorseSchedule:
         """Latency in LSD: d Dash steps and r Dot steps cost d + r / N."""
         return lsd_cost(self.dash_steps, self.dot_steps, N)
 
+    def dot_pairs(self, source: str = "dash") -> list[tuple[int, int]]:
+        """The (t_s, t_i) of every Dot step: t_s is the point whose observation Dot reads, Dash's last
+        (Eq. 5) or, with ``source="last"``, the previous point of either model (Eq. 7)."""
+        pairs, t_s = [], None
+        for t, use_dash in zip(self.grid, self.is_dash):
+            if not use_dash:
+                pairs.append((t_s, t))
+            if use_dash or source == "last":
+                t_s = t
+        return pairs
+
     def to_meta(self) -> dict:
         return {"grid": list(self.grid), "is_dash": list(self.is_dash),
                 "fine_steps": len(self.grid), "dash_steps": self.dash_steps, "dot_steps": self.dot_steps}

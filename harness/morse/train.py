@@ -65,9 +65,14 @@ class PairBatch:
     t_o: torch.Tensor
 
 
-def draw_pairs(count: int, T: int, generator: torch.Generator, max_gap: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def draw_pairs(count: int, T: int, generator: torch.Generator, max_gap: int | None = None,
+               pair_set: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Algorithm 1, line 4: ``count`` pairs t_s > t_o, uniform over the pairs of steps in [0, T - 1]
-    (two distinct uniform steps, ordered); with ``max_gap``, uniform over the pairs at most that far apart."""
+    (two distinct uniform steps, ordered); with ``max_gap``, uniform over the pairs at most that far apart;
+    with ``pair_set`` (K x 2 rows (t_s, t_o), e.g. ``planned_pairs``), uniform over its rows."""
+    if pair_set is not None:
+        rows = pair_set[torch.randint(0, len(pair_set), (count,), generator=generator)]
+        return rows[:, 0].clone(), rows[:, 1].clone()
     t_s, t_o = torch.empty(0, dtype=torch.long), torch.empty(0, dtype=torch.long)
     while len(t_s) < count:
         a, b = torch.randint(0, T, (2, count), generator=generator)
@@ -76,15 +81,30 @@ def draw_pairs(count: int, T: int, generator: torch.Generator, max_gap: int | No
     return t_s[:count], t_o[:count]
 
 
+def planned_pairs(schedules: list[tuple[str, int, int, str]], noise: dict) -> torch.Tensor:
+    """The (t_s, t_o) of every Dot step of the Morse schedules Dot will run, each (grid rule, fine steps,
+    Dash steps, trajectory source) as `harness sample` plans it; one row per Dot step (a pair several
+    schedules share counts once per schedule), so training draws them as sampling meets them."""
+    from harness.morse.schedule import plan_from_counts
+
+    rows = [pair for grid, fine, dash, source in schedules
+            for pair in plan_from_counts(grid, fine, dash, noise).dot_pairs(source)]
+    if not rows:
+        raise HarnessError("the planned schedules have no Dot step: no pair to train on")
+    return torch.tensor(rows, dtype=torch.long)
+
+
 @torch.no_grad()
 def make_pairs(dash: DashDenoiser, sampler: str, noise: dict, x0: torch.Tensor, generator: torch.Generator, *,
-               max_gap: int | None = None, groups: int | None = None, share: tuple[int, int] = (0, 1)) -> PairBatch:
-    """Algorithm 1, lines 3-8, for a batch: one (t_s, t_o) per image, or per slice with ``groups``.
+               max_gap: int | None = None, groups: int | None = None, share: tuple[int, int] = (0, 1),
+               pair_set: torch.Tensor | None = None) -> PairBatch:
+    """Algorithm 1, lines 3-8, for a batch: one (t_s, t_o) per image, or per slice with ``groups``
+    (drawn by ``draw_pairs``: over the whole range, or from ``pair_set``).
     ``share`` = (rank, world): x0 is that process's slice of a batch ``world`` times larger; the pairs and
     noise are drawn for the whole batch and the slice's kept, so the processes together draw what one would."""
     (rank, world), schedule = share, NoiseSchedule(noise)
     n, whole = len(x0), len(x0) * world
-    t_s, t_o = draw_pairs(groups or whole, schedule.num_train_timesteps, generator, max_gap)
+    t_s, t_o = draw_pairs(groups or whole, schedule.num_train_timesteps, generator, max_gap, pair_set)
     if groups:
         sizes = torch.tensor([len(chunk) for chunk in torch.arange(whole).chunk(groups)])
         t_s, t_o = t_s[: len(sizes)].repeat_interleave(sizes), t_o[: len(sizes)].repeat_interleave(sizes)
@@ -164,7 +184,7 @@ def _per_image_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def heldout_error(dash, dot, sampler: str, noise: dict, data: torch.Tensor, *, max_gap: int | None = None,
-                  groups: int | None = None, pairs_per_image: int = 8, batch_size: int = 64, seed: int = 1234,
+                  groups: int | None = None, pair_set: torch.Tensor | None = None, pairs_per_image: int = 8, batch_size: int = 64, seed: int = 1234,
                   conditioning=None) -> dict:
     """Residual MSE of Dot and of the zero residual (Dot := reuse z_ts) on held-out pairs drawn as in
     training (Table 4's logic), overall and by gap t_s - t_o (``by_gap``: one row per GAP_EDGES bin).
@@ -176,7 +196,7 @@ def heldout_error(dash, dot, sampler: str, noise: dict, data: torch.Tensor, *, m
             x0 = data[start : start + batch_size]
             denoiser, inputs = conditioning(slice(start, start + len(x0)), generator) if conditioning else (dash, {})
             batch = make_pairs(denoiser, sampler, noise, x0, generator, max_gap=max_gap,
-                               groups=min(groups, len(x0)) if groups else None)
+                               groups=min(groups, len(x0)) if groups else None, pair_set=pair_set)
             prediction = batch.z_ts + dot(batch.x_ts, batch.x_to, batch.z_ts, batch.t_s, batch.t_o, **inputs)
             gaps.append((batch.t_s - batch.t_o).cpu())
             dot_err.append(_per_image_mse(prediction, batch.target).cpu())
@@ -247,6 +267,8 @@ def train_dot(args) -> int:
     if args.sampler not in SAMPLERS:
         raise HarnessError(f"unknown sampler {args.sampler!r}; known: {', '.join(SAMPLERS)}")
     _dot_config(args, "labels" if args.guidance_scales else "none")  # fails early: before loading Dash
+    if args.schedules and args.max_gap:
+        raise HarnessError("--schedules and --max-gap both choose the pairs: give one")
     rank, world, device = _distributed()
     dash = load_dash(args.dash, local_path=args.dash_path, device=device)
     kind = dash.conditioner.kind
@@ -268,6 +290,7 @@ def train_dot(args) -> int:
     except ValueError as err:
         raise HarnessError(str(err)) from None
     alphas_cumprod = NoiseSchedule(dash.noise).alphas_cumprod
+    pair_set = planned_pairs(args.schedules, dash.noise) if args.schedules else None
     start, elapsed = 0, 0.0
     resume_path = args.out / "checkpoints" / "last.pt"
     if args.resume and resume_path.exists():
@@ -291,7 +314,7 @@ def train_dot(args) -> int:
         denoiser, inputs = conditioned(dash, _take(values, rows), args.guidance_scales, generator, args.classifier_scale,
                                        part=mine)
         batch = make_pairs(denoiser, args.sampler, dash.noise, x0, generator, max_gap=args.max_gap, groups=args.groups,
-                           share=(rank, world))
+                           share=(rank, world), pair_set=pair_set)
         weights = weight(alphas_cumprod, batch.t_o)
         loss, mse = residual_loss(model, batch, weights, inputs, weight_mean=_batch_mean(weights, world))
         optimizer.zero_grad(set_to_none=True)
@@ -321,7 +344,7 @@ def train_dot(args) -> int:
             held, held_values = load_training_data_for(dash, args.eval_data)
             meta["heldout"] = heldout_error(
                 DashDenoiser(dash.unet), dot.eval(), args.sampler, dash.noise, _encode(dash, held.to(device)),
-                max_gap=args.max_gap, groups=args.groups,
+                max_gap=args.max_gap, groups=args.groups, pair_set=pair_set,
                 conditioning=None if held_values is None else
                 lambda rows, gen: conditioned(dash, held_values[rows], args.guidance_scales, gen, args.classifier_scale))
             print(f"held-out residual MSE: Dot {meta['heldout']['dot_mse']:.5f} vs zero residual "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.morse.dot_config import DotConfig
+from harness.morse.dot_config import TRAJECTORY_SOURCES, DotConfig
 from harness.stages.options import add_threads_argument, non_negative_int, positive_float, positive_int
 
 EXAMPLES = """
@@ -31,6 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest t_s - t_o drawn (default: the whole range, as Algorithm 1)")
     parser.add_argument("--groups", type=positive_int, default=None,
                         help="(t_s, t_o) pairs drawn per batch, each shared by a slice (default: one per image, as Algorithm 1)")
+    parser.add_argument("--schedules", type=morse_schedules, default=None, metavar="GRID:FINE:DASH[:SOURCE],...",
+                        help="draw the pairs from the Dot steps of these Morse schedules (the grid rule, fine steps, "
+                             "Dash steps and trajectory source dash|last of each, as `harness sample` runs them; "
+                             "default: the whole range, as Algorithm 1)")
     parser.add_argument("--loss-weight", default="none",
                         help="per-image weight of the residual loss (harness/morse/train.py LOSS_WEIGHTS): none "
                              "(Algorithm 1's plain mean) or x0 (the error it makes in the clean image at t_o, capped)")
@@ -58,6 +62,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue from OUT/checkpoints/last.pt if present (also extends a finished run to --steps)")
     add_threads_argument(parser)
+
+
+def morse_schedules(text: str) -> list[tuple[str, int, int, str]]:
+    """argparse type of --schedules: comma-separated GRID:FINE:DASH[:SOURCE], 1 <= DASH <= FINE."""
+    schedules = []
+    for item in text.split(","):
+        parts = item.split(":")
+        try:
+            grid, fine, dash, source = (parts + ["dash"])[:4] if len(parts) in (3, 4) else ()
+            fine, dash = int(fine), int(dash)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{item!r} is not GRID:FINE_STEPS:DASH_STEPS[:SOURCE]") from None
+        if not 1 <= dash <= fine or source not in TRAJECTORY_SOURCES:
+            raise argparse.ArgumentTypeError(f"{item!r}: need 1 <= Dash steps <= fine steps and a source in "
+                                             f"{TRAJECTORY_SOURCES}")
+        schedules.append((grid, fine, dash, source))
+    return schedules
 
 
 def run(args: argparse.Namespace) -> int:
