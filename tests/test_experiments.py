@@ -23,6 +23,11 @@ CONFIG_FILES = {name: experiment for path in sorted((ROOT / "config" / "experime
                 for name, experiment in (yaml.safe_load(path.read_text()).get("experiments") or {}).items()}
 
 
+def _resolved_digits() -> dict:
+    """The embedded default's experiment with its template laid under it (config/config.yaml `extends`)."""
+    return workflow().experiment("digits").config
+
+
 def workflow(**overrides) -> Workflow:
     """The workflow of config/config.yaml with ``overrides`` merged in, as --configfile does."""
     return Workflow(merged(copy.deepcopy(CONFIG), overrides), ROOT)
@@ -40,7 +45,7 @@ def options(command: str) -> dict[str, str]:
 
 def test_the_digits_experiment_makes_its_points_shards_and_rows():
     digits = workflow().experiment("digits")
-    config = CONFIG["experiments"]["digits"]
+    config = _resolved_digits()
     series = config["series"][0]
     assert [p for p in digits.points if digits.points[p].method == "baseline"] == [
         f"ddim_s{s}" for s in series["baseline_steps"]]
@@ -60,7 +65,7 @@ def test_batched_jobs_run_every_shard_and_metric_row_once_with_the_per_shard_com
     digits = flow.experiment("digits")
     jobs = flow.batch_jobs("digits")
     samples = [job for job in jobs if job.rule == "sample"]
-    assert len(samples) == CONFIG["experiments"]["digits"]["samples"]["batches"] == 2
+    assert len(samples) == _resolved_digits()["samples"]["batches"] == 2
     shards = [f for job in samples for f in job.outputs if f.endswith(".npz")]
     expected = {digits.shard(point, rep, 0) for point, rep, _ in digits.metric_jobs()}
     assert sorted(shards) == sorted(expected)
@@ -150,7 +155,7 @@ def test_planned_pairs_give_train_dot_every_schedule_its_trained_points_run():
 
 def test_jobs_pass_only_what_the_config_sets(tmp_path):
     """One owner per default: an option the config leaves out keeps the stage's own default."""
-    digits = copy.deepcopy(CONFIG["experiments"]["digits"])
+    digits = copy.deepcopy(_resolved_digits())
     digits["dots"] = {"ddim": {"sampler": "ddim", "m": 1, "train": {"steps": 7}}}
     flow = Workflow(_files(tmp_path, {"a.yaml": {"experiments": {"digits": digits}}}), tmp_path)
     args = options(flow.stage_args("train_dot", {"exp": "digits", "dot": "ddim"}))
@@ -202,7 +207,7 @@ def _files(tmp_path: Path, files: dict[str, dict]) -> dict:
 
 
 def test_templates_share_blocks_and_an_experiment_overrides_them(tmp_path):
-    digits = copy.deepcopy(CONFIG["experiments"]["digits"])
+    digits = copy.deepcopy(_resolved_digits())
     shared = {k: digits.pop(k) for k in ("dataset", "dash", "metrics", "samples")}
     config = _files(tmp_path, {
         "common.yaml": {"templates": {"digits_base": shared}},
@@ -214,7 +219,7 @@ def test_templates_share_blocks_and_an_experiment_overrides_them(tmp_path):
 
 
 def test_an_unused_broken_experiment_does_not_stop_the_others(tmp_path):
-    digits = copy.deepcopy(CONFIG["experiments"]["digits"])
+    digits = copy.deepcopy(_resolved_digits())
     broken = copy.deepcopy(digits)
     broken["samples"]["num"] = -5
     config = _files(tmp_path, {"a.yaml": {"experiments": {"good": digits}}, "b.yaml": {"experiments": {"bad": broken}}})
@@ -267,13 +272,13 @@ def test_the_schema_enums_are_the_registries():
     from harness.metrics.columns import column_names
     from harness.metrics.extractors import EXTRACTORS
     from harness.morse.dot import DOT_VARIANTS
-    from harness.morse.dot_config import REFERENCE_DOTS, TRAJECTORY_INPUTS, TRAJECTORY_SOURCES
+    from harness.morse.dot_config import PAIR_SOURCES, REFERENCE_DOTS, TRAJECTORY_INPUTS, TRAJECTORY_SOURCES
     from harness.morse.train import LOSS_WEIGHTS
     from harness.samplers import GRIDS, SAMPLERS
 
     registries = {
         "sampler": set(SAMPLERS), "grid": set(GRIDS), "trajectory_source": set(TRAJECTORY_SOURCES),
-        "variant": set(DOT_VARIANTS), "inputs": set(TRAJECTORY_INPUTS), "extractor": set(EXTRACTORS),
+        "variant": set(DOT_VARIANTS), "pairs": set(PAIR_SOURCES), "inputs": set(TRAJECTORY_INPUTS), "extractor": set(EXTRACTORS),
         "dtype": set(DTYPES), "figure": set(FIGURES), "tables": set(PAPER_TABLES), "metric": column_names(),
         "tradeoff": column_names(),
         "download": {"cifar10"}, "dot": set(REFERENCE_DOTS), "loss_weight": set(LOSS_WEIGHTS),
@@ -308,7 +313,7 @@ def test_a_point_that_cannot_be_planned_stops_the_plan_naming_its_series():
 
 
 def test_the_lint_lists_every_broken_experiment_and_only_those(tmp_path):
-    digits = copy.deepcopy(CONFIG["experiments"]["digits"])
+    digits = copy.deepcopy(_resolved_digits())
     broken = copy.deepcopy(digits)
     broken["samples"]["shard_size"] = 5000
     config = _files(tmp_path, {"a.yaml": {"experiments": {"good": digits, "bad": broken}}})

@@ -157,13 +157,15 @@ def test_the_report_shows_each_dots_heldout_error_by_gap(results_csv, tmp_path):
             "by_gap": [{"gap": "1-50", "pairs": 20, "dot_mse": 0.005, "zero_residual_mse": 0.01, "dot_over_zero": 0.5},
                        {"gap": "701-1000", "pairs": 10, "dot_mse": 0.02, "zero_residual_mse": 0.1, "dot_over_zero": 0.2}]}
     (tmp_path / "dots" / "ddim").mkdir(parents=True)
-    (tmp_path / "dots" / "ddim" / "dot.json").write_text(json.dumps({"heldout": held}))
+    (tmp_path / "dots" / "ddim" / "dot.json").write_text(json.dumps({"heldout": held, "steps_done": 1500,
+                                                                    "wall_time_s": 2520.0}))
     out_dir = tmp_path / "reports"
     assert main(["report", str(results_csv), "--experiment", "toy", "--dots", str(tmp_path / "dots"),
                  "--out-dir", str(out_dir)]) == 0
     text = " ".join(_text(out_dir / "speedup_toy.pdf", 4).split())  # summary, speedups, N, then the Dot page
     assert text.startswith("Dot's held-out error")
     assert "Dot ddim" in text and "701-1000" in text and "0.2" in text
+    assert "trained 1500 steps in 42.0 min" in text  # the study's training cost beside its error
 
 
 def test_page_one_names_each_dot_s_recipe_and_where_it_departs_from_algorithm_1(results_csv, tmp_path):

@@ -228,17 +228,20 @@ def compute_page(ctx: ReportContext) -> plt.Figure | None:
 @PAGES.register("Dot held-out error")
 def heldout_page(ctx: ReportContext) -> plt.Figure | None:
     """Each Dot's held-out residual error by gap t_s - t_o (``harness train-dot --eval-data``)."""
-    found = [(p.parent.name, json.loads(p.read_text()).get("heldout")) for p in
+    found = [(p.parent.name, json.loads(p.read_text())) for p in
              (sorted(ctx.args.dots.glob("*/dot.json")) if ctx.args.dots else [])]
-    found = [(name, held) for name, held in found if held]
+    found = [(name, meta) for name, meta in found if meta.get("heldout")]
     if not found:
         return None
     fig = page("Dot's held-out error by gap t_s - t_o", "residual MSE of Dot beside the zero residual (reuse z_ts)")
     flow = Flow(fig)
-    for name, held in found:
+    for name, meta in found:
+        held, cost = meta["heldout"], ""
+        if meta.get("wall_time_s") is not None:  # the training's cost, as its run measured it
+            cost = f"; trained {meta.get('steps_done')} steps in {meta['wall_time_s'] / 60:.1f} min"
         flow.table(pd.DataFrame(held.get("by_gap", [])),
                    caption=f"Dot {name}: residual MSE {held['dot_mse']:.4g} vs zero residual "
-                           f"{held['zero_residual_mse']:.4g} over {held['pairs']} held-out pairs")
+                           f"{held['zero_residual_mse']:.4g} over {held['pairs']} held-out pairs{cost}")
     return fig
 
 

@@ -13,6 +13,7 @@ from typing import Callable
 
 from harness.experiments.model import Experiment
 from harness.external import CLASSIFIER_FILE
+from harness.morse.dot_config import PLANNED_PAIRS
 from harness.registry import Registry
 
 COMMANDS: Registry[Callable[[Experiment, dict, Settings], str]] = Registry("workflow rule")
@@ -111,7 +112,7 @@ def train_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) 
         args.append(_option("--classifier-scale", dot["classifier_scale"]))
     train = dot.get("train") or {}
     args += [_option(f"--{key.replace('_', '-')}", train[key]) for key in DOT_TRAINING if key in train]
-    if train.get("pairs") == "planned":
+    if train.get("pairs") == PLANNED_PAIRS:
         args.append(_option("--schedules", planned_schedules(experiment, wildcards["dot"])))
     return " ".join(args + [_option("--out", experiment.dot_dir(wildcards["dot"]))])
 

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 TRAJECTORY_INPUTS = ("x_ts", "z_ts", "t_s")  # Table 4: the observations at Dash's last point
 ORACLE, ZERO = "oracle", "zero"  # `--dot` values: the ideal Dot (Dash at every point) and the zero residual
 TRAJECTORY_SOURCES = ("dash", "last")  # where they come from: Eq. 5 (Dash's last point) or Eq. 7 (either model's)
+UNIFORM_PAIRS, PLANNED_PAIRS = "uniform", "planned"  # `train.pairs`: Algorithm 1's whole range, or the Dot steps
+PAIR_SOURCES = (UNIFORM_PAIRS, PLANNED_PAIRS)         # of the Morse schedules the experiment runs (--schedules)
 REFERENCE_DOTS = (ORACLE, ZERO)  # the ideal and the floor a trained Dot lies between (reference curves)
 # LoRA targets: the convolutions of the pre-trained ResNet blocks and the attention projections.
 DEFAULT_LORA_TARGETS = r".*(resnets\.\d+\.conv[12]|\.(to_q|to_k|to_v|to_out\.0))$"
@@ -67,7 +69,7 @@ class DotConfig:
 
 # How Algorithm 1 trains Dot: the plain residual loss (every pair weighted alike), pairs over the whole range,
 # one per image, and eta unscaled. Each entry: a training setting and its Algorithm 1 value.
-ALGORITHM_1 = {"loss_weight": "none", "gap_scale": 0.0, "max_gap": None, "groups": None, "pairs": "uniform"}
+ALGORITHM_1 = {"loss_weight": "none", "gap_scale": 0.0, "max_gap": None, "groups": None, "pairs": UNIFORM_PAIRS}
 
 
 def departures_from_algorithm_1(settings: dict) -> list[str]:
@@ -75,7 +77,7 @@ def departures_from_algorithm_1(settings: dict) -> list[str]:
     that depart from Algorithm 1, as ``key value``; empty when Dot is trained by Algorithm 1 exactly."""
     flat = {**settings, **(settings.get("train") or {})}
     if flat.get("schedules"):  # a dot.json: train-dot's --schedules are the config's `pairs: planned`
-        flat["pairs"] = "planned"
+        flat["pairs"] = PLANNED_PAIRS
     same = lambda key, value: value is None or value == ALGORITHM_1[key] or (key == "gap_scale" and not value)  # noqa: E731
     return [f"{key} {flat[key]:g}" if isinstance(flat[key], float) else f"{key} {flat[key]}"
             for key in ALGORITHM_1 if not same(key, flat.get(key))]
