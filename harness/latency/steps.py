@@ -17,7 +17,7 @@ from typing import Callable
 
 import torch
 
-from harness.morse.denoisers import DotDenoiser, Guidance, cfg_branches
+from harness.models.denoisers import DotDenoiser, Guidance, cfg_branches
 
 
 def _inputs(dash, batch: int, count: int) -> list[torch.Tensor]:

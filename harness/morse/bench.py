@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from harness.morse.denoisers import DashDenoiser, DotDenoiser
+from harness.models.denoisers import DashDenoiser, DotDenoiser
 from harness.morse.dot import build_dot
 from harness.morse.dot_config import DotConfig
 from harness.morse.sampling import morse_sample

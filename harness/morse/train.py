@@ -41,7 +41,7 @@ from tabulate import tabulate
 
 from harness.errors import HarnessError
 from harness.morse.checkpoint import save_dot
-from harness.morse.denoisers import DashDenoiser
+from harness.models.denoisers import DashDenoiser
 from harness.morse.dot import build_dot
 from harness.morse.dot_config import DotConfig
 from harness.progress import progress

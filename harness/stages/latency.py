@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.latency.timing import time_callable
     from harness.models.dash import load_dash
     from harness.morse.dot import build_dot
-    from harness.morse.denoisers import cfg_branches
+    from harness.models.denoisers import cfg_branches
 
     device, dtype = torch.device(resolve_device(args.device)), getattr(torch, args.dtype)
     dash = load_dash(args.dash, local_path=args.dash_path, device=str(device), dtype=dtype)
