@@ -21,7 +21,7 @@ import torch
 from harness import provenance
 from harness.conditions import NONE, parse_conditions
 from harness.errors import HarnessError
-from harness.models.denoisers import DotDenoiser, OracleDot, ZeroResidualDot
+from harness.morse.dot_denoisers import DotDenoiser, OracleDot, ZeroResidualDot
 from harness.morse.sampling import morse_sample
 from harness.morse import budget
 from harness.morse.dot_config import ORACLE, ZERO

@@ -227,7 +227,8 @@ def test_classifier_free_guidance_runs_both_models_with_the_scale():
     """Dash: eps_u + s (eps_c - eps_u); Dot: z_ts + eta_u + s (eta_c - eta_u), LoRA on cross-attention too."""
     from diffusers import UNet2DConditionModel
 
-    from harness.models.denoisers import DotDenoiser, Guidance
+    from harness.models.denoisers import Guidance
+    from harness.morse.dot_denoisers import DotDenoiser
 
     torch.manual_seed(0)
     unet = UNet2DConditionModel(

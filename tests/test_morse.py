@@ -9,7 +9,8 @@ import torch
 
 from harness.cli import main
 from harness.morse import budget
-from harness.models.denoisers import DashDenoiser, OracleDot, ZeroResidualDot
+from harness.models.denoisers import DashDenoiser
+from harness.morse.dot_denoisers import OracleDot, ZeroResidualDot
 from harness.morse.sampling import morse_sample
 from harness.morse.schedule import MorseSchedule, lsd_cost, plain, plan_from_budget, plan_from_counts, spread_dash
 from harness.samplers import make_sampler

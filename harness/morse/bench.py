@@ -6,9 +6,10 @@ import time
 
 import torch
 
-from harness.models.denoisers import DashDenoiser, DotDenoiser
+from harness.models.denoisers import DashDenoiser
 from harness.morse.dot import build_dot
 from harness.morse.dot_config import DotConfig
+from harness.morse.dot_denoisers import DotDenoiser
 from harness.morse.sampling import morse_sample
 from harness.morse.schedule import plain, plan_from_counts
 from harness.samplers import make_grid, make_sampler
