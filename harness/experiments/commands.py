@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from harness.experiments.model import Experiment
+from harness.experiments.timings import timed_architecture
 from harness.external import CLASSIFIER_FILE
+from harness.morse.dot_config import ARCHITECTURE
 from harness.registry import Registry
 
 COMMANDS: Registry[Callable[[Experiment, dict, Settings], str]] = Registry("workflow rule")
 
-# Dot block keys that are the architecture (DotConfig fields) and their train-dot options
-DOT_ARCHITECTURE = {"variant": "--variant", "m": "--extra-blocks", "channels": "--channels",
-                    "independent_channels": "--independent-channels", "lora_rank": "--lora-rank", "inputs": "--inputs",
-                    "gap_scale": "--gap-scale"}
 DOT_TRAINING = ("steps", "batch_size", "max_gap", "groups", "loss_weight", "lr", "warmup", "seed", "checkpoint_every")
 
 
@@ -104,7 +102,7 @@ def train_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) 
         args.append(_option("--eval-data", dot["eval_data"]))
     if dot.get("sampler"):
         args.append(_option("--sampler", dot["sampler"]))
-    args += [_option(option, dot[key]) for key, option in DOT_ARCHITECTURE.items() if key in dot]
+    args += [_option(option, dot[key]) for key, option in ARCHITECTURE.items() if key in dot]
     if dot.get("guidance_scales"):
         args.append("--guidance-scales " + " ".join(_q(scale) for scale in dot["guidance_scales"]))
     if dot.get("classifier_scale"):
@@ -187,16 +185,6 @@ def class_accuracy_args(experiment: Experiment, wildcards: dict, settings: Setti
         if accuracy.get(key) is not None:
             args.append(_option(option, accuracy[key]))
     return " ".join(args)
-
-
-def timed_architecture(dot: dict, conditions: str | None = None, inputs: bool = True) -> dict:
-    """The DotConfig fields of a Dot block that `harness latency --dot-config` times (``inputs=False``:
-    without the trajectory inputs, which change only the width of the first convolution)."""
-    keys = [key for key in DOT_ARCHITECTURE if inputs or key != "inputs"]
-    architecture = {key: dot[key] for key in keys if key in dot}
-    if dot.get("guidance_scales"):  # a Dot that takes w: one branch per guided step
-        architecture.update(guidance_scales=dot["guidance_scales"], conditions=conditions)
-    return architecture
 
 
 @COMMANDS.register("latency")

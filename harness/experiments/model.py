@@ -19,6 +19,7 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from harness.errors import HarnessError
+from harness.experiments.timings import Timing, plan_timings
 from harness.morse.dot_config import REFERENCE_DOTS
 
 TRAIN_DASH = "train-dash"  # dash.source: train the small digits Dash in the workflow
@@ -122,20 +123,6 @@ class Point:
         key = (json.dumps(dash, sort_keys=True), self.series["sampler"], self.series.get("eta"),
                self.guidance_scale, self.series.get("classifier_scale"), self.schedule.grid, self.schedule.is_dash)
         return key + ((self.dot, self.series.get("trajectory_source")) if self.schedule.dot_steps else ())
-
-
-@dataclass
-class Timing:
-    """One `harness latency` job: the series whose Dash it times (None: the experiment's) and the Dots
-    (folders, or reference Dot names) whose Morse rows take its N."""
-
-    series: dict | None
-    dots: list[str]
-
-
-def _dash_key(series: dict) -> str:
-    """What a series' Dash step costs: its Dash and classifier scale."""
-    return json.dumps([series.get("dash"), series.get("classifier_scale")], sort_keys=True)
 
 
 @dataclass
@@ -423,33 +410,8 @@ class Experiment:
 
     @cached_property
     def latency_timings(self) -> dict[str, Timing]:
-        """One `harness latency` job per cost of a Dot step, named by its first Dot: Dots whose step costs the
-        same (one Dash and classifier scale, one architecture: the Dot block's fields that `--dot-config`
-        times, trajectory inputs aside) share a timing, so Fig. 4's samplers keep one N as in Table 5, while
-        ADM-G beside ADM (Fig. 6) or the independent Dot beside the shared one (Table 7) each get their
-        own. The timing of `latency.dot` also serves the reference Dots (oracle, zero). A Dot run by
-        series with different Dashes or classifier scales is a config error."""
-        from harness.experiments.commands import timed_architecture
-
-        where = f"experiments.{self.name}"
-        runs: dict[str, dict | None] = {self.latency_dot_name(): None}  # Dot -> the series that runs it
-        for series in self.config["series"]:
-            if not series.get("morse"):
-                continue
-            name = series.get("dot", "")
-            self.dot(name)  # an unknown Dot stops the plan here
-            first = runs[name] = runs.get(name) or series
-            if _dash_key(first) != _dash_key(series):
-                raise HarnessError(f"{where}.series: Dot {name!r} runs with series {first['name']!r} and "
-                                   f"{series['name']!r}, whose Dash or classifier scale differ: give each its own Dot")
-        timings: dict[str, Timing] = {}
-        by_cost: dict[str, str] = {}
-        for name, series in runs.items():
-            cost = json.dumps([_dash_key(series or {}), timed_architecture(self.dot(name), inputs=False)], sort_keys=True)
-            timing = timings.setdefault(by_cost.setdefault(cost, name), Timing(series, []))
-            timing.dots.append(self.dot_dir(name))
-        timings[self.latency_dot_name()].dots.extend(REFERENCE_DOTS)
-        return timings
+        """One `harness latency` job per cost of a Dot step (harness/experiments/timings.py)."""
+        return plan_timings(self)
 
     def latency_timing_dir(self, timing: str) -> str:
         return f"{self.latency_dir}/{timing}"

@@ -5,7 +5,7 @@ help stays fast; the model itself is harness.morse.dot.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 TRAJECTORY_INPUTS = ("x_ts", "z_ts", "t_s")  # Table 4: the observations at Dash's last point
 ORACLE, ZERO = "oracle", "zero"  # `--dot` values: the ideal Dot (Dash at every point) and the zero residual
@@ -63,6 +63,14 @@ class DotConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "DotConfig":
         return cls(**data)
+
+
+# The architecture a config's Dot block sets: every DotConfig field but ``lora_targets`` (fixed),
+# ``conditions`` (Dash's) and ``guidance_scales`` (a training range, with an option of its own); each
+# with its `harness train-dot` option, which for m says what it is.
+OPTION_NAMES = {"m": "--extra-blocks"}
+ARCHITECTURE: dict[str, str] = {f.name: OPTION_NAMES.get(f.name, "--" + f.name.replace("_", "-")) for f in fields(DotConfig)
+                                if f.name not in ("lora_targets", "conditions", "guidance_scales")}
 
 
 # How Algorithm 1 trains Dot: the plain residual loss (every pair weighted alike), pairs over the whole range,
