@@ -111,7 +111,7 @@ def test_budget_rule_closest_ratio_ties_to_more_dash_steps_and_no_bankers_roundi
 def test_every_fig13_request_resolves_to_the_closest_achievable_schedule(grid):
     import yaml
 
-    from harness.experiments.config import expand_morse
+    from harness.experiments.product import expand_morse
     from harness.samplers.grids import grid_counter
 
     visited = grid_counter(grid, NOISE)
