@@ -14,8 +14,10 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from harness import paths
 from harness.experiments.commands import Settings, stage_args
 from harness.experiments.model import Experiment
+from harness.paths import fill
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def batch_jobs(experiment: Experiment, settings: Settings = Settings()) -> list[
 
 
 def _keep(experiment: Experiment, name: str) -> str:
-    return f"work/{experiment.name}/batch/{name}"
+    return fill(paths.BATCH_KEEP, exp=experiment.name, job=name)
 
 
 def _args(experiment: Experiment, rule: str, point: str, rep, settings: Settings) -> str:

@@ -11,10 +11,12 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Callable
 
+from harness import paths
 from harness.experiments.model import Experiment
 from harness.experiments.timings import timed_architecture
 from harness.external import CLASSIFIER_FILE
 from harness.morse.dot_config import ARCHITECTURE
+from harness.paths import fill
 from harness.registry import Registry
 
 COMMANDS: Registry[Callable[[Experiment, dict, Settings], str]] = Registry("workflow rule")
@@ -155,7 +157,7 @@ def fid_stats_args(experiment: Experiment, wildcards: dict, settings: Settings) 
 def fid_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
     args = [_option("--ref", experiment.metrics["fid"]["reference"]),
             _option("--num-samples", experiment.samples.count(wildcards.get("rep", 0)))]
-    return " ".join(args + feature_options(experiment, settings) + ["--refstats-dir work/refstats"])
+    return " ".join(args + feature_options(experiment, settings) + [_option("--refstats-dir", paths.REFSTATS)])
 
 
 @COMMANDS.register("coco_prompts")
@@ -266,9 +268,9 @@ def report_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
         args.append(_option("--tradeoff", a.tradeoff))
     args += _bootstrap(experiment)
     args += [_option("--experiment", experiment.name), _option("--title", experiment.title),
-             _option("--note", experiment.note), _option("--benchmarks", f"benchmarks/{experiment.name}"),
+             _option("--note", experiment.note), _option("--benchmarks", fill(paths.BENCHMARKS, exp=experiment.name)),
              *[_option("--latency-dir", folder) for folder in experiment.latency_timing_dirs],
-             _option("--shards", f"samples/{experiment.name}"),
+             _option("--shards", fill(paths.SAMPLES, exp=experiment.name)),
              _option("--dots", experiment.dots_dir)]
     return " ".join(args)
 

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 
+from harness import paths
 from harness.errors import HarnessError
 from harness.experiments.timings import Timing, plan_timings
 from harness.morse.dot_config import REFERENCE_DOTS
+from harness.paths import fill
 
 TRAIN_DASH = "train-dash"  # dash.source: train the small digits Dash in the workflow
 PILOT = "pilot"  # the replicate label of the pilot set (harness tune-ratio's seeds)
@@ -203,7 +205,7 @@ class Experiment:
 
     @property
     def trained_dash_dir(self) -> str:
-        return f"work/{self.name}/dash"
+        return fill(paths.TRAINED_DASH, exp=self.name)
 
     def dash_location(self, part: dict | None = None) -> tuple[str, str | None]:
         """(source, local path) to pass as --dash/--dash-path; a Dash the workflow trains is its folder."""
@@ -214,13 +216,13 @@ class Experiment:
 
     @property
     def inputs_stamp(self) -> str:
-        return f"work/{self.name}/inputs.json"
+        return fill(paths.INPUTS_STAMP, exp=self.name)
 
     def dash_inputs(self, part: dict | None = None) -> list[str]:
         """Files a job needs for its Dash: the checked-inputs stamp, and a trained Dash if one is trained here."""
         files = [self.inputs_stamp]
         if self.dash(part)["source"] == TRAIN_DASH:
-            files.append(f"{self.trained_dash_dir}/train_config.json")
+            files.append(f"{self.trained_dash_dir}/{paths.DASH_TRAIN_CONFIG}")
         return files
 
     @property
@@ -239,12 +241,13 @@ class Experiment:
 
     def dot_dir(self, name: str) -> str:
         """Dot ``name``'s folder: the trained one it ships (``dots.<name>.path``), else the one trained here."""
-        return self.dot(name).get("path") or f"work/{self.name}/dot/{name}"
+        return self.dot(name).get("path") or fill(paths.DOT_DIR, exp=self.name, dot=name)
 
     @property
     def dots_dir(self) -> str:
         """The folder holding the Dot folders (``<name>/dot.json``), where the report reads their held-out error."""
-        return str(PurePosixPath(self.dot_dir(next(iter(self.dots)))).parent) if self.dots else f"work/{self.name}/dot"
+        first = self.dot_dir(next(iter(self.dots))) if self.dots else fill(paths.DOT_DIR, exp=self.name, dot="any")
+        return str(PurePosixPath(first).parent)
 
     # ---------------------------------------------------------------- points, shards, rows
 
@@ -299,17 +302,17 @@ class Experiment:
         if conditions_file(self.config.get("conditions")):
             files.append(conditions_file(self.config.get("conditions")))
         if point.method == "morse" and point.dot not in REFERENCE_DOTS:
-            files.append(f"{self.dot_dir(point.dot)}/dot.safetensors")
+            files.append(f"{self.dot_dir(point.dot)}/{paths.DOT_WEIGHTS}")
         return files
 
     def shard(self, point: str, rep, shard) -> str:
-        return f"samples/{self.name}/{point}.r{rep}.s{int(shard):03d}.npz"
+        return fill(paths.SHARD, exp=self.name, point=point, rep=rep, shard=shard)
 
     def shards(self, point: str, rep) -> list[str]:
         return [self.shard(point, rep, k) for k in range(self.samples.shards_of(rep))]
 
     def fid_stats_file(self, point: str, rep, shard) -> str:
-        return f"work/{self.name}/fidstats/{point}.r{rep}.s{int(shard):03d}.fidstats"
+        return fill(paths.FID_STATS, exp=self.name, point=point, rep=rep, shard=shard)
 
     def fid_inputs(self, point: str, rep) -> list[str]:
         """A one-shard point: the shard itself; several shards: their per-shard feature statistics."""
@@ -324,14 +327,14 @@ class Experiment:
     @property
     def prompts_file(self) -> str:
         """The MS-COCO prompts `coco_prompts` draws for this experiment: the CLIP score's captions."""
-        return f"work/{self.name}/prompts.txt"
+        return fill(paths.PROMPTS, exp=self.name)
 
     def metric_inputs(self, metric: str) -> list[str]:
         """What a job of ``metric`` reads beyond its shards: the CLIP score its prompts."""
         return [self.prompts_file] if metric == "clip" else []
 
     def metric_row(self, point: str, rep, metric: str) -> str:
-        return f"work/{self.name}/metrics/{point}.r{rep}.{metric}.csv"
+        return fill(paths.METRIC_ROW, exp=self.name, point=point, rep=rep, metric=metric)
 
     def metric_rows(self) -> list[str]:
         """One CSV row file per (point, repeat, metric)."""
@@ -383,17 +386,13 @@ class Experiment:
 
     @property
     def tuned_choices(self) -> str:
-        return f"work/{self.name}/tuned_ratio.csv"
+        return fill(paths.TUNED, exp=self.name)
 
     # ---------------------------------------------------------------- latency
 
     @property
     def latency(self) -> dict:
         return self.config.get("latency") or {}
-
-    @property
-    def latency_dir(self) -> str:
-        return f"work/{self.name}/latency"
 
     @property
     def measures_latency(self) -> bool:
@@ -414,7 +413,7 @@ class Experiment:
         return plan_timings(self)
 
     def latency_timing_dir(self, timing: str) -> str:
-        return f"{self.latency_dir}/{timing}"
+        return fill(paths.LATENCY_TIMING, exp=self.name, dot=timing)
 
     @property
     def latency_timing_dirs(self) -> list[str]:
@@ -426,8 +425,7 @@ class Experiment:
     # ---------------------------------------------------------------- targets
 
     def targets(self) -> list[str]:
-        return [f"reports/speedup_{self.name}.pdf", f"results/{self.name}.csv", f"results/{self.name}_speedup.csv",
-                f"results/{self.name}_speedup_summary.csv"]
+        return [fill(pattern, exp=self.name) for pattern in (paths.REPORT, paths.RESULTS, paths.SPEEDUP, paths.SPEEDUP_SUMMARY)]
 
 
 @functools.cache

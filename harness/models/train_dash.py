@@ -33,11 +33,11 @@ import torch
 import torch.nn.functional as F
 
 from harness.errors import HarnessError
+from harness.paths import DASH_TRAIN_CONFIG
 from harness.shards import atomic_write
 
 CHECKPOINT = Path("checkpoints") / "last.pt"
 LOSS_LOG = "loss.csv"
-TRAIN_CONFIG = "train_config.json"
 LOSS_COLUMNS = ("step", "loss", "lr", "elapsed_s")
 WEIGHT_DECAY = 0.0
 GRAD_CLIP_NORM = 1.0
@@ -176,7 +176,7 @@ def _save_model(training: _Training, log: "_LossLog", num_images: int, args: arg
     training.ema.copy_to(final.parameters())
     final.save_pretrained(args.out, safe_serialization=True)
     training.noise_scheduler.save_pretrained(args.out)
-    _write_json(args.out / TRAIN_CONFIG, {
+    _write_json(args.out / DASH_TRAIN_CONFIG, {
         "commands": training.commands,
         "hyperparameters": {
             "config": args.config, "steps": training.step, "batch_size": args.batch_size, "lr": args.lr,
