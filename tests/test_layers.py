@@ -17,12 +17,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "harness"
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("harness", "harness.errors", "harness.registry", "harness.progress", "harness.seeds",
                     "harness.damage", "harness.shards", "harness.conditions", "harness.external", "harness.assets",
-                    "harness.provenance", "harness.warnings_digest",
+                    "harness.provenance", "harness.warnings_digest", "harness.paths",
                     "harness.rehearsal")),  # the rehearsal switch (its __init__: ENV, active(), BANNER)
     ("inputs", ("harness.data", "harness.images", "harness.samplers")),
     ("models", ("harness.models", "harness.metrics")),  # Dash and the metrics' networks
     ("morse", ("harness.morse",)),  # Dot, its training and Morse sampling (Algorithms 1, 2)
-    ("jobs", ("harness.generate", "harness.latency")),
+    ("jobs", ("harness.latency",)),
     ("analysis", ("harness.analysis",)),
     ("experiments", ("harness.experiments", "harness.rehearsal.settings", "harness.rehearsal.stand_ins")),
     ("stages", ("harness.stages", "harness.cli", "harness.__main__")),

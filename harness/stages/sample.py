@@ -68,6 +68,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.generate import generate
+    from harness.morse.generate import generate
 
     return generate(args)
