@@ -5,7 +5,6 @@ Shared by `harness speedup` and `harness report` (harness/stages/).
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
@@ -35,17 +34,18 @@ def read_rows(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     raise HarnessError("give BASELINE.csv MORSE.csv, or one results CSV with a `method` column")
 
 
-def select(rows: pd.DataFrame, args: argparse.Namespace, metric: str, higher_is_better: bool) -> pd.DataFrame:
-    """Apply --where filters and the --best-over reduction."""
+def select(rows: pd.DataFrame, *, metric: str, higher_is_better: bool, where: tuple[str, ...] = (),
+           best_over: str | None = None) -> pd.DataFrame:
+    """The rows kept by the ``where`` filters (``COL=VALUE``), reduced to the best ``metric`` over ``best_over``."""
     if "latency_lsd" not in rows.columns:
         raise HarnessError("rows lack `latency_lsd`; add it with `python -m harness attach-lsd` (N from `harness latency`)")
     if metric not in rows.columns:
         known = ", ".join(c for c in ("fid", "clip_score", "accuracy") if c in rows.columns) or "none"
         raise HarnessError(f"the rows have no column {metric!r} (--metric); metric columns present: {known}")
-    for spec in args.where:
+    for spec in where:
         rows = curves.where(rows, *curves.parse_where(spec))
-    if args.best_over:
-        rows = curves.best_over(rows, args.best_over, metric, higher_is_better)
+    if best_over:
+        rows = curves.best_over(rows, best_over, metric, higher_is_better)
     return rows
 
 

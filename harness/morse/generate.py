@@ -33,30 +33,33 @@ from harness.shards import Shard, parse_seeds, write_shard
 
 
 
-def plan(args, noise: dict) -> tuple[MorseSchedule, dict]:
-    """The schedule the arguments ask for and what they requested: the step count asked of the grid,
+def plan(*, grid: str, noise: dict, steps: int | None = None, fine_steps: int | None = None,
+         dash_steps: int | None = None, lsd: float | None = None, ratio: float | None = None, N: float | None = None,
+         requested_lsd: float | None = None, requested_ratio: float | None = None) -> tuple[MorseSchedule, dict]:
+    """The schedule asked for on ``grid`` (one of: ``steps``; ``fine_steps`` with ``dash_steps``; ``lsd`` with
+    ``ratio`` and ``N``) and what was requested: the step count asked of the grid,
     the LSD and k/n (a baseline: its steps and 0; counts: their cost under --N, or the budget they
     were resolved from, --requested-lsd/--requested-ratio). A HarnessError names what is wrong."""
-    given = [args.steps is not None, args.fine_steps is not None or args.dash_steps is not None,
-             args.lsd is not None or args.ratio is not None]
+    given = [steps is not None, fine_steps is not None or dash_steps is not None,
+             lsd is not None or ratio is not None]
     if sum(given) != 1:
         raise HarnessError("give exactly one of --steps, --fine-steps with --dash-steps, or --lsd with --ratio and --N")
     try:
-        if args.steps is not None:
-            asked = {"requested_steps": args.steps, "requested_lsd": float(args.steps), "requested_ratio": 0.0}
-            return plain(make_grid(args.grid, args.steps, noise)), asked
+        if steps is not None:
+            asked = {"requested_steps": steps, "requested_lsd": float(steps), "requested_ratio": 0.0}
+            return plain(make_grid(grid, steps, noise)), asked
         if given[1]:
-            if args.fine_steps is None or args.dash_steps is None:
+            if fine_steps is None or dash_steps is None:
                 raise HarnessError("--fine-steps and --dash-steps go together")
-            counts = budget.counts(args.dash_steps, args.fine_steps - args.dash_steps, args.N) if args.N else None
-            asked = {"requested_steps": args.fine_steps,
-                     "requested_lsd": args.requested_lsd if args.requested_lsd is not None else counts and counts.lsd,
-                     "requested_ratio": args.requested_ratio if args.requested_ratio is not None else counts and counts.ratio}
-            return plan_from_counts(args.grid, args.fine_steps, args.dash_steps, noise), asked
-        if args.lsd is None or args.ratio is None or args.N is None:
+            counts = budget.counts(dash_steps, fine_steps - dash_steps, N) if N else None
+            asked = {"requested_steps": fine_steps,
+                     "requested_lsd": requested_lsd if requested_lsd is not None else counts and counts.lsd,
+                     "requested_ratio": requested_ratio if requested_ratio is not None else counts and counts.ratio}
+            return plan_from_counts(grid, fine_steps, dash_steps, noise), asked
+        if lsd is None or ratio is None or N is None:
             raise HarnessError("--lsd needs --ratio and --N")
-        schedule, counts = plan_from_budget(args.grid, args.lsd, args.N, args.ratio, noise)
-        return schedule, {"requested_steps": counts.grid_steps, "requested_lsd": args.lsd, "requested_ratio": args.ratio}
+        schedule, counts = plan_from_budget(grid, lsd, N, ratio, noise)
+        return schedule, {"requested_steps": counts.grid_steps, "requested_lsd": lsd, "requested_ratio": ratio}
     except ValueError as err:
         raise HarnessError(str(err)) from None
 
@@ -83,94 +86,104 @@ def decode(dash, x: torch.Tensor) -> torch.Tensor:
         return dash.vae.decode(x / dash.vae.config.scaling_factor).sample
 
 
-def _dot_for(args, dash, schedule: MorseSchedule, conditions: str):
+def _dot_for(dot: str | None, dash, schedule: MorseSchedule, conditions: str, guidance_scale: float | None):
     """(Dot for a batch from its Dash denoiser and guidance, the Dot's name); (None, None) without Dot steps."""
     if schedule.dot_steps == 0:
         return None, None
-    if args.dot is None:
+    if dot is None:
         raise HarnessError("this schedule has Dot steps: pass --dot DIR (or --dot oracle / --dot zero)")
-    if args.dot == ORACLE:
+    if dot == ORACLE:
         return (lambda dash_fn, guidance: OracleDot(dash_fn)), ORACLE
-    if args.dot == ZERO:
+    if dot == ZERO:
         return (lambda dash_fn, guidance: ZeroResidualDot()), ZERO
     from harness.morse.checkpoint import load_dot
 
-    dot = load_dot(Path(args.dot), dash, conditions=conditions, guidance_scale=args.guidance_scale)
-    return (lambda dash_fn, guidance: DotDenoiser(dot, guidance)), str(args.dot)
+    model = load_dot(Path(dot), dash, conditions=conditions, guidance_scale=guidance_scale)
+    return (lambda dash_fn, guidance: DotDenoiser(model, guidance)), str(dot)
 
 
-def generate(args) -> int:
+def generate(*, out: Path, dash_source: str, sampler: str, grid: str, seeds: str, batch_size: int,
+             dash_path: str | None = None, steps: int | None = None, fine_steps: int | None = None,
+             dash_steps: int | None = None, lsd: float | None = None, ratio: float | None = None, N: float | None = None,
+             requested_lsd: float | None = None, requested_ratio: float | None = None, dot: str | None = None,
+             eta: float | None = None, trajectory_source: str = "dash", conditions: str = NONE,
+             guidance_scale: float | None = None, classifier_scale: float | None = None, experiment: str | None = None,
+             point: str | None = None, also_serves: list[str] = (), device: str | None = None,
+             command_line: list[str] = ()) -> int:
+    """One shard of ``seeds`` (``first-last``) at ``out``: Dash ``dash_source`` sampled by ``sampler`` on ``grid``,
+    with Dot ``dot`` when the schedule has Dot steps (every option is `harness sample`'s, harness/stages/sample.py)."""
     from harness.models.dash import load_dash
 
-    if args.out.suffix != ".npz":
-        raise HarnessError(f"--out must end in .npz, got {args.out}")
-    if args.sampler not in SAMPLERS:
-        raise HarnessError(f"unknown sampler {args.sampler!r}; known: {', '.join(SAMPLERS)}")
-    if args.grid not in GRIDS:
-        raise HarnessError(f"unknown time grid {args.grid!r}; known: {', '.join(GRIDS)}")
+    if out.suffix != ".npz":
+        raise HarnessError(f"--out must end in .npz, got {out}")
+    if sampler not in SAMPLERS:
+        raise HarnessError(f"unknown sampler {sampler!r}; known: {', '.join(SAMPLERS)}")
+    if grid not in GRIDS:
+        raise HarnessError(f"unknown time grid {grid!r}; known: {', '.join(GRIDS)}")
     try:
-        seeds = parse_seeds(args.seeds)
+        seeds = parse_seeds(seeds)
     except ValueError as err:
         raise HarnessError(str(err)) from None
     try:
-        also_serves = [json.loads(spec) for spec in args.also_serves]
+        also_serves = [json.loads(spec) for spec in also_serves]
     except json.JSONDecodeError as err:
         raise HarnessError(f"--also-serves takes JSON: {err}") from None
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    dash = load_dash(args.dash, local_path=args.dash_path, device=device)
-    schedule, asked = plan(args, dash.noise)
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dash = load_dash(dash_source, local_path=dash_path, device=device)
+    schedule, asked = plan(grid=grid, noise=dash.noise, steps=steps, fine_steps=fine_steps, dash_steps=dash_steps, lsd=lsd,
+                           ratio=ratio, N=N, requested_lsd=requested_lsd, requested_ratio=requested_ratio)
     if len(schedule.grid) != asked["requested_steps"]:
-        print(f"note: time grid {args.grid!r} visits {len(schedule.grid)} points for {asked['requested_steps']} "
+        print(f"note: time grid {grid!r} visits {len(schedule.grid)} points for {asked['requested_steps']} "
               f"requested steps (its owner's rule, see harness/samplers/grids.py); the shard counts "
               f"{len(schedule.grid)}", file=sys.stderr)
-    options = {"eta": args.eta} if args.eta is not None else {}
+    options = {"eta": eta} if eta is not None else {}
     try:
-        sampler = make_sampler(args.sampler, dash.noise, schedule.grid, **options)
+        sampler_fn = make_sampler(sampler, dash.noise, schedule.grid, **options)
     except (ValueError, TypeError) as err:
-        raise HarnessError(f"sampler {args.sampler!r}: {err}") from None
-    source = parse_conditions(args.conditions)
-    dash.conditioner.check(source.kind, args.guidance_scale, dash.source)
+        raise HarnessError(f"sampler {sampler!r}: {err}") from None
+    source = parse_conditions(conditions)
+    dash.conditioner.check(source.kind, guidance_scale, dash.source)
     values = source.for_seeds(seeds)  # all checked before any model runs
-    make_dot, dot_name = _dot_for(args, dash, schedule, source.kind)
+    make_dot, dot_name = _dot_for(dot, dash, schedule, source.kind, guidance_scale)
 
     images = []
-    for start in progress(range(0, len(seeds), args.batch_size), desc=f"sample {args.out.name}", unit="batch"):
-        batch_seeds = seeds[start : start + args.batch_size]
-        batch_values = None if values is None else values[start : start + args.batch_size]
-        guidance = dash.conditioner.guidance(batch_values, args.guidance_scale)  # encoded once per batch
-        dash_fn = dash.denoiser(guidance, args.classifier_scale)
+    for start in progress(range(0, len(seeds), batch_size), desc=f"sample {out.name}", unit="batch"):
+        batch_seeds = seeds[start : start + batch_size]
+        batch_values = None if values is None else values[start : start + batch_size]
+        guidance = dash.conditioner.guidance(batch_values, guidance_scale)  # encoded once per batch
+        dash_fn = dash.denoiser(guidance, classifier_scale)
         dot_fn = make_dot(dash_fn, guidance) if make_dot else None
         generators = make_generators(batch_seeds, device)
         x_T = per_image_randn(dash.sample_shape, generators, device)
-        x0 = morse_sample(x_T, schedule, sampler, dash_fn, dot_fn, generators, args.trajectory_source)
+        x0 = morse_sample(x_T, schedule, sampler_fn, dash_fn, dot_fn, generators, trajectory_source)
         images.append(to_uint8(decode(dash, x0)))
 
     meta = {
-        "experiment": args.experiment,
-        "method": "baseline" if args.steps is not None else "morse",
-        "point": args.point or default_point(schedule),
-        "sampler": args.sampler,
+        "experiment": experiment,
+        "method": "baseline" if steps is not None else "morse",
+        "point": point or default_point(schedule),
+        "sampler": sampler,
         "sampler_options": options,
-        "grid_name": args.grid,
+        "grid_name": grid,
         **schedule.to_meta(),
-        "N": args.N,
+        "N": N,
         **asked,
-        **achieved(schedule, args.N),
+        **achieved(schedule, N),
         "also_serves": also_serves,
-        "guidance_scale": args.guidance_scale,
-        "classifier_scale": args.classifier_scale,
+        "guidance_scale": guidance_scale,
+        "classifier_scale": classifier_scale,
         "conditions": source.record(),
         "dash": dash.source,
         "dash_fingerprint": dash.fingerprint,
         "dot": dot_name,
-        "trajectory_source": args.trajectory_source,
+        "trajectory_source": trajectory_source,
         "seeds": [seeds[0], seeds[-1]],
         "num_images": len(seeds),
         "image_size": list(images[0].shape[1:]),
-        **provenance.columns(args, args.experiment, device),
+        **provenance.columns(list(command_line), experiment, device),
     }
     stored = {} if source.kind == NONE else {source.kind: np.asarray(values)}
-    write_shard(args.out, Shard(np.concatenate(images), np.asarray(seeds, dtype=np.int64), meta, stored))
+    write_shard(out, Shard(np.concatenate(images), np.asarray(seeds, dtype=np.int64), meta, stored))
     return 0
 
 

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from harness.external import CLIP_MODEL, CLIP_PRETRAINED
-from harness.stages.options import add_device_argument, add_threads_argument, resolve_device, offline_default, positive_int
+from harness.stages.options import command_line, add_device_argument, add_threads_argument, resolve_device, offline_default, positive_int
 
 EXAMPLES = """
   python -m harness clip samples/sd/morse_l6_r0.5 --prompts work/coco_prompts.txt --num-samples 30000 \\
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         "clip_resize": resize_label(resize),
         "clip_prompts": str(args.prompts),
         "clip_prompts_sha256": prompts_sha256,
-        **provenance.columns(args, sample_meta(samples).get("experiment"), args.device),
+        **provenance.columns(command_line(args), sample_meta(samples).get("experiment"), args.device),
     }
     write_row(args.out, row)
     print(f"clip_score = {score:.4f} ({len(samples)} images, {args.model} {row['clip_pretrained']}) -> {args.out}")

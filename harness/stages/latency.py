@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.stages.options import add_device_argument, add_threads_argument, resolve_device, non_negative_int, positive_int
+from harness.stages.options import command_line, add_device_argument, add_threads_argument, resolve_device, non_negative_int, positive_int
 
 DTYPES = ("float32", "float16", "bfloat16")  # torch dtype names
 GUIDED_DOT_COSTS = ("one_branch", "two_branches")  # config key latency.guided_dot_cost
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     dash = load_dash(args.dash, local_path=args.dash_path, device=str(device), dtype=dtype)
     batch = args.batch_size
     row = {
-        **provenance.columns(args, args.experiment, device),  # device_name: replaced by NVML's below
+        **provenance.columns(command_line(args), args.experiment, device),  # device_name: replaced by NVML's below
         "experiment": args.experiment, "dash": args.dash, "serves": ";".join(args.dot_dir), "dtype": args.dtype, "batch_size": batch,
         "dot": json.dumps(dataclasses.asdict(config), sort_keys=True),
         **device_info.identify(device), **device_info.backend_flags(),

@@ -48,5 +48,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from harness.analysis.report import make_report
+    from harness.analysis.report_options import ReportOptions
 
-    return make_report(args)
+    return make_report(ReportOptions(**vars(args)))
