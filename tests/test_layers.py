@@ -23,7 +23,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("models", ("harness.models", "harness.metrics")),  # Dash and the metrics' networks
     ("morse", ("harness.morse",)),  # Dot, its training and Morse sampling (Algorithms 1, 2)
     ("jobs", ("harness.latency",)),
-    ("analysis", ("harness.analysis",)),
+    ("analysis", ("harness.analysis",)),  # the mathematics of Sec. 3.1
+    ("report", ("harness.report",)),  # pages, figures, tables drawn from it
     ("experiments", ("harness.experiments", "harness.rehearsal.settings", "harness.rehearsal.stand_ins")),
     ("stages", ("harness.stages", "harness.cli", "harness.__main__")),
 )

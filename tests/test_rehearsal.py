@@ -140,7 +140,7 @@ def test_rows_and_pages_say_rehearsal(monkeypatch):
     import pandas as pd
 
     from harness import provenance, rehearsal
-    from harness.analysis.report import is_rehearsal
+    from harness.report.pdf import is_rehearsal
 
     args = ["x"]
     monkeypatch.delenv(rehearsal.ENV, raising=False)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from harness.analysis import tradeoff
+from harness.report import tradeoff
 from harness.analysis.compare import compare
-from harness.analysis.speedup_table import select
+from harness.analysis.selection import select
 from harness.cli import main
 
 SCALES = (1.0, 2.0, 3.0)

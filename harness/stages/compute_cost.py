@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
     import yaml
 
-    from harness.analysis.tables import render
+    from harness.report.tables import render
     from harness.errors import HarnessError
     from harness.experiments import Workflow
     from harness.experiments.cost import table

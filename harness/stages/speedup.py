@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from harness.analysis.compare import compare, pooled_by_curve
-    from harness.analysis.speedup_table import (average_line, exceptions, format_points, headline, only_experiment,
+    from harness.analysis.selection import (average_line, exceptions, format_points, headline, only_experiment,
                                                 oracle_lines, read_rows, select)
 
     baseline, morse = read_rows(args.csv)

@@ -1,7 +1,7 @@
 """The report PDF, figures and tables of one experiment (`harness report`, harness/stages/report.py).
 
 The PDF (``<out-dir>/speedup_<experiment>.pdf``) has one A4 page per entry of
-``harness.analysis.pages.PAGES`` that has something to say: page 1 the facts a reader came for and
+``harness.report.pages.PAGES`` that has something to say: page 1 the facts a reader came for and
 the curves, then per-point speedups, N and the device, the compute the run cost, each Dot's held-out
 error, samples at equal LSD, the paper's numbers beside ours, the tables, and provenance. The
 figures also go to ``<out-dir>/<experiment>/<name>.pdf|png|svg`` and the tables to
@@ -18,13 +18,14 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
 from harness import rehearsal
-from harness.analysis import compute, figures, pages, paper_reference, tables, tradeoff
+from harness.analysis import paper_reference
 from harness.analysis.compare import compare
-from harness.analysis.layout import stamp
-from harness.analysis.report_options import ReportOptions
-from harness.analysis.speedup_table import average_line, format_points, select
+from harness.analysis.selection import average_line, format_points, select
 from harness.errors import HarnessError
 from harness.latency import results as latency_results
+from harness.report import figures, job_costs, pages, tables, tradeoff
+from harness.report.options import ReportOptions
+from harness.report.page_layout import stamp
 from harness.shards import atomic_write
 
 FIGURE_FORMATS = ("pdf", "png", "svg")
@@ -88,7 +89,7 @@ def make_report(options: ReportOptions) -> int:
                      n_boot=options.bootstrap, confidence=options.confidence)
     ctx = pages.ReportContext(options, rows, selected, spec, result, latency=_latency_rows(options.latency_dir, options.experiment),
                               pairs=pages.sample_pairs(options.shards, options.experiment, rows),
-                              tables=_paper_tables(options, rows, baseline, morse), jobs=compute.load(options.benchmarks))
+                              tables=_paper_tables(options, rows, baseline, morse), jobs=job_costs.load(options.benchmarks))
 
     folder = options.out_dir / options.experiment
     folder.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 ``PAGES`` is a registry kept in registration order; a page returns ``None`` when it has nothing to
 say for this experiment (no paper numbers, no benchmarks), and is then left out. Another page is
-added by registering a function here (or in a module imported by ``harness.analysis.report``):
+added by registering a function here (or in a module imported by ``harness.report.pdf``):
 
     @PAGES.register("my page")
     def my_page(ctx: ReportContext) -> plt.Figure | None: ...
@@ -24,13 +24,14 @@ import numpy as np
 import pandas as pd
 
 from harness import provenance as provenance_columns
-from harness.analysis import compute, figures, metric_names, paper_reference, speedup, tradeoff
+from harness.analysis import paper_reference, speedup
 from harness.analysis.compare import Comparison
-from harness.analysis.layout import Flow, cell, page, wrapped
-from harness.analysis.report_options import ReportOptions
-from harness.analysis.speedup_table import exceptions, format_speedup, headline, headline_name, oracle_lines
+from harness.analysis.selection import exceptions, format_speedup, headline, headline_name, oracle_lines
 from harness.analysis.tuning import curve_name
 from harness.registry import Registry
+from harness.report import figures, job_costs, metric_names, tradeoff
+from harness.report.options import ReportOptions
+from harness.report.page_layout import Flow, cell, page, wrapped
 
 
 @dataclass
@@ -221,7 +222,7 @@ def compute_page(ctx: ReportContext) -> plt.Figure | None:
     if ctx.jobs.empty:
         return None
     fig = page("Compute this run cost", f"from Snakemake's benchmark files under {ctx.options.benchmarks}")
-    Flow(fig).table(compute.by_rule(ctx.jobs))
+    Flow(fig).table(job_costs.by_rule(ctx.jobs))
     return fig
 
 
