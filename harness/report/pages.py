@@ -26,12 +26,13 @@ import pandas as pd
 from harness import provenance as provenance_columns
 from harness.analysis import paper_reference, speedup
 from harness.analysis.compare import Comparison
-from harness.analysis.selection import exceptions, format_speedup, headline, headline_name, oracle_lines
+from harness.analysis.selection import headline
 from harness.analysis.tuning import curve_name
 from harness.registry import Registry
 from harness.report import figures, job_costs, metric_names, tradeoff
 from harness.report.options import ReportOptions
 from harness.report.page_layout import Flow, cell, page, wrapped
+from harness.report.text import exceptions, format_speedup, headline_name, oracle_lines
 
 
 @dataclass

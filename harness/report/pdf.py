@@ -20,12 +20,13 @@ from matplotlib.backends.backend_pdf import PdfPages
 from harness import rehearsal
 from harness.analysis import paper_reference
 from harness.analysis.compare import compare
-from harness.analysis.selection import average_line, format_points, select
+from harness.analysis.selection import select
 from harness.errors import HarnessError
 from harness.latency import results as latency_results
 from harness.report import figures, job_costs, pages, tables, tradeoff
 from harness.report.options import ReportOptions
 from harness.report.page_layout import stamp
+from harness.report.text import average_line, format_points
 from harness.shards import atomic_write
 
 FIGURE_FORMATS = ("pdf", "png", "svg")

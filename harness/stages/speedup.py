@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from harness.analysis.compare import compare, pooled_by_curve
-    from harness.analysis.selection import (average_line, exceptions, format_points, headline, only_experiment,
-                                                oracle_lines, read_rows, select)
+    from harness.analysis.selection import headline, only_experiment, read_rows, select
+    from harness.report.text import average_line, exceptions, format_points, oracle_lines
 
     baseline, morse = read_rows(args.csv)
     chosen = dict(metric=args.metric, higher_is_better=args.higher_is_better, where=args.where, best_over=args.best_over)
