@@ -136,6 +136,18 @@ def test_a_grid_that_visits_more_points_than_asked_stays_within_the_budget():
     assert plan_from_budget("ddim-uniform", 5, 6.0, 0.5, NOISE)[0].lsd(6.0) <= 5
 
 
+def test_what_a_point_requests_and_achieves_is_one_bookkeeping():
+    """budget.requested/achieved: a baseline asks for its steps and 0, a budget for itself, counts for their cost
+    under N (nothing without N); the workflow's plan and `harness sample` both read them."""
+    assert budget.requested(steps=7) == (7.0, 0.0)
+    assert budget.requested(lsd=5, ratio=0.5) == (5.0, 0.5)
+    assert budget.requested(fine_steps=10, dash_steps=4, N=3.0) == pytest.approx((6.0, 2 / 6))
+    assert budget.requested(fine_steps=10, dash_steps=4) == (None, None)
+    assert budget.achieved(4, 6, 3.0) == pytest.approx({"lsd_cost": 6.0, "achieved_ratio": 2 / 6})
+    assert budget.achieved(4, 0, None) == {"lsd_cost": 4.0, "achieved_ratio": 0.0}
+    assert budget.achieved(4, 6, None) == {"lsd_cost": None, "achieved_ratio": None}
+
+
 def test_a_budget_shard_stores_requested_and_achieved(tiny_dash_dir, tmp_path):
     out = tmp_path / "b.npz"
     assert main(["sample", "--dash", str(tiny_dash_dir), "--lsd", "3", "--ratio", "0.5", "--N", "6", "--dot", "zero",

@@ -46,32 +46,24 @@ def plan(*, grid: str, noise: dict, steps: int | None = None, fine_steps: int | 
         raise HarnessError("give exactly one of --steps, --fine-steps with --dash-steps, or --lsd with --ratio and --N")
     try:
         if steps is not None:
-            asked = {"requested_steps": steps, "requested_lsd": float(steps), "requested_ratio": 0.0}
-            return plain(make_grid(grid, steps, noise)), asked
+            asked = budget.requested(steps=steps)
+            return plain(make_grid(grid, steps, noise)), {"requested_steps": steps, "requested_lsd": asked[0],
+                                                          "requested_ratio": asked[1]}
         if given[1]:
             if fine_steps is None or dash_steps is None:
                 raise HarnessError("--fine-steps and --dash-steps go together")
-            counts = budget.counts(dash_steps, fine_steps - dash_steps, N) if N else None
-            asked = {"requested_steps": fine_steps,
-                     "requested_lsd": requested_lsd if requested_lsd is not None else counts and counts.lsd,
-                     "requested_ratio": requested_ratio if requested_ratio is not None else counts and counts.ratio}
-            return plan_from_counts(grid, fine_steps, dash_steps, noise), asked
+            asked = budget.requested(fine_steps=fine_steps, dash_steps=dash_steps, N=N)
+            return plan_from_counts(grid, fine_steps, dash_steps, noise), {
+                "requested_steps": fine_steps,
+                "requested_lsd": requested_lsd if requested_lsd is not None else asked[0],
+                "requested_ratio": requested_ratio if requested_ratio is not None else asked[1]}
         if lsd is None or ratio is None or N is None:
             raise HarnessError("--lsd needs --ratio and --N")
         schedule, counts = plan_from_budget(grid, lsd, N, ratio, noise)
-        return schedule, {"requested_steps": counts.grid_steps, "requested_lsd": lsd, "requested_ratio": ratio}
+        asked = budget.requested(lsd=lsd, ratio=ratio)
+        return schedule, {"requested_steps": counts.grid_steps, "requested_lsd": asked[0], "requested_ratio": asked[1]}
     except ValueError as err:
         raise HarnessError(str(err)) from None
-
-
-def achieved(schedule: MorseSchedule, N: float | None) -> dict:
-    """The schedule's cost in LSD (``lsd_cost``) and Dot share under the planning N (None without N)."""
-    if schedule.dot_steps == 0:
-        return {"lsd_cost": float(schedule.dash_steps), "achieved_ratio": 0.0}
-    if not N:
-        return {"lsd_cost": None, "achieved_ratio": None}
-    counts = budget.counts(schedule.dash_steps, schedule.dot_steps, N)
-    return {"lsd_cost": counts.lsd, "achieved_ratio": counts.ratio}
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -168,7 +160,7 @@ def generate(*, out: Path, dash_source: str, sampler: str, grid: str, seeds: str
         **schedule.to_meta(),
         "N": N,
         **asked,
-        **achieved(schedule, N),
+        **budget.achieved(schedule.dash_steps, schedule.dot_steps, N),
         "also_serves": also_serves,
         "guidance_scale": guidance_scale,
         "classifier_scale": classifier_scale,
