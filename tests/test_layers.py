@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("inputs", ("harness.data", "harness.images", "harness.samplers")),
     ("models", ("harness.models", "harness.metrics")),  # Dash and the metrics' networks
     ("morse", ("harness.morse",)),  # Dot, its training and Morse sampling (Algorithms 1, 2)
-    ("jobs", ("harness.latency",)),
+    ("jobs", ("harness.latency", "harness.input_check")),
     ("analysis", ("harness.analysis",)),  # the mathematics of Sec. 3.1
     ("report", ("harness.report",)),  # pages, figures, tables drawn from it
     ("experiments", ("harness.experiments", "harness.rehearsal.settings", "harness.rehearsal.stand_ins")),
