@@ -43,10 +43,10 @@ class BatchJob:
 
 
 def batch_jobs(experiment: Experiment, settings: Settings = Settings()) -> list[BatchJob]:
-    """Per group of ``experiment.batches()``: its sample job, then one job per metric with rows in it."""
+    """Per group of ``experiment.batch_groups()``: its sample job, then one job per metric with rows in it."""
     jobs = []
     wanted = set(experiment.metric_jobs())
-    for k, group in enumerate(experiment.batches()):
+    for k, group in enumerate(experiment.batch_groups()):
         suffix = f"{experiment.name}_batch{k}"
         shards = {(point, rep): experiment.shard(point, rep, 0) for point, rep in group}
         commands, inputs = [], {experiment.inputs_stamp}

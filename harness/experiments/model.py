@@ -303,7 +303,7 @@ class Experiment:
                 for metric in self.metrics]
         return jobs + [(point, PILOT, self.analysis.metric) for point in self._pilot_points()]
 
-    def batches(self) -> list[list[tuple[str, object]]]:
+    def batch_groups(self) -> list[list[tuple[str, object]]]:
         """``samples.batches`` groups of (point, replicate), each one `harness batch` job for its shards and one
         per metric for its rows, balanced by their model evaluations (Dash steps + Dot steps / 4)."""
         sets = list(dict.fromkeys((point, rep) for point, rep, _ in self.metric_jobs()))

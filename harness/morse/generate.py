@@ -33,9 +33,10 @@ from harness.shards import Shard, parse_seeds, write_shard
 
 
 
-def plan(*, grid: str, noise: dict, steps: int | None = None, fine_steps: int | None = None,
-         dash_steps: int | None = None, lsd: float | None = None, ratio: float | None = None, N: float | None = None,
-         requested_lsd: float | None = None, requested_ratio: float | None = None) -> tuple[MorseSchedule, dict]:
+def schedule_for(*, grid: str, noise: dict, steps: int | None = None, fine_steps: int | None = None,
+                 dash_steps: int | None = None, lsd: float | None = None, ratio: float | None = None,
+                 N: float | None = None, requested_lsd: float | None = None,
+                 requested_ratio: float | None = None) -> tuple[MorseSchedule, dict]:
     """The schedule asked for on ``grid`` (one of: ``steps``; ``fine_steps`` with ``dash_steps``; ``lsd`` with
     ``ratio`` and ``N``) and what was requested: the step count asked of the grid,
     the LSD and k/n (a baseline: its steps and 0; counts: their cost under --N, or the budget they
@@ -122,8 +123,8 @@ def generate(*, out: Path, dash_source: str, sampler: str, grid: str, seeds: str
         raise HarnessError(f"--also-serves takes JSON: {err}") from None
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     dash = load_dash(dash_source, local_path=dash_path, device=device)
-    schedule, asked = plan(grid=grid, noise=dash.noise, steps=steps, fine_steps=fine_steps, dash_steps=dash_steps, lsd=lsd,
-                           ratio=ratio, N=N, requested_lsd=requested_lsd, requested_ratio=requested_ratio)
+    schedule, asked = schedule_for(grid=grid, noise=dash.noise, steps=steps, fine_steps=fine_steps, dash_steps=dash_steps,
+                                   lsd=lsd, ratio=ratio, N=N, requested_lsd=requested_lsd, requested_ratio=requested_ratio)
     if len(schedule.grid) != asked["requested_steps"]:
         print(f"note: time grid {grid!r} visits {len(schedule.grid)} points for {asked['requested_steps']} "
               f"requested steps (its owner's rule, see harness/samplers/grids.py); the shard counts "
