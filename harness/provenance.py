@@ -117,9 +117,9 @@ def experiment_config_sha256(experiment: str | None, command_line: list[str]) ->
     return hashlib.sha256(json.dumps(command_line).encode()).hexdigest()
 
 
-def columns(args, experiment: str | None, device=None) -> dict:
-    """The provenance columns of a row that the stage run with ``args`` makes now, on ``device``, for
-    ``experiment`` (``args.command_line`` is set by harness.cli)."""
+def columns(command_line: list[str], experiment: str | None, device=None) -> dict:
+    """The provenance columns of a row that the stage run with ``command_line`` (its arguments after
+    `python -m harness`) makes now, on ``device``, for ``experiment``."""
     commit, dirty = git_state()
     return {
         "git_commit": commit,
@@ -128,6 +128,6 @@ def columns(args, experiment: str | None, device=None) -> dict:
         "device_name": device_name(device),
         **place(),
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "config_sha256": experiment_config_sha256(experiment, vars(args).get("command_line", [])),
+        "config_sha256": experiment_config_sha256(experiment, command_line),
         "rehearsal": rehearsal.active(),  # True: random weights and stand-in inputs, never a result (harness/rehearsal)
     }

@@ -12,7 +12,7 @@ from harness.cli import main
 from harness.conditions import parse_conditions
 from harness.errors import HarnessError
 from harness.models.dash import load_dash
-from harness.morse.denoisers import DashDenoiser, Guidance
+from harness.models.denoisers import DashDenoiser, Guidance
 from harness.shards import read_shard
 
 from conftest import TINY_UNET

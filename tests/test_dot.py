@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 from harness.cli import main
 from harness.errors import HarnessError
 from harness.morse.checkpoint import load_dot
-from harness.morse.denoisers import DashDenoiser
+from harness.models.denoisers import DashDenoiser
 from harness.morse.dot import build_dot
 from harness.morse.dot_config import DotConfig
 
@@ -268,7 +268,8 @@ def test_classifier_free_guidance_runs_both_models_with_the_scale():
     """Dash: eps_u + s (eps_c - eps_u); Dot: z_ts + eta_u + s (eta_c - eta_u), LoRA on cross-attention too."""
     from diffusers import UNet2DConditionModel
 
-    from harness.morse.denoisers import DotDenoiser, Guidance
+    from harness.models.denoisers import Guidance
+    from harness.morse.dot_denoisers import DotDenoiser
 
     torch.manual_seed(0)
     unet = UNet2DConditionModel(

@@ -15,7 +15,8 @@ import yaml
 from harness.errors import HarnessError
 from harness.experiments import Workflow
 from harness.experiments.commands import COMMANDS
-from harness.experiments.config import expand_morse, merged
+from harness.experiments.config import merged
+from harness.experiments.product import expand_morse
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -265,9 +266,28 @@ def _enums(node, path=""):
             yield from _enums(value, path)
 
 
+def test_the_dot_architecture_keys_are_written_once():
+    """DotConfig owns the Dot's architecture keys: the schema's Dot block, train-dot's options, the job's
+    command line and the timed architecture all follow it."""
+    import argparse
+
+    from harness.experiments.timings import timed_architecture
+    from harness.morse.dot_config import ARCHITECTURE, DotConfig
+    from harness.stages import train_dot
+
+    schema = json.loads((ROOT / "config" / "schema.json").read_text())
+    assert set(ARCHITECTURE) <= set(schema["$defs"]["dot"]["properties"])
+    parser = argparse.ArgumentParser()
+    train_dot.add_arguments(parser)
+    dests = {action.option_strings[0]: action.dest for action in parser._actions if action.option_strings}
+    assert {option: dests.get(option) for option in ARCHITECTURE.values()} == {o: k for k, o in ARCHITECTURE.items()}
+    block = {key: getattr(DotConfig(), key) for key in ARCHITECTURE} | {"train": {"steps": 3}}
+    assert timed_architecture(block) == {key: block[key] for key in ARCHITECTURE}
+
+
 def test_the_schema_enums_are_the_registries():
-    from harness.analysis.figures import FIGURES
-    from harness.analysis.tables import PAPER_TABLES
+    from harness.report.figures import FIGURES
+    from harness.report.tables import PAPER_TABLES
     from harness.stages.latency import DTYPES, GUIDED_DOT_COSTS
     from harness.metrics.columns import column_names
     from harness.metrics.extractors import EXTRACTORS

@@ -66,15 +66,10 @@ def test_registry_agrees_with_the_libraries_that_read_the_files():
     assert external.CLIP_FILE in (HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME)
 
 
-def readme_offline_section() -> str:
-    text = (ROOT / "README.md").read_text()
-    return re.search(r"^## Weights and datasets offline\n(.*?)^## ", text, flags=re.S | re.M).group(1)
-
-
 def test_docs_name_every_registered_location():
-    section, metrics_doc = readme_offline_section(), (ROOT / "docs" / "metrics.md").read_text()
+    section, metrics_doc = (ROOT / "docs" / "inputs.md").read_text(), (ROOT / "docs" / "metrics.md").read_text()
     for name in external.EXTERNALS:
-        assert external.get(name).location in section, f"README's offline section lacks {name}"
+        assert external.get(name).location in section, f"docs/inputs.md lacks {name}"
     clip = external.clip_weights("ViT-g-14", "laion2b_s34b_b88k")
     for registered in (external.get(external.INCEPTION), clip, external.get(external.COCO_CAPTIONS)):
         assert registered.location in metrics_doc, f"docs/metrics.md lacks {registered.name}"

@@ -9,7 +9,8 @@ import torch
 
 from harness.cli import main
 from harness.morse import budget
-from harness.morse.denoisers import DashDenoiser, OracleDot, ZeroResidualDot
+from harness.models.denoisers import DashDenoiser
+from harness.morse.dot_denoisers import OracleDot, ZeroResidualDot
 from harness.morse.sampling import morse_sample
 from harness.morse.schedule import MorseSchedule, lsd_cost, plain, plan_from_budget, plan_from_counts, spread_dash
 from harness.samplers import make_sampler
@@ -110,7 +111,7 @@ def test_budget_rule_closest_ratio_ties_to_more_dash_steps_and_no_bankers_roundi
 def test_every_fig13_request_resolves_to_the_closest_achievable_schedule(grid):
     import yaml
 
-    from harness.experiments.config import expand_morse
+    from harness.experiments.product import expand_morse
     from harness.samplers.grids import grid_counter
 
     visited = grid_counter(grid, NOISE)
@@ -133,6 +134,18 @@ def test_a_grid_that_visits_more_points_than_asked_stays_within_the_budget():
     assert schedule.lsd(6.0) <= 100 and len(schedule.grid) == counts.dash_steps + counts.dot_steps
     assert counts.grid_steps < len(schedule.grid)  # asked for fewer steps than it visits
     assert plan_from_budget("ddim-uniform", 5, 6.0, 0.5, NOISE)[0].lsd(6.0) <= 5
+
+
+def test_what_a_point_requests_and_achieves_is_one_bookkeeping():
+    """budget.requested/achieved: a baseline asks for its steps and 0, a budget for itself, counts for their cost
+    under N (nothing without N); the workflow's plan and `harness sample` both read them."""
+    assert budget.requested(steps=7) == (7.0, 0.0)
+    assert budget.requested(lsd=5, ratio=0.5) == (5.0, 0.5)
+    assert budget.requested(fine_steps=10, dash_steps=4, N=3.0) == pytest.approx((6.0, 2 / 6))
+    assert budget.requested(fine_steps=10, dash_steps=4) == (None, None)
+    assert budget.achieved(4, 6, 3.0) == pytest.approx({"lsd_cost": 6.0, "achieved_ratio": 2 / 6})
+    assert budget.achieved(4, 0, None) == {"lsd_cost": 4.0, "achieved_ratio": 0.0}
+    assert budget.achieved(4, 6, None) == {"lsd_cost": None, "achieved_ratio": None}
 
 
 def test_a_budget_shard_stores_requested_and_achieved(tiny_dash_dir, tmp_path):

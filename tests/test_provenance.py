@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import re
@@ -12,7 +11,7 @@ from harness import provenance
 
 def test_columns_name_commit_versions_device_time_and_config(monkeypatch):
     monkeypatch.setenv(provenance.CONFIG_ENV, json.dumps({"digits": "ab" * 32}))
-    row = provenance.columns(argparse.Namespace(command_line=["fid", "x"]), "digits")
+    row = provenance.columns(["fid", "x"], "digits")
     assert tuple(row) == provenance.COLUMNS
     assert re.fullmatch(r"[0-9a-f]{40}", row["git_commit"])  # the tests run from a git checkout
     assert row["git_dirty"] in ("True", "False")
@@ -27,7 +26,7 @@ def test_columns_name_where_a_row_was_made(monkeypatch):
     """executor, host, SLURM job id and visible devices: local with every device, or a SLURM job's."""
     import socket
 
-    args = argparse.Namespace(command_line=["fid", "x"])
+    args = ["fid", "x"]
     monkeypatch.delenv("SLURM_JOB_ID", raising=False)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     row = provenance.columns(args, "digits")
@@ -43,8 +42,8 @@ def test_columns_name_where_a_row_was_made(monkeypatch):
 
 def test_a_stage_run_by_hand_hashes_its_command_line(monkeypatch):
     monkeypatch.delenv(provenance.CONFIG_ENV, raising=False)
-    one = provenance.columns(argparse.Namespace(command_line=["sample", "--steps", "5"]), "adhoc")
-    two = provenance.columns(argparse.Namespace(command_line=["sample", "--steps", "6"]), "adhoc")
+    one = provenance.columns(["sample", "--steps", "5"], "adhoc")
+    two = provenance.columns(["sample", "--steps", "6"], "adhoc")
     assert one["config_sha256"] != two["config_sha256"]
     assert re.fullmatch(r"[0-9a-f]{64}", one["config_sha256"])
 

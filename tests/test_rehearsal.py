@@ -137,14 +137,12 @@ def test_a_registered_dash_folder_gets_its_architecture_by_name(tmp_path, monkey
 
 
 def test_rows_and_pages_say_rehearsal(monkeypatch):
-    import argparse
-
     import pandas as pd
 
     from harness import provenance, rehearsal
-    from harness.analysis.report import is_rehearsal
+    from harness.report.pdf import is_rehearsal
 
-    args = argparse.Namespace(command_line=["x"])
+    args = ["x"]
     monkeypatch.delenv(rehearsal.ENV, raising=False)
     assert provenance.columns(args, None)["rehearsal"] is False
     monkeypatch.setenv(rehearsal.ENV, "true")

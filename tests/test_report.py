@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.analysis import figures, tables
-from harness.analysis import pages
+from harness.report import figures, tables
+from harness.report import pages
 from harness.cli import main
 
 
@@ -121,16 +121,16 @@ def test_report_without_optional_inputs_leaves_out_the_pages_with_nothing_to_say
 
 
 def test_the_compute_page_sums_snakemake_benchmarks_per_rule(tmp_path):
-    from harness.analysis import compute
+    from harness.report import job_costs
 
     header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
     for rule, job, seconds, rss in (("sample", "a", 10.0, 300.0), ("sample", "b", 20.0, 500.0), ("fid", "a", 5.0, "-")):
         (tmp_path / rule).mkdir(exist_ok=True)
         (tmp_path / rule / f"{job}.tsv").write_text(header + f"{seconds}\t0:00:10\t{rss}\t1\t1\t1\t0\t0\t90\t{seconds / 2}\n")
-    table = compute.by_rule(compute.load(tmp_path)).set_index("rule")
+    table = job_costs.by_rule(job_costs.load(tmp_path)).set_index("rule")
     assert table.loc["sample", "jobs"] == 2 and table.loc["sample", "wall (s)"] == 30.0
     assert table.loc["sample", "peak RSS (MB)"] == 500.0 and table.loc["all", "CPU (s)"] == 17.5
-    assert compute.load(tmp_path / "none").empty
+    assert job_costs.load(tmp_path / "none").empty
 
 
 def test_report_rejects_unknown_experiment_and_figure(results_csv, tmp_path, capsys):

@@ -3,14 +3,12 @@ speedup), Fig. 8's scheme (one metric against another over scales, per LSD) and 
 
 from __future__ import annotations
 
-from argparse import Namespace
-
 import pandas as pd
 import pytest
 
-from harness.analysis import tradeoff
+from harness.report import tradeoff
 from harness.analysis.compare import compare
-from harness.analysis.speedup_table import select
+from harness.analysis.selection import select
 from harness.cli import main
 
 SCALES = (1.0, 2.0, 3.0)
@@ -38,8 +36,7 @@ def _rows() -> pd.DataFrame:
 
 def test_scheme_one_takes_the_best_fid_over_scales_per_latency_then_the_speedup():
     rows = _rows()
-    args = Namespace(where=[], best_over="guidance_scale")
-    best = select(rows, args, "fid", higher_is_better=False)
+    best = select(rows, metric="fid", higher_is_better=False, best_over="guidance_scale")
     baseline, morse = best[best["method"] == "baseline"], best[best["method"] == "morse"]
     assert set(baseline["guidance_scale"]) == {2.0} and set(morse["guidance_scale"]) == {3.0}
     assert baseline.set_index("latency_lsd")["fid"].to_dict() == {3.0: 30.0, 5.0: 20.0, 8.0: 14.0, 12.0: 10.0,
@@ -51,7 +48,7 @@ def test_scheme_one_takes_the_best_fid_over_scales_per_latency_then_the_speedup(
 
 def test_scheme_one_with_a_score_keeps_the_highest():
     rows = _rows()
-    best = select(rows, Namespace(where=[], best_over="guidance_scale"), "class_accuracy", higher_is_better=True)
+    best = select(rows, metric="class_accuracy", higher_is_better=True, best_over="guidance_scale")
     assert set(best["guidance_scale"]) == {3.0}
 
 

@@ -89,9 +89,10 @@ def test_the_share_of_the_floor_to_ideal_gap_the_trained_dot_closes():
 
 
 def test_the_headline_is_the_trained_dot_at_the_configured_ratio_never_the_tuned_curve():
-    """Issue 22: the paper's protocol is the headline (one definition: speedup_table.headline), even where a
+    """Issue 22: the paper's protocol is the headline (one definition: selection.headline), even where a
     tuned curve or another ratio does better."""
-    from harness.analysis.speedup_table import average_line, headline
+    from harness.analysis.selection import headline
+    from harness.report.text import average_line
 
     fid = lambda latency: 100 - 5 * latency  # noqa: E731  (a baseline linear in latency: n = gain x l exactly)
     base = pd.DataFrame([_row(s, 0.0, fid(s), "0", dot="", method="baseline") for s in (1, 2, 4, 8, 16)])

@@ -7,7 +7,7 @@ rule attach_lsd:
     input:
         lambda wc: E(wc).attach_lsd_inputs(),
     output:
-        report("results/{exp}.csv", caption="report/results.rst", category="{exp}", subcategory="tables"),
+        report(paths.RESULTS, caption="report/results.rst", category="{exp}", subcategory="tables"),
     log:
         "logs/{exp}/attach_lsd.log",
     params:
@@ -21,7 +21,7 @@ rule tune_ratio:
     input:
         lambda wc: E(wc).pilot_rows(),
     output:
-        "work/{exp}/tuned_ratio.csv",
+        paths.TUNED,
     log:
         "logs/{exp}/tune_ratio.log",
     params:
@@ -32,11 +32,11 @@ rule tune_ratio:
 
 rule speedup:
     input:
-        "results/{exp}.csv",
+        paths.RESULTS,
     output:
-        points=report("results/{exp}_speedup.csv", caption="report/speedup.rst", category="{exp}",
+        points=report(paths.SPEEDUP, caption="report/speedup.rst", category="{exp}",
                       subcategory="tables"),
-        summary=report("results/{exp}_speedup_summary.csv", caption="report/speedup_summary.rst", category="{exp}",
+        summary=report(paths.SPEEDUP_SUMMARY, caption="report/speedup_summary.rst", category="{exp}",
                        subcategory="tables"),
     log:
         "logs/{exp}/speedup.log",
@@ -49,16 +49,16 @@ rule speedup:
 
 rule report:
     input:
-        rows="results/{exp}.csv",
-        speedup="results/{exp}_speedup_summary.csv",
+        rows=paths.RESULTS,
+        speedup=paths.SPEEDUP_SUMMARY,
     output:
-        pdf=report("reports/speedup_{exp}.pdf", caption="report/report.rst", category="{exp}", subcategory="report"),
-        curves=report("reports/{exp}/curves.png", caption="report/curves.rst", category="{exp}", subcategory="figures"),
-        curves_svg=report("reports/{exp}/curves.svg", caption="report/curves.rst", category="{exp}",
+        pdf=report(paths.REPORT, caption="report/report.rst", category="{exp}", subcategory="report"),
+        curves=report(fill(paths.REPORT_FILE, file="curves.png"), caption="report/curves.rst", category="{exp}", subcategory="figures"),
+        curves_svg=report(fill(paths.REPORT_FILE, file="curves.svg"), caption="report/curves.rst", category="{exp}",
                           subcategory="figures"),
-        curves_pdf="reports/{exp}/curves.pdf",
-        speedup_md="reports/{exp}/speedup.md",
-        speedup_tex="reports/{exp}/speedup.tex",
+        curves_pdf=fill(paths.REPORT_FILE, file="curves.pdf"),
+        speedup_md=fill(paths.REPORT_FILE, file="speedup.md"),
+        speedup_tex=fill(paths.REPORT_FILE, file="speedup.tex"),
     log:
         "logs/{exp}/report.log",
     params:

@@ -11,7 +11,8 @@ from snakemake.exceptions import WorkflowError
 
 from harness.errors import HarnessError
 from harness.experiments import Workflow
-from harness import rehearsal
+from harness import paths, rehearsal
+from harness.paths import fill
 from harness.provenance import CONFIG_ENV
 
 BASE = workflow.basedir

@@ -4,8 +4,8 @@
 
 rule train_dash:
     output:
-        "work/{exp}/dash/train_config.json",
-        "work/{exp}/dash/diffusion_pytorch_model.safetensors",
+        f"{paths.TRAINED_DASH}/{paths.DASH_TRAIN_CONFIG}",
+        f"{paths.TRAINED_DASH}/{paths.DASH_WEIGHTS}",
     log:
         "logs/{exp}/train_dash.log",
     benchmark:
@@ -28,9 +28,9 @@ from harness.assets import SHIPPED_DASH
 
 rule remake_dash:
     output:
-        "harness/assets/dash-{shipped}/diffusion_pytorch_model.safetensors",
-        "harness/assets/dash-{shipped}/config.json",
-        "harness/assets/dash-{shipped}/train_config.json",
+        f"{paths.SHIPPED_DASH}/{paths.DASH_WEIGHTS}",
+        f"{paths.SHIPPED_DASH}/{paths.DASH_CONFIG}",
+        f"{paths.SHIPPED_DASH}/{paths.DASH_TRAIN_CONFIG}",
     wildcard_constraints:
         shipped="|".join(sorted(SHIPPED_DASH, key=len, reverse=True)),
     log:

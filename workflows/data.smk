@@ -5,9 +5,9 @@ from harness.experiments.content import content_stamp
 # metric weights are present (offline), and lists whatever is missing with how to supply it.
 rule check_inputs:
     input:
-        "work/{exp}/stand_ins.json" if REHEARSAL else [],
+        paths.STAND_INS if REHEARSAL else [],
     output:
-        "work/{exp}/inputs.json",
+        paths.INPUTS_STAMP,
     log:
         "logs/{exp}/check_inputs.log",
     params:
@@ -23,7 +23,7 @@ rule check_inputs:
 # A rehearsal's stand-in inputs (harness/rehearsal), written before check_inputs checks them as real ones.
 rule rehearsal_inputs:
     output:
-        "work/{exp}/stand_ins.json",
+        paths.STAND_INS,
     log:
         "logs/{exp}/rehearsal_inputs.log",
     params:

@@ -5,8 +5,8 @@ rule train_dot:
     input:
         lambda wc: E(wc).dash_inputs(E(wc).dot(wc.dot)),
     output:
-        "work/{exp}/dot/{dot}/dot.safetensors",
-        "work/{exp}/dot/{dot}/dot.json",
+        f"{paths.DOT_DIR}/{paths.DOT_WEIGHTS}",
+        f"{paths.DOT_DIR}/{paths.DOT_META}",
     log:
         "logs/{exp}/train_dot_{dot}.log",
     benchmark:
@@ -26,8 +26,8 @@ rule train_dot:
 # depends on it: `snakemake -j2 -f harness/assets/dot-digits_cond/ddim/dot.json`.
 rule remake_dot:  # no inputs, like remake_dash: a shipped Dot is never remade unless asked for (-f)
     output:
-        "harness/assets/dot-{exp}/{dot}/dot.safetensors",
-        "harness/assets/dot-{exp}/{dot}/dot.json",
+        f"{paths.SHIPPED_DOT}/{paths.DOT_WEIGHTS}",
+        f"{paths.SHIPPED_DOT}/{paths.DOT_META}",
     log:
         "logs/{exp}/remake_dot_{dot}.log",
     params:

@@ -10,8 +10,8 @@ rule sample:
     input:
         lambda wc: E(wc).sample_inputs(wc.point),
     output:
-        npz="samples/{exp}/{point}.r{rep}.s{shard}.npz",
-        meta="samples/{exp}/{point}.r{rep}.s{shard}.json",
+        npz=paths.SHARD,
+        meta=paths.SHARD_META,
     log:
         "logs/{exp}/sample/{point}.r{rep}.s{shard}.log",
     benchmark:

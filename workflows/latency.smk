@@ -10,7 +10,7 @@ rule latency:
     input:
         lambda wc: E(wc).dash_inputs(E(wc).latency_timings[wc.dot].series),
     output:
-        directory("work/{exp}/latency/{dot}"),
+        directory(paths.LATENCY_TIMING),
     log:
         "logs/{exp}/latency/{dot}.log",
     benchmark:

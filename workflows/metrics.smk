@@ -6,10 +6,10 @@
 
 rule fid_stats:
     input:
-        shard="samples/{exp}/{point}.r{rep}.s{shard}.npz",
-        checked="work/{exp}/inputs.json",
+        shard=paths.SHARD,
+        checked=paths.INPUTS_STAMP,
     output:
-        "work/{exp}/fidstats/{point}.r{rep}.s{shard}.fidstats",
+        paths.FID_STATS,
     log:
         "logs/{exp}/fid_stats/{point}.r{rep}.s{shard}.log",
     benchmark:
@@ -29,9 +29,9 @@ rule fid:
         exp=UNBATCHED,
     input:
         shards=lambda wc: E(wc).fid_inputs(wc.point, wc.rep),
-        checked="work/{exp}/inputs.json",
+        checked=paths.INPUTS_STAMP,
     output:
-        "work/{exp}/metrics/{point}.r{rep}.fid.csv",
+        fill(paths.METRIC_ROW, metric="fid"),
     log:
         "logs/{exp}/fid/{point}.r{rep}.log",
     benchmark:
@@ -48,9 +48,9 @@ rule fid:
 
 rule coco_prompts:
     input:
-        "work/{exp}/inputs.json",
+        paths.INPUTS_STAMP,
     output:
-        "work/{exp}/prompts.txt",
+        paths.PROMPTS,
     log:
         "logs/{exp}/coco_prompts.log",
     params:
@@ -66,7 +66,7 @@ rule clip:
         shards=lambda wc: E(wc).shards(wc.point, wc.rep),
         prompts=lambda wc: E(wc).metric_inputs("clip"),
     output:
-        "work/{exp}/metrics/{point}.r{rep}.clip.csv",
+        fill(paths.METRIC_ROW, metric="clip"),
     log:
         "logs/{exp}/clip/{point}.r{rep}.log",
     benchmark:
@@ -86,9 +86,9 @@ rule class_accuracy:
         exp=UNBATCHED,
     input:
         shards=lambda wc: E(wc).shards(wc.point, wc.rep),
-        checked="work/{exp}/inputs.json",
+        checked=paths.INPUTS_STAMP,
     output:
-        "work/{exp}/metrics/{point}.r{rep}.class_accuracy.csv",
+        fill(paths.METRIC_ROW, metric="class_accuracy"),
     log:
         "logs/{exp}/class_accuracy/{point}.r{rep}.log",
     params:

@@ -11,10 +11,12 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from harness import paths
 from harness.errors import HarnessError
 from harness.experiments.commands import Settings, stage_args
 from harness.experiments.config import Configs, load
 from harness.experiments.model import Experiment, Point, Samples
+from harness.paths import fill
 from harness.provenance import config_sha256
 
 __all__ = ["Workflow", "Experiment", "Point", "Samples", "Settings", "Configs"]
@@ -74,7 +76,7 @@ class Workflow:
 
     @property
     def report_targets(self) -> list[str]:
-        return [f"reports/speedup_{name}.pdf" for name in sorted(self.names)]
+        return [fill(paths.REPORT, exp=name) for name in sorted(self.names)]
 
     def unknown_target(self, target: str) -> str:
         """What to say when a target names no experiment: the known report targets (and any file not read)."""

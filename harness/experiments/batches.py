@@ -14,8 +14,10 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from harness import paths
 from harness.experiments.commands import Settings, stage_args
 from harness.experiments.model import Experiment
+from harness.paths import fill
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,10 @@ class BatchJob:
 
 
 def batch_jobs(experiment: Experiment, settings: Settings = Settings()) -> list[BatchJob]:
-    """Per group of ``experiment.batches()``: its sample job, then one job per metric with rows in it."""
+    """Per group of ``experiment.batch_groups()``: its sample job, then one job per metric with rows in it."""
     jobs = []
     wanted = set(experiment.metric_jobs())
-    for k, group in enumerate(experiment.batches()):
+    for k, group in enumerate(experiment.batch_groups()):
         suffix = f"{experiment.name}_batch{k}"
         shards = {(point, rep): experiment.shard(point, rep, 0) for point, rep in group}
         commands, inputs = [], {experiment.inputs_stamp}
@@ -69,7 +71,7 @@ def batch_jobs(experiment: Experiment, settings: Settings = Settings()) -> list[
 
 
 def _keep(experiment: Experiment, name: str) -> str:
-    return f"work/{experiment.name}/batch/{name}"
+    return fill(paths.BATCH_KEEP, exp=experiment.name, job=name)
 
 
 def _args(experiment: Experiment, rule: str, point: str, rep, settings: Settings) -> str:

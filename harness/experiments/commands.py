@@ -11,17 +11,16 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Callable
 
+from harness import paths
 from harness.experiments.model import Experiment
+from harness.experiments.timings import timed_architecture
 from harness.external import CLASSIFIER_FILE
-from harness.morse.dot_config import PLANNED_PAIRS
+from harness.morse.dot_config import ARCHITECTURE, PLANNED_PAIRS
+from harness.paths import fill
 from harness.registry import Registry
 
 COMMANDS: Registry[Callable[[Experiment, dict, Settings], str]] = Registry("workflow rule")
 
-# Dot block keys that are the architecture (DotConfig fields) and their train-dot options
-DOT_ARCHITECTURE = {"variant": "--variant", "m": "--extra-blocks", "channels": "--channels",
-                    "independent_channels": "--independent-channels", "lora_rank": "--lora-rank", "inputs": "--inputs",
-                    "gap_scale": "--gap-scale"}
 DOT_TRAINING = ("steps", "batch_size", "max_gap", "groups", "loss_weight", "lr", "warmup", "seed", "checkpoint_every")
 
 
@@ -105,7 +104,7 @@ def train_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) 
         args.append(_option("--eval-data", dot["eval_data"]))
     if dot.get("sampler"):
         args.append(_option("--sampler", dot["sampler"]))
-    args += [_option(option, dot[key]) for key, option in DOT_ARCHITECTURE.items() if key in dot]
+    args += [_option(option, dot[key]) for key, option in ARCHITECTURE.items() if key in dot]
     if dot.get("guidance_scales"):
         args.append("--guidance-scales " + " ".join(_q(scale) for scale in dot["guidance_scales"]))
     if dot.get("classifier_scale"):
@@ -168,7 +167,7 @@ def fid_stats_args(experiment: Experiment, wildcards: dict, settings: Settings) 
 def fid_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
     args = [_option("--ref", experiment.metrics["fid"]["reference"]),
             _option("--num-samples", experiment.samples.count(wildcards.get("rep", 0)))]
-    return " ".join(args + feature_options(experiment, settings) + ["--refstats-dir work/refstats"])
+    return " ".join(args + feature_options(experiment, settings) + [_option("--refstats-dir", paths.REFSTATS)])
 
 
 @COMMANDS.register("coco_prompts")
@@ -198,16 +197,6 @@ def class_accuracy_args(experiment: Experiment, wildcards: dict, settings: Setti
         if accuracy.get(key) is not None:
             args.append(_option(option, accuracy[key]))
     return " ".join(args)
-
-
-def timed_architecture(dot: dict, conditions: str | None = None, inputs: bool = True) -> dict:
-    """The DotConfig fields of a Dot block that `harness latency --dot-config` times (``inputs=False``:
-    without the trajectory inputs, which change only the width of the first convolution)."""
-    keys = [key for key in DOT_ARCHITECTURE if inputs or key != "inputs"]
-    architecture = {key: dot[key] for key in keys if key in dot}
-    if dot.get("guidance_scales"):  # a Dot that takes w: one branch per guided step
-        architecture.update(guidance_scales=dot["guidance_scales"], conditions=conditions)
-    return architecture
 
 
 @COMMANDS.register("latency")
@@ -289,9 +278,9 @@ def report_args(experiment: Experiment, wildcards: dict, settings: Settings) -> 
         args.append(_option("--tradeoff", a.tradeoff))
     args += _bootstrap(experiment)
     args += [_option("--experiment", experiment.name), _option("--title", experiment.title),
-             _option("--note", experiment.note), _option("--benchmarks", f"benchmarks/{experiment.name}"),
+             _option("--note", experiment.note), _option("--benchmarks", fill(paths.BENCHMARKS, exp=experiment.name)),
              *[_option("--latency-dir", folder) for folder in experiment.latency_timing_dirs],
-             _option("--shards", f"samples/{experiment.name}"),
+             _option("--shards", fill(paths.SAMPLES, exp=experiment.name)),
              _option("--dots", experiment.dots_dir)]
     return " ".join(args)
 

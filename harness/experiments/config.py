@@ -10,7 +10,6 @@ that never touches that experiment; `harness check-configs` validates them all.
 from __future__ import annotations
 
 import glob
-import itertools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +18,7 @@ import jsonschema
 import yaml
 
 from harness.errors import HarnessError
+from harness.experiments.product import expand_morse
 
 SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schema.json"
 
@@ -77,14 +77,6 @@ def check(data: dict, where: str, definition: str | None = None) -> None:
     if errors:
         best = jsonschema.exceptions.best_match(errors)
         raise HarnessError(f"{_where(where, best.absolute_path)}: {message(best)}")
-
-
-def expand_morse(entry: dict) -> list[dict]:
-    """The product syntax: ``{lsd: [3, 5], ratio: [0.3, 0.5], N: 6}`` -> four points, lists varying
-    fastest to the right; an entry without lists is itself."""
-    keys = list(entry)
-    values = [v if isinstance(v, list) else [v] for v in entry.values()]
-    return [dict(zip(keys, combo)) for combo in itertools.product(*values)]
 
 
 def _resolve_templates(name: str, experiment: dict, templates: Mapping[str, dict], where: str) -> dict:

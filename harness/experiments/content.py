@@ -21,6 +21,8 @@ import json
 import os
 from pathlib import Path
 
+from harness.paths import DOT_META, DOT_WEIGHTS
+
 CACHE = Path(".snakemake") / "harness-content-hashes.json"
 CONTENT_LIMIT = 10_000
 
@@ -60,7 +62,7 @@ def input_files(experiment) -> dict[str, tuple[Path, bool]]:
         files.update({f"dash {source}: {p.relative_to(folder.directory)}": (p, True) for p in folder.files})
     for name, dot in experiment.dots.items():
         if dot.get("path"):
-            files.update({f"dot {name}: {file}": (Path(dot["path"]) / file, True) for file in ("dot.json", "dot.safetensors")})
+            files.update({f"dot {name}: {file}": (Path(dot["path"]) / file, True) for file in (DOT_META, DOT_WEIGHTS)})
     specs = [experiment.dataset["spec"], *(d.get(k) for d in experiment.dots.values() for k in ("data", "eval_data")),
              *(m.get("reference") for m in experiment.metrics.values())]
     for spec in dict.fromkeys(s for s in specs if s):

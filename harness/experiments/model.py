@@ -10,24 +10,21 @@ what a config sets.
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 import sys
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
+from harness import paths
 from harness.errors import HarnessError
+from harness.experiments.points import Point, plan_noise, series_points
+from harness.experiments.timings import Timing, plan_timings
 from harness.morse.dot_config import REFERENCE_DOTS
+from harness.paths import fill
 
 TRAIN_DASH = "train-dash"  # dash.source: train the small digits Dash in the workflow
 PILOT = "pilot"  # the replicate label of the pilot set (harness tune-ratio's seeds)
-
-
-def number_label(value) -> str:
-    """A number as it appears in a file name: 7.5 -> 7p5, 10.0 -> 10, -1 -> m1."""
-    return f"{float(value):g}".replace(".", "p").replace("-", "m")
 
 
 def _from_dict(cls, data: dict | None):
@@ -84,58 +81,6 @@ class Analysis:
     tradeoff: str | None = None  # Fig. 8: the metric against this one over guidance scales
     bootstrap: int = 0  # bootstrap draws over the replicates for the average speedup's interval (0: none)
     headline_ratio: float | None = None  # the headline: the trained Dot at this ratio (None: every trained point)
-
-
-@dataclass
-class Point:
-    """One latency point: a baseline step count or a Morse schedule, at one guidance scale.
-
-    ``plan`` holds `harness sample`'s schedule options (an LSD budget already resolved to step counts,
-    harness/morse/budget.py); ``requested_lsd``/``requested_ratio`` what the config asked for.
-    Requests that resolve to one schedule are sampled once: ``sampled_as`` names the point whose
-    shards serve this one, and that point lists the others in ``also_serves``.
-    """
-
-    name: str
-    method: str  # "baseline" or "morse"
-    series: dict
-    plan: dict
-    schedule: object  # harness.morse.schedule.MorseSchedule
-    requested_lsd: float | None = None
-    requested_ratio: float | None = None
-    guidance_scale: float | None = None
-    reference: str | None = None  # one of REFERENCE_DOTS: this point runs that Dot instead of the series'
-    sampled_as: str = ""
-    also_serves: list = field(default_factory=list)
-
-    @property
-    def dot(self) -> str | None:
-        """The series' Dot (a name under `dots`), a reference Dot (`oracle`, `zero`), or None for the baseline."""
-        if self.method != "morse":
-            return None
-        return self.reference or self.series.get("dot")
-
-    def key(self, dash: dict) -> tuple:
-        """What determines the samples: Dash, sampler, guidance (classifier-free and classifier), grid and
-        Dash/Dot assignment, and the Dot and its observations when Dot runs. Points with one key are one
-        computation."""
-        key = (json.dumps(dash, sort_keys=True), self.series["sampler"], self.series.get("eta"),
-               self.guidance_scale, self.series.get("classifier_scale"), self.schedule.grid, self.schedule.is_dash)
-        return key + ((self.dot, self.series.get("trajectory_source")) if self.schedule.dot_steps else ())
-
-
-@dataclass
-class Timing:
-    """One `harness latency` job: the series whose Dash it times (None: the experiment's) and the Dots
-    (folders, or reference Dot names) whose Morse rows take its N."""
-
-    series: dict | None
-    dots: list[str]
-
-
-def _dash_key(series: dict) -> str:
-    """What a series' Dash step costs: its Dash and classifier scale."""
-    return json.dumps([series.get("dash"), series.get("classifier_scale")], sort_keys=True)
 
 
 @dataclass
@@ -216,7 +161,7 @@ class Experiment:
 
     @property
     def trained_dash_dir(self) -> str:
-        return f"work/{self.name}/dash"
+        return fill(paths.TRAINED_DASH, exp=self.name)
 
     def dash_location(self, part: dict | None = None) -> tuple[str, str | None]:
         """(source, local path) to pass as --dash/--dash-path; a Dash the workflow trains is its folder."""
@@ -227,13 +172,13 @@ class Experiment:
 
     @property
     def inputs_stamp(self) -> str:
-        return f"work/{self.name}/inputs.json"
+        return fill(paths.INPUTS_STAMP, exp=self.name)
 
     def dash_inputs(self, part: dict | None = None) -> list[str]:
         """Files a job needs for its Dash: the checked-inputs stamp, and a trained Dash if one is trained here."""
         files = [self.inputs_stamp]
         if self.dash(part)["source"] == TRAIN_DASH:
-            files.append(f"{self.trained_dash_dir}/train_config.json")
+            files.append(f"{self.trained_dash_dir}/{paths.DASH_TRAIN_CONFIG}")
         return files
 
     @property
@@ -252,12 +197,13 @@ class Experiment:
 
     def dot_dir(self, name: str) -> str:
         """Dot ``name``'s folder: the trained one it ships (``dots.<name>.path``), else the one trained here."""
-        return self.dot(name).get("path") or f"work/{self.name}/dot/{name}"
+        return self.dot(name).get("path") or fill(paths.DOT_DIR, exp=self.name, dot=name)
 
     @property
     def dots_dir(self) -> str:
         """The folder holding the Dot folders (``<name>/dot.json``), where the report reads their held-out error."""
-        return str(PurePosixPath(self.dot_dir(next(iter(self.dots)))).parent) if self.dots else f"work/{self.name}/dot"
+        first = self.dot_dir(next(iter(self.dots))) if self.dots else fill(paths.DOT_DIR, exp=self.name, dot="any")
+        return str(PurePosixPath(first).parent)
 
     # ---------------------------------------------------------------- points, shards, rows
 
@@ -271,7 +217,7 @@ class Experiment:
         for series in self.config["series"]:
             source, path = self.dash_location(series)
             try:
-                planned = list(_series_points(series, plan_noise(source, path)))
+                planned = list(series_points(series, plan_noise(source, path)))
             except ValueError as err:  # a grid that cannot place a step count, a budget below one step
                 raise HarnessError(f"experiment {self.name!r}, series {series['name']!r}: {err}") from None
             for point in planned:
@@ -312,17 +258,17 @@ class Experiment:
         if conditions_file(self.config.get("conditions")):
             files.append(conditions_file(self.config.get("conditions")))
         if point.method == "morse" and point.dot not in REFERENCE_DOTS:
-            files.append(f"{self.dot_dir(point.dot)}/dot.safetensors")
+            files.append(f"{self.dot_dir(point.dot)}/{paths.DOT_WEIGHTS}")
         return files
 
     def shard(self, point: str, rep, shard) -> str:
-        return f"samples/{self.name}/{point}.r{rep}.s{int(shard):03d}.npz"
+        return fill(paths.SHARD, exp=self.name, point=point, rep=rep, shard=shard)
 
     def shards(self, point: str, rep) -> list[str]:
         return [self.shard(point, rep, k) for k in range(self.samples.shards_of(rep))]
 
     def fid_stats_file(self, point: str, rep, shard) -> str:
-        return f"work/{self.name}/fidstats/{point}.r{rep}.s{int(shard):03d}.fidstats"
+        return fill(paths.FID_STATS, exp=self.name, point=point, rep=rep, shard=shard)
 
     def fid_inputs(self, point: str, rep) -> list[str]:
         """A one-shard point: the shard itself; several shards: their per-shard feature statistics."""
@@ -337,14 +283,14 @@ class Experiment:
     @property
     def prompts_file(self) -> str:
         """The MS-COCO prompts `coco_prompts` draws for this experiment: the CLIP score's captions."""
-        return f"work/{self.name}/prompts.txt"
+        return fill(paths.PROMPTS, exp=self.name)
 
     def metric_inputs(self, metric: str) -> list[str]:
         """What a job of ``metric`` reads beyond its shards: the CLIP score its prompts."""
         return [self.prompts_file] if metric == "clip" else []
 
     def metric_row(self, point: str, rep, metric: str) -> str:
-        return f"work/{self.name}/metrics/{point}.r{rep}.{metric}.csv"
+        return fill(paths.METRIC_ROW, exp=self.name, point=point, rep=rep, metric=metric)
 
     def metric_rows(self) -> list[str]:
         """One CSV row file per (point, repeat, metric)."""
@@ -357,7 +303,7 @@ class Experiment:
                 for metric in self.metrics]
         return jobs + [(point, PILOT, self.analysis.metric) for point in self._pilot_points()]
 
-    def batches(self) -> list[list[tuple[str, object]]]:
+    def batch_groups(self) -> list[list[tuple[str, object]]]:
         """``samples.batches`` groups of (point, replicate), each one `harness batch` job for its shards and one
         per metric for its rows, balanced by their model evaluations (Dash steps + Dot steps / 4)."""
         sets = list(dict.fromkeys((point, rep) for point, rep, _ in self.metric_jobs()))
@@ -396,17 +342,13 @@ class Experiment:
 
     @property
     def tuned_choices(self) -> str:
-        return f"work/{self.name}/tuned_ratio.csv"
+        return fill(paths.TUNED, exp=self.name)
 
     # ---------------------------------------------------------------- latency
 
     @property
     def latency(self) -> dict:
         return self.config.get("latency") or {}
-
-    @property
-    def latency_dir(self) -> str:
-        return f"work/{self.name}/latency"
 
     @property
     def measures_latency(self) -> bool:
@@ -423,36 +365,11 @@ class Experiment:
 
     @cached_property
     def latency_timings(self) -> dict[str, Timing]:
-        """One `harness latency` job per cost of a Dot step, named by its first Dot: Dots whose step costs the
-        same (one Dash and classifier scale, one architecture: the Dot block's fields that `--dot-config`
-        times, trajectory inputs aside) share a timing, so Fig. 4's samplers keep one N as in Table 5, while
-        ADM-G beside ADM (Fig. 6) or the independent Dot beside the shared one (Table 7) each get their
-        own. The timing of `latency.dot` also serves the reference Dots (oracle, zero). A Dot run by
-        series with different Dashes or classifier scales is a config error."""
-        from harness.experiments.commands import timed_architecture
-
-        where = f"experiments.{self.name}"
-        runs: dict[str, dict | None] = {self.latency_dot_name(): None}  # Dot -> the series that runs it
-        for series in self.config["series"]:
-            if not series.get("morse"):
-                continue
-            name = series.get("dot", "")
-            self.dot(name)  # an unknown Dot stops the plan here
-            first = runs[name] = runs.get(name) or series
-            if _dash_key(first) != _dash_key(series):
-                raise HarnessError(f"{where}.series: Dot {name!r} runs with series {first['name']!r} and "
-                                   f"{series['name']!r}, whose Dash or classifier scale differ: give each its own Dot")
-        timings: dict[str, Timing] = {}
-        by_cost: dict[str, str] = {}
-        for name, series in runs.items():
-            cost = json.dumps([_dash_key(series or {}), timed_architecture(self.dot(name), inputs=False)], sort_keys=True)
-            timing = timings.setdefault(by_cost.setdefault(cost, name), Timing(series, []))
-            timing.dots.append(self.dot_dir(name))
-        timings[self.latency_dot_name()].dots.extend(REFERENCE_DOTS)
-        return timings
+        """One `harness latency` job per cost of a Dot step (harness/experiments/timings.py)."""
+        return plan_timings(self)
 
     def latency_timing_dir(self, timing: str) -> str:
-        return f"{self.latency_dir}/{timing}"
+        return fill(paths.LATENCY_TIMING, exp=self.name, dot=timing)
 
     @property
     def latency_timing_dirs(self) -> list[str]:
@@ -464,111 +381,4 @@ class Experiment:
     # ---------------------------------------------------------------- targets
 
     def targets(self) -> list[str]:
-        return [f"reports/speedup_{self.name}.pdf", f"results/{self.name}.csv", f"results/{self.name}_speedup.csv",
-                f"results/{self.name}_speedup_summary.csv"]
-
-
-@functools.cache
-def plan_noise(source: str, path: str | None) -> dict:
-    """The noise settings a Dash will sample with, read without its weights; for a Dash not here yet,
-    its packaged config's, else diffusers' 1000-step default (said on stderr)."""
-    from harness.assets import SHIPPED_DASH
-    from harness.models import architectures
-    from harness.models import dash as dash_module
-    from harness.samplers.noise import noise_settings
-
-    local = Path(path) if path else Path(source)
-    if local.is_dir() and source not in SHIPPED_DASH and architectures.architecture_for_source(source) is None:
-        from harness.models.dash_folder import inspect_folder
-
-        return noise_settings(inspect_folder(local, source=source).scheduler)  # incomplete: one line, at plan time
-    try:
-        return dash_module.scheduler_settings(source, local_path=path)
-    except HarnessError:
-        packaged = architectures.architecture_for_source(source)
-        if packaged is not None:
-            return noise_settings(packaged["scheduler"])
-        print(f"plan: no scheduler config for Dash {source!r} yet: its schedules are planned on diffusers' default "
-              "1000-step schedule", file=sys.stderr)
-        return noise_settings({})
-
-
-def _series_points(series: dict, noise: dict):
-    """Every baseline and Morse point of one series, over its guidance scales, with its schedule
-    planned on the Dash's noise settings (Sec. 2.3; a budget resolved by harness/morse/budget.py), the
-    baseline's step counts extended to bracket the Morse points (``bracketing_steps``)."""
-    from harness.morse.schedule import plain
-    from harness.samplers import make_grid
-
-    name, grid = series["name"], series["grid"]
-    for scale in series.get("guidance_scales") or [None]:
-        suffix = "" if scale is None else f"_g{number_label(scale)}"
-        morse = list(_morse_points(series, noise, suffix, scale))
-        counts = bracketing_steps(name, series.get("baseline_steps", []), morse, series.get("baseline_reach", 1),
-                                  say=scale == (series.get("guidance_scales") or [None])[0])
-        for steps in counts:
-            try:
-                schedule = plain(make_grid(grid, steps, noise))
-            except ValueError as err:
-                raise ValueError(f"{err} (the baseline at {steps} steps)") from None
-            yield Point(f"{name}_s{steps}{suffix}", "baseline", series, {"steps": steps}, schedule, float(steps), 0.0,
-                        scale)
-        yield from morse
-
-
-def bracketing_steps(series: str, configured: list[int], morse: list[Point], reach: int = 1, say: bool = True) -> list[int]:
-    """The baseline's step counts: the configured ones, plus what brackets every Morse point (Sec. 3.1
-    interpolates, never extrapolates). Below: a count at most the fewest Dash steps of a Morse point,
-    whose latency d + r / N is above d whatever N is measured. Above: k times the highest requested LSD
-    budget, rounded up, for k = 1 ... ``reach`` (config key ``baseline_reach``: how far past its Morse
-    points the baseline must go for the speedups the paper reports there). Each addition is said on
-    stderr (when ``say``)."""
-    steps = sorted(set(configured))
-    if not morse or not steps:
-        return steps
-    fewest = min(morse, key=lambda p: p.schedule.dash_steps)
-    added = []
-    if fewest.schedule.dash_steps < steps[0]:
-        added.append((fewest.schedule.dash_steps, f"below {fewest.name} ({fewest.schedule.dash_steps} Dash steps)"))
-    budgets = [p for p in morse if p.requested_lsd is not None]
-    top = max(budgets, key=lambda p: p.requested_lsd, default=None)
-    for k in range(1, reach + 1) if top is not None else ():
-        if math.ceil(k * top.requested_lsd) not in steps and (k > 1 or math.ceil(top.requested_lsd) > steps[-1]):
-            added.append((math.ceil(k * top.requested_lsd), f"{k}x above {top.name} ({top.requested_lsd:g} LSD)"))
-    for count, why in added if say else ():
-        print(f"plan: series {series!r}: a {count}-step baseline added, {why}, so that the baseline brackets "
-              "every Morse point", file=sys.stderr)
-    return sorted(set(steps) | {count for count, _ in added})
-
-
-def _morse_points(series: dict, noise: dict, suffix: str, scale):
-    """The Morse points of one series at one guidance scale."""
-    from harness.morse import budget
-    from harness.morse.schedule import plan_from_budget, plan_from_counts
-
-    name, grid = series["name"], series["grid"]
-    for morse in series.get("morse", []):
-        reference = morse.get("dot")  # a reference Dot (oracle, zero) instead of the series' Dot
-        prefix = f"{name}_{reference}" if reference else name
-        if "fine_steps" in morse:
-            point = f"{prefix}_f{morse['fine_steps']}_d{morse['dash_steps']}{suffix}"
-            schedule = plan_from_counts(grid, morse["fine_steps"], morse["dash_steps"], noise)
-            requested = (None, None)
-            if morse.get("N"):
-                asked = budget.counts(morse["dash_steps"], morse["fine_steps"] - morse["dash_steps"], morse["N"])
-                requested = (asked.lsd, asked.ratio)
-            plan = {k: v for k, v in morse.items() if k != "dot"}
-        else:
-            point = f"{prefix}_l{number_label(morse['lsd'])}_k{number_label(morse['ratio'])}{suffix}"
-            schedule, counts = plan_from_budget(grid, morse["lsd"], morse["N"], morse["ratio"], noise)
-            if morse["ratio"] > 0 and morse["N"] * (morse["lsd"] - 1) < 1 - 1e-9:  # not one Dot step fits beside a Dash step
-                raise ValueError(f"the budget {{lsd: {morse['lsd']:g}, ratio: {morse['ratio']:g}}} holds no Dot step "
-                                 f"under N = {morse['N']:g} ({counts.dash_steps} Dash + 0 Dot steps): one Dot step "
-                                 f"needs lsd >= {1 + 1 / morse['N']:.3g}; raise `lsd`, or set ratio 0 for a Dash-only point")
-            if morse["ratio"] > 0 and counts.dot_steps == 0:
-                print(f"plan: series {name!r}: {point} resolves to {counts.dash_steps} Dash + 0 Dot steps (no schedule "
-                      f"with a Dot step is closer to k/n = {morse['ratio']:g}): a Dash-only point", file=sys.stderr)
-            requested = (float(morse["lsd"]), float(morse["ratio"]))
-            plan = {"fine_steps": counts.grid_steps, "dash_steps": counts.dash_steps, "N": morse["N"],
-                    "requested_lsd": morse["lsd"], "requested_ratio": morse["ratio"]}
-        yield Point(point, "morse", series, plan, schedule, *requested, scale, reference=reference)
+        return [fill(pattern, exp=self.name) for pattern in (paths.REPORT, paths.RESULTS, paths.SPEEDUP, paths.SPEEDUP_SUMMARY)]

@@ -17,7 +17,8 @@ from typing import Callable
 
 import torch
 
-from harness.morse.denoisers import DotDenoiser, Guidance, cfg_branches
+from harness.models.denoisers import Guidance, cfg_branches
+from harness.morse.dot_denoisers import DotDenoiser
 
 
 def _inputs(dash, batch: int, count: int) -> list[torch.Tensor]:

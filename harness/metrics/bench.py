@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -52,14 +51,14 @@ def write_synthetic_shards(directory: Path, count: int, shard_size: int) -> None
         write_shard(directory / f"shard-{start:06d}.npz", Shard(images, seeds, meta))
 
 
-def fid_peak_memory(count: int, args: argparse.Namespace, work: Path) -> tuple[float, float]:
+def fid_peak_memory(count: int, *, shard_size: int, extractor: str, device: str, threads: int, work: Path) -> tuple[float, float]:
     """(peak RSS in MiB, seconds) of one `harness fid` process over ``count`` synthetic images."""
     shards = work / f"shards-{count}"
-    write_synthetic_shards(shards, count, args.shard_size)
+    write_synthetic_shards(shards, count, shard_size)
     command = [sys.executable, "-c", CHILD, "fid", str(shards), "--ref", "digits:16:all", "--num-samples", str(count)]
-    command += ["--out", str(work / f"fid-{count}.csv"), "--extractor", args.memory_extractor]
-    command += ["--refstats-dir", str(work / "refstats"), "--device", args.device]
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads(args))}
+    command += ["--out", str(work / f"fid-{count}.csv"), "--extractor", extractor]
+    command += ["--refstats-dir", str(work / "refstats"), "--device", device]
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     start = time.perf_counter()
     out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
     seconds = time.perf_counter() - start
@@ -67,20 +66,21 @@ def fid_peak_memory(count: int, args: argparse.Namespace, work: Path) -> tuple[f
     return kib / 1024, seconds
 
 
-def threads(args: argparse.Namespace) -> int:
-    """The CLI's --threads, else one: on a shared machine more threads thrash (docs/metrics.md)."""
-    return args.threads or 1
-
-
-def bench_metrics(args: argparse.Namespace) -> int:
-    torch.set_num_threads(threads(args))
+def bench_metrics(*, extractors: list[str], images: list[int], batch_size: int, memory_counts: list[int],
+                  memory_extractor: str, shard_size: int, device: str, threads: int | None = None) -> int:
+    """Feature-extraction throughput of each of ``extractors`` over ``images`` images, and the peak memory of
+    `harness fid` over each of ``memory_counts`` synthetic images, on ``threads`` threads (default one: on a
+    shared machine more threads thrash, docs/metrics.md)."""
+    threads = threads or 1
+    torch.set_num_threads(threads)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    print(f"torch {torch.__version__}, {threads(args)} threads on {os.cpu_count()} cores (load {load}), {args.device}")
-    for name, num_images in zip(args.extractors, args.images):
-        rate = throughput(name, num_images, args.batch_size, args.device)
-        print(f"throughput {name}: {rate:.1f} images/s ({num_images} images, batch {args.batch_size}, 32x32 RGB in)")
+    print(f"torch {torch.__version__}, {threads} threads on {os.cpu_count()} cores (load {load}), {device}")
+    for name, num_images in zip(extractors, images):
+        rate = throughput(name, num_images, batch_size, device)
+        print(f"throughput {name}: {rate:.1f} images/s ({num_images} images, batch {batch_size}, 32x32 RGB in)")
     with tempfile.TemporaryDirectory() as tmp:
-        for count in args.memory_counts:
-            mib, seconds = fid_peak_memory(count, args, Path(tmp))
-            print(f"fid peak RSS ({args.memory_extractor}, {count} images 32x32): {mib:.0f} MiB, {seconds:.1f} s")
+        for count in memory_counts:
+            mib, seconds = fid_peak_memory(count, shard_size=shard_size, extractor=memory_extractor, device=device,
+                                           threads=threads, work=Path(tmp))
+            print(f"fid peak RSS ({memory_extractor}, {count} images 32x32): {mib:.0f} MiB, {seconds:.1f} s")
     return 0

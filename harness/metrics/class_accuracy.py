@@ -11,7 +11,6 @@ shard meta, ``class_accuracy`` (higher is better), the classifier that scored it
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -65,16 +64,18 @@ def load_classifier(weights: Path, device: str) -> torch.nn.Module:
     return net.to(device).eval().requires_grad_(False)
 
 
-def class_accuracy_row(args: argparse.Namespace) -> dict:
-    """The row of `harness class-accuracy`'s options (samples, num_samples, classifier_weights, batch_size, device)."""
-    samples = open_images(args.samples).first(args.num_samples)
+def class_accuracy_row(*, samples: list[str], num_samples: int, classifier_weights: Path, batch_size: int, device: str,
+                       command_line: list[str] = ()) -> dict:
+    """The accuracy row of the first ``num_samples`` images of ``samples`` (shards with their labels), with the
+    provenance of the stage run by ``command_line``."""
+    samples = open_images(samples).first(num_samples)
     if not isinstance(samples, ShardImages):
         raise HarnessError("class-accuracy scores sample shards (.npz with `labels`), not an image folder")
     labels = intended_labels(samples)
-    classifier = load_classifier(args.classifier_weights, args.device)
+    classifier = load_classifier(classifier_weights, device)
     predicted, intended = [], []
-    for seeds, images in samples.batches(args.batch_size):
-        predicted.append(predict(classifier, images, args.device))
+    for seeds, images in samples.batches(batch_size):
+        predicted.append(predict(classifier, images, device))
         intended.append(np.array([labels[int(s)] for s in seeds]))
     score = accuracy(np.concatenate(predicted), np.concatenate(intended))
     meta = sample_meta(samples)
@@ -82,9 +83,9 @@ def class_accuracy_row(args: argparse.Namespace) -> dict:
         **identity_columns(meta, samples.ids),
         COLUMN: score,
         "class_accuracy_classifier": digitsnet.NAME,
-        "class_accuracy_classifier_sha256": file_sha256(args.classifier_weights),
+        "class_accuracy_classifier_sha256": file_sha256(classifier_weights),
         "class_accuracy_resize": digitsnet.RESIZE,
         "class_accuracy_labels": (meta.get("conditions") or {}).get("spec", ""),  # the shard's condition source
-        **provenance.columns(args, meta.get("experiment"), args.device),
+        **provenance.columns(list(command_line), meta.get("experiment"), device),
     }
     return row

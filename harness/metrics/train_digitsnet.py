@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import shlex
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -58,27 +58,28 @@ def _train(epochs: int, batch_size: int, lr: float, seed: int) -> tuple[DigitsNe
     return net, accuracy
 
 
-def train_digitsnet(args: argparse.Namespace) -> int:
-    net, accuracy = train(args.epochs, args.batch_size, args.lr, args.seed)
+def train_digitsnet(*, out: Path, epochs: int, batch_size: int, lr: float, seed: int) -> int:
+    """Train DigitsNet and write its weights to ``out`` and its record (the command, held-out accuracy) beside them."""
+    net, accuracy = train(epochs, batch_size, lr, seed)
     state = {k: v.contiguous() for k, v in net.state_dict().items()}
-    atomic_write(args.out, lambda f: f.write(save(state)))
+    atomic_write(out, lambda f: f.write(save(state)))
     record = {
-        "command": command_line(args),
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "seed": args.seed,
+        "command": command_line(out=out, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
         "heldout_accuracy": round(accuracy, 4),
         "torch_version": torch.__version__,
-        "sha256": hashlib.sha256(args.out.read_bytes()).hexdigest(),
+        "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
     }
-    atomic_write(args.out.with_suffix(".json"), lambda f: f.write((json.dumps(record, indent=1) + "\n").encode()))
-    print(f"digitsnet: held-out accuracy {accuracy:.4f}, weights {args.out}")
+    atomic_write(out.with_suffix(".json"), lambda f: f.write((json.dumps(record, indent=1) + "\n").encode()))
+    print(f"digitsnet: held-out accuracy {accuracy:.4f}, weights {out}")
     return 0
 
 
-def command_line(args: argparse.Namespace) -> str:
+def command_line(*, out: Path, epochs: int, batch_size: int, lr: float, seed: int) -> str:
     """The command that reproduces this run, every option spelled out."""
-    options = ["--out", str(args.out), "--epochs", str(args.epochs), "--batch-size", str(args.batch_size)]
-    options += ["--lr", str(args.lr), "--seed", str(args.seed)]
+    options = ["--out", str(out), "--epochs", str(epochs), "--batch-size", str(batch_size)]
+    options += ["--lr", str(lr), "--seed", str(seed)]
     return "python -m harness train-digitsnet " + shlex.join(options)

@@ -31,7 +31,7 @@ from diffusers.models.embeddings import get_timestep_embedding
 
 from harness.conditions import LABELS, NONE, PROMPTS
 from harness.errors import HarnessError
-from harness.morse.denoisers import Guidance
+from harness.models.denoisers import Guidance
 from harness.registry import Registry
 
 SDXL_VAE_SCALE = 8  # pixels per latent cell, for SDXL's size conditioning

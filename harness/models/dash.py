@@ -63,7 +63,7 @@ class Dash:
     def denoiser(self, guidance=None, classifier_scale: float | None = None):
         """Dash's noise estimator (Eq. 2) under this guidance; with ``classifier_scale``, classifier-guided
         (the classifier is part of Dash, so its gradient is part of every Dash step)."""
-        from harness.morse.denoisers import ClassifierGuidance, DashDenoiser
+        from harness.models.denoisers import ClassifierGuidance, DashDenoiser
         from harness.samplers.noise import NoiseSchedule
 
         if classifier_scale is None:

@@ -20,7 +20,6 @@ checkpoint and trains on up to `--steps` (which may be raised to extend a finish
 
 from __future__ import annotations
 
-import argparse
 import copy
 import csv
 import json
@@ -33,11 +32,11 @@ import torch
 import torch.nn.functional as F
 
 from harness.errors import HarnessError
+from harness.paths import DASH_TRAIN_CONFIG
 from harness.shards import atomic_write
 
 CHECKPOINT = Path("checkpoints") / "last.pt"
 LOSS_LOG = "loss.csv"
-TRAIN_CONFIG = "train_config.json"
 LOSS_COLUMNS = ("step", "loss", "lr", "elapsed_s")
 WEIGHT_DECAY = 0.0
 GRAD_CLIP_NORM = 1.0
@@ -68,22 +67,44 @@ class _Training:
         }
 
 
-def train_dash(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class TrainDashOptions:
+    """`harness train-dash`'s options by name, in its parser's order (harness/stages/train_dash.py owns the defaults)."""
+
+    config: str  # a packaged architecture name or a JSON file of that layout
+    out: Path
+    steps: int
+    batch_size: int
+    lr: float
+    warmup_steps: int
+    ema_decay: float
+    seed: int
+    image_size: int
+    checkpoint_every: int
+    log_every: int
+    num_classes: int  # K > 0: class-conditional, null class K
+    label_dropout: float
+    resume: bool = False
+    threads: int | None = None
+    command_line: tuple[str, ...] = ()  # the argv as typed (harness.cli), not an option
+
+
+def train_dash(options: TrainDashOptions) -> int:
     from harness.data.digits import load_digits_labels, load_digits_tensor
 
-    training = _start(args)
+    training = _start(options)
     images = load_digits_tensor(training.config["unet"]["sample_size"], "train")
     labels = load_digits_labels("train")
-    args.out.mkdir(parents=True, exist_ok=True)
-    log = _LossLog(args.out / LOSS_LOG, resume_step=training.step)
-    _train(training, images, labels, log, args)
-    _save_model(training, log, len(images), args)
+    options.out.mkdir(parents=True, exist_ok=True)
+    log = _LossLog(options.out / LOSS_LOG, resume_step=training.step)
+    _train(training, images, labels, log, options)
+    _save_model(training, log, len(images), options)
     print(f"train-dash: {training.step} steps in {training.elapsed_s / 60:.1f} min, "
-          f"final loss {log.last_loss:.4f}; model in {args.out}")
+          f"final loss {log.last_loss:.4f}; model in {options.out}")
     return 0
 
 
-def _start(args: argparse.Namespace) -> _Training:
+def _start(options: TrainDashOptions) -> _Training:
     """A fresh run, or with --resume the state of OUT's checkpoint."""
     from diffusers import DDPMScheduler
     from diffusers.optimization import get_cosine_schedule_with_warmup
@@ -91,21 +112,21 @@ def _start(args: argparse.Namespace) -> _Training:
 
     from harness.models import architectures
 
-    state = _load_checkpoint(args.out) if args.resume else None
-    config = state["config"] if state else _training_config(args)
+    state = _load_checkpoint(options.out) if options.resume else None
+    config = state["config"] if state else _training_config(options)
     noise_scheduler = DDPMScheduler.from_config(config["scheduler"])
     if noise_scheduler.config.prediction_type != "epsilon":
         raise HarnessError(f"train-dash trains epsilon prediction, not {noise_scheduler.config.prediction_type!r}")
-    unet = architectures.build_unet(config["unet"], seed=args.seed).train()
-    optimizer = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=WEIGHT_DECAY)
+    unet = architectures.build_unet(config["unet"], seed=options.seed).train()
+    optimizer = torch.optim.AdamW(unet.parameters(), lr=options.lr, weight_decay=WEIGHT_DECAY)
     training = _Training(
         config=config,
         noise_scheduler=noise_scheduler,
         unet=unet,
         optimizer=optimizer,
-        lr_schedule=get_cosine_schedule_with_warmup(optimizer, args.warmup_steps, args.steps),
-        ema=EMAModel(unet.parameters(), decay=args.ema_decay, use_ema_warmup=True, power=EMA_POWER),
-        generator=torch.Generator().manual_seed(args.seed),
+        lr_schedule=get_cosine_schedule_with_warmup(optimizer, options.warmup_steps, options.steps),
+        ema=EMAModel(unet.parameters(), decay=options.ema_decay, use_ema_warmup=True, power=EMA_POWER),
+        generator=torch.Generator().manual_seed(options.seed),
     )
     if state:
         unet.load_state_dict(state["unet"])
@@ -114,12 +135,12 @@ def _start(args: argparse.Namespace) -> _Training:
         training.ema.load_state_dict(state["ema"])
         training.generator.set_state(state["generator"])
         training.step, training.elapsed_s, training.commands = state["step"], state["elapsed_s"], state["commands"]
-    training.commands = training.commands + [_command_line(args)]
+    training.commands = training.commands + [_command_line(options)]
     return training
 
 
 def _train(
-    training: _Training, images: torch.Tensor, labels: torch.Tensor, log: "_LossLog", args: argparse.Namespace
+    training: _Training, images: torch.Tensor, labels: torch.Tensor, log: "_LossLog", options: TrainDashOptions
 ) -> None:
     """Optimizer steps up to --steps: noise, predict the noise, MSE, AdamW, EMA; log and checkpoint."""
     from harness.progress import progress
@@ -128,14 +149,14 @@ def _train(
     num_timesteps = training.noise_scheduler.config.num_train_timesteps
     num_classes = _num_classes(training.config)
     started, running = time.perf_counter() - training.elapsed_s, []
-    with progress(total=args.steps, initial=training.step, desc="train-dash", unit="step") as bar:
-        while training.step < args.steps:
-            picked = torch.randint(len(images), (args.batch_size,), generator=generator)
+    with progress(total=options.steps, initial=training.step, desc="train-dash", unit="step") as bar:
+        while training.step < options.steps:
+            picked = torch.randint(len(images), (options.batch_size,), generator=generator)
             clean = images[picked]
             noise = torch.randn(clean.shape, generator=generator)
-            timesteps = torch.randint(num_timesteps, (args.batch_size,), generator=generator)
+            timesteps = torch.randint(num_timesteps, (options.batch_size,), generator=generator)
             noisy = training.noise_scheduler.add_noise(clean, noise, timesteps)
-            class_labels = _dropped_labels(labels[picked], num_classes, args.label_dropout, generator)
+            class_labels = _dropped_labels(labels[picked], num_classes, options.label_dropout, generator)
             loss = F.mse_loss(unet(noisy, timesteps, class_labels=class_labels).sample, noise)
             training.optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -147,13 +168,13 @@ def _train(
             training.elapsed_s = time.perf_counter() - started
             running.append(loss.item())
             bar.update(1)
-            if training.step % args.log_every == 0 or training.step == args.steps:
+            if training.step % options.log_every == 0 or training.step == options.steps:
                 mean_loss = sum(running) / len(running)
                 log.write(training.step, mean_loss, training.lr_schedule.get_last_lr()[0], training.elapsed_s)
                 bar.set_postfix(loss=f"{mean_loss:.4f}")
                 running = []
-            if training.step % args.checkpoint_every == 0 or training.step == args.steps:
-                _save_checkpoint(args.out, training.checkpoint())
+            if training.step % options.checkpoint_every == 0 or training.step == options.steps:
+                _save_checkpoint(options.out, training.checkpoint())
 
 
 def _num_classes(config: dict) -> int:
@@ -170,22 +191,22 @@ def _dropped_labels(labels: torch.Tensor, num_classes: int, dropout: float, gene
     return torch.where(dropped, torch.full_like(labels, num_classes), labels)
 
 
-def _save_model(training: _Training, log: "_LossLog", num_images: int, args: argparse.Namespace) -> None:
+def _save_model(training: _Training, log: "_LossLog", num_images: int, options: TrainDashOptions) -> None:
     """The EMA weights (save_pretrained, safetensors), the noise schedule and train_config.json."""
     final = copy.deepcopy(training.unet).eval()
     training.ema.copy_to(final.parameters())
-    final.save_pretrained(args.out, safe_serialization=True)
-    training.noise_scheduler.save_pretrained(args.out)
-    _write_json(args.out / TRAIN_CONFIG, {
+    final.save_pretrained(options.out, safe_serialization=True)
+    training.noise_scheduler.save_pretrained(options.out)
+    _write_json(options.out / DASH_TRAIN_CONFIG, {
         "commands": training.commands,
         "hyperparameters": {
-            "config": args.config, "steps": training.step, "batch_size": args.batch_size, "lr": args.lr,
-            "lr_schedule": "cosine with linear warm-up", "warmup_steps": args.warmup_steps,
+            "config": options.config, "steps": training.step, "batch_size": options.batch_size, "lr": options.lr,
+            "lr_schedule": "cosine with linear warm-up", "warmup_steps": options.warmup_steps,
             "optimizer": "AdamW", "weight_decay": WEIGHT_DECAY, "grad_clip_norm": GRAD_CLIP_NORM,
-            "ema_decay": args.ema_decay, "ema_power": EMA_POWER, "seed": args.seed,
+            "ema_decay": options.ema_decay, "ema_power": EMA_POWER, "seed": options.seed,
             "image_size": training.config["unet"]["sample_size"], "loss": "MSE on epsilon",
             "threads": torch.get_num_threads(),
-            "num_classes": _num_classes(training.config), "label_dropout": args.label_dropout,
+            "num_classes": _num_classes(training.config), "label_dropout": options.label_dropout,
             "null_class": _num_classes(training.config) or None,
         },
         "dataset": {"name": "scikit-learn digits, train split", "images": num_images},
@@ -197,10 +218,10 @@ def _save_model(training: _Training, log: "_LossLog", num_images: int, args: arg
     })
 
 
-def _command_line(args: argparse.Namespace) -> str:
+def _command_line(options: TrainDashOptions) -> str:
     """This invocation as a shell command with every option spelled out."""
     words = ["python", "-m", "harness", "train-dash"]
-    for key, value in vars(args).items():
+    for key, value in vars(options).items():
         if key == "command_line":  # the argv as typed (harness.cli), not an option
             continue
         option = "--" + key.replace("_", "-")
@@ -211,20 +232,20 @@ def _command_line(args: argparse.Namespace) -> str:
     return shlex.join(words)
 
 
-def _training_config(args: argparse.Namespace) -> dict:
+def _training_config(options: TrainDashOptions) -> dict:
     """The architecture config to train, its sample size set to --image-size."""
     from harness.models import architectures
 
-    if args.image_size % 8 != 0:
-        raise HarnessError(f"--image-size must be a multiple of 8, got {args.image_size}")
-    config = architectures.load_architecture(args.config)
-    config["unet"]["sample_size"] = args.image_size
-    config["sample_shape"] = [config["unet"]["in_channels"], args.image_size, args.image_size]
-    if args.num_classes < 0 or not 0 <= args.label_dropout < 1:
+    if options.image_size % 8 != 0:
+        raise HarnessError(f"--image-size must be a multiple of 8, got {options.image_size}")
+    config = architectures.load_architecture(options.config)
+    config["unet"]["sample_size"] = options.image_size
+    config["sample_shape"] = [config["unet"]["in_channels"], options.image_size, options.image_size]
+    if options.num_classes < 0 or not 0 <= options.label_dropout < 1:
         raise HarnessError(f"--num-classes must be >= 0 and --label-dropout in [0, 1), got "
-                           f"{args.num_classes} and {args.label_dropout}")
-    if args.num_classes:
-        config["unet"]["num_class_embeds"] = args.num_classes + 1  # the null class, index K, is CFG's unconditional input
+                           f"{options.num_classes} and {options.label_dropout}")
+    if options.num_classes:
+        config["unet"]["num_class_embeds"] = options.num_classes + 1  # the null class, index K, is CFG's unconditional input
     return config
 
 

@@ -6,9 +6,10 @@ import time
 
 import torch
 
-from harness.morse.denoisers import DashDenoiser, DotDenoiser
+from harness.models.denoisers import DashDenoiser
 from harness.morse.dot import build_dot
 from harness.morse.dot_config import DotConfig
+from harness.morse.dot_denoisers import DotDenoiser
 from harness.morse.sampling import morse_sample
 from harness.morse.schedule import plain, plan_from_counts
 from harness.samplers import make_grid, make_sampler
@@ -46,23 +47,26 @@ def _measure(schedule, sampler, dash_fn, dot_fn, shape, batch, repeats):
     return total / repeats, model / repeats
 
 
-def bench_morse(args) -> int:
+def bench_morse(*, dash_source: str, sampler: str, batch_size: int, fine_steps: int, dash_steps: int, m: int,
+                channels: str, repeats: int, dash_path: str | None = None) -> int:
+    """The sampling loop's time beside its model forwards: plain jump sampling at ``dash_steps`` and Morse at
+    ``fine_steps`` / ``dash_steps`` with a Dot of ``m`` extra blocks of ``channels`` (comma-separated) widths."""
     from harness.models.dash import load_dash
 
-    dash = load_dash(args.dash, local_path=args.dash_path)
+    dash = load_dash(dash_source, local_path=dash_path)
     dash_fn = DashDenoiser(dash.unet)
-    morse = plan_from_counts("trailing", args.fine_steps, args.dash_steps, dash.noise)
-    dot = build_dot(dash.unet, DotConfig(m=args.m, channels=tuple(int(c) for c in args.channels.split(","))))
+    morse = plan_from_counts("trailing", fine_steps, dash_steps, dash.noise)
+    dot = build_dot(dash.unet, DotConfig(m=m, channels=tuple(int(c) for c in channels.split(","))))
     rows = []
     for label, schedule, dot_fn in (
-        (f"plain, {args.dash_steps} Dash steps", plain(make_grid("trailing", args.dash_steps, dash.noise)), None),
-        (f"Morse, {args.fine_steps} fine / {args.dash_steps} Dash steps", morse, DotDenoiser(dot.eval())),
+        (f"plain, {dash_steps} Dash steps", plain(make_grid("trailing", dash_steps, dash.noise)), None),
+        (f"Morse, {fine_steps} fine / {dash_steps} Dash steps", morse, DotDenoiser(dot.eval())),
     ):
-        sampler = make_sampler(args.sampler, dash.noise, schedule.grid)
-        total, model = _measure(schedule, sampler, dash_fn, dot_fn, dash.sample_shape, args.batch_size, args.repeats)
+        sampler_fn = make_sampler(sampler, dash.noise, schedule.grid)
+        total, model = _measure(schedule, sampler_fn, dash_fn, dot_fn, dash.sample_shape, batch_size, repeats)
         rows.append((label, total, model))
-    print(f"sampling-loop overhead, {dash.source}, {args.sampler}, batch {args.batch_size}, "
-          f"{torch.get_num_threads()} threads, mean of {args.repeats} runs")
+    print(f"sampling-loop overhead, {dash.source}, {sampler}, batch {batch_size}, "
+          f"{torch.get_num_threads()} threads, mean of {repeats} runs")
     print(f"{'run':<40} {'loop s':>9} {'models s':>9} {'overhead':>9}")
     for label, total, model in rows:
         print(f"{label:<40} {total:9.3f} {model:9.3f} {100 * (total - model) / total:8.2f}%")

@@ -86,3 +86,28 @@ def resolve(lsd: float, N: float, ratio: float, visited: Callable[[int], int | N
         raise ValueError(f"no schedule fits {lsd} LSD: the time grid visits more points than any step count asks")
     _, dash, (grid_steps, dot) = best
     return Counts(**{**counts(dash, dot, N).__dict__, "grid_steps": grid_steps})
+
+
+def requested(*, steps: int | None = None, fine_steps: int | None = None, dash_steps: int | None = None,
+              lsd: float | None = None, ratio: float | None = None, N: float | None = None) -> tuple:
+    """What a point asks for, (LSD, k/n): the one bookkeeping of the workflow's plan and of `harness sample`.
+    A baseline of ``steps`` asks for its steps and 0; a budget for ``lsd`` and ``ratio``; ``fine_steps`` with
+    ``dash_steps`` for their cost under ``N`` (None, None without N)."""
+    if steps is not None:
+        return float(steps), 0.0
+    if lsd is not None:
+        return float(lsd), float(ratio)
+    if not N:
+        return None, None
+    asked = counts(dash_steps, fine_steps - dash_steps, N)
+    return asked.lsd, asked.ratio
+
+
+def achieved(dash_steps: int, dot_steps: int, N: float | None) -> dict:
+    """A schedule's cost in LSD (``lsd_cost``) and Dot share under the planning N (None without N)."""
+    if dot_steps == 0:
+        return {"lsd_cost": float(dash_steps), "achieved_ratio": 0.0}
+    if not N:
+        return {"lsd_cost": None, "achieved_ratio": None}
+    asked = counts(dash_steps, dot_steps, N)
+    return {"lsd_cost": asked.lsd, "achieved_ratio": asked.ratio}

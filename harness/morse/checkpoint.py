@@ -16,24 +16,24 @@ from harness.damage import reading
 from harness.errors import HarnessError
 from harness.morse.dot import DotModel, build_dot
 from harness.morse.dot_config import DotConfig
+from harness.paths import DOT_META, DOT_WEIGHTS
 from harness.shards import atomic_write
 
-WEIGHTS, META = "dot.safetensors", "dot.json"
 
 
 def save_dot(directory: Path, dot: DotModel, meta: dict) -> None:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous().cpu() for k, v in dot.trainable_state_dict().items()}
-    atomic_write(directory / WEIGHTS, lambda f: f.write(save(state)))
+    atomic_write(directory / DOT_WEIGHTS, lambda f: f.write(save(state)))
     full = {**meta, "dot_config": dot.config.to_dict()}
-    atomic_write(directory / META, lambda f: f.write(json.dumps(full, indent=1).encode()))
+    atomic_write(directory / DOT_META, lambda f: f.write(json.dumps(full, indent=1).encode()))
 
 
 def read_meta(directory: Path) -> dict:
-    path = Path(directory) / META
+    path = Path(directory) / DOT_META
     if not path.exists():
-        raise HarnessError(f"no Dot checkpoint at {directory} (missing {META}); train one with `harness train-dot --out {directory}`")
+        raise HarnessError(f"no Dot checkpoint at {directory} (missing {DOT_META}); train one with `harness train-dot --out {directory}`")
     with reading(path):
         return json.loads(path.read_text())
 
@@ -64,8 +64,8 @@ def load_dot(directory: Path, dash, conditions: str = "none", guidance_scale: fl
         )
     like = next(dash.unet.parameters())  # before build_dot adds Dot's own layers and LoRA to the UNet
     dot = build_dot(dash.unet, DotConfig.from_dict(meta["dot_config"]))
-    with reading(Path(directory) / WEIGHTS):
-        state = load_file(str(Path(directory) / WEIGHTS))
+    with reading(Path(directory) / DOT_WEIGHTS):
+        state = load_file(str(Path(directory) / DOT_WEIGHTS))
     expected = dot.trainable_state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))

@@ -5,7 +5,7 @@ help stays fast; the model itself is harness.morse.dot.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 TRAJECTORY_INPUTS = ("x_ts", "z_ts", "t_s")  # Table 4: the observations at Dash's last point
 ORACLE, ZERO = "oracle", "zero"  # `--dot` values: the ideal Dot (Dash at every point) and the zero residual
@@ -24,10 +24,10 @@ class DotConfig:
     variant: str = "shared"  # "shared" (trainable blocks), "bilinear", "independent"
     m: int = 2  # extra down/up-sampling blocks: the shared network runs at 1/4^m of the pixels
     channels: tuple[int, ...] = (32, 64)  # width of each extra block, outermost first
+    independent_channels: tuple[int, ...] = (32, 64)  # the independent variant's UNet widths, one per level
     lora_rank: int = 8  # 0 switches LoRA off
     lora_targets: str = DEFAULT_LORA_TARGETS
     inputs: tuple[str, ...] = TRAJECTORY_INPUTS  # which trajectory observations Dot sees
-    independent_channels: tuple[int, ...] = (32, 64)  # the independent variant's UNet widths, one per level
     # > 0: eta is scaled by (t_s - t_i) / gap_scale, so the residual vanishes as t_i -> t_s (it
     # must: z_ti = z_ts at zero gap) and the network's output has one scale at short and long gaps
     gap_scale: float = 0.0
@@ -65,6 +65,15 @@ class DotConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "DotConfig":
         return cls(**data)
+
+
+# The architecture a config's Dot block sets: every DotConfig field but ``lora_targets`` (fixed),
+# ``conditions`` (Dash's) and ``guidance_scales`` (a training range, with an option of its own); each
+# with its `harness train-dot` option, which for m says what it is. In field order: the order of the options on
+# the workflow's train_dot command lines (another order would make Snakemake retrain every Dot).
+OPTION_NAMES = {"m": "--extra-blocks"}
+ARCHITECTURE: dict[str, str] = {f.name: OPTION_NAMES.get(f.name, "--" + f.name.replace("_", "-")) for f in fields(DotConfig)
+                                if f.name not in ("lora_targets", "conditions", "guidance_scales")}
 
 
 # How Algorithm 1 trains Dot: the plain residual loss (every pair weighted alike), pairs over the whole range,

@@ -41,7 +41,7 @@ from tabulate import tabulate
 
 from harness.errors import HarnessError
 from harness.morse.checkpoint import save_dot
-from harness.morse.denoisers import DashDenoiser
+from harness.models.denoisers import DashDenoiser
 from harness.morse.dot import build_dot
 from harness.morse.dot_config import DotConfig
 from harness.progress import progress
@@ -250,50 +250,61 @@ def _distributed() -> tuple[int, int, torch.device]:
     return dist.get_rank(), world, device
 
 
-def _dot_config(args, conditions: str = "none") -> DotConfig:
-    inputs = tuple(s for s in args.inputs.split(",") if s)
+def _dot_config(architecture: dict, conditions: str, guidance_scales) -> DotConfig:
+    """The DotConfig of train-dot's architecture options (keys of ARCHITECTURE; a list as comma-separated text)."""
+    listed = {key: tuple(v for v in value.split(",") if v) if isinstance(getattr(DotConfig, key), tuple) else value
+              for key, value in architecture.items()}
     try:
-        return DotConfig(variant=args.variant, m=args.m, channels=tuple(int(c) for c in args.channels.split(",")),
-                         independent_channels=tuple(int(c) for c in args.independent_channels.split(",")),
-                         lora_rank=args.lora_rank, inputs=inputs, gap_scale=args.gap_scale, conditions=conditions,
-                         guidance_scales=args.guidance_scales)
+        return DotConfig(**listed, conditions=conditions, guidance_scales=guidance_scales)
     except ValueError as err:
         raise HarnessError(str(err)) from None
 
 
-def train_dot(args) -> int:
+def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sampler: str, loss_weight: str, steps: int,
+              batch_size: int, lr: float, warmup: int, seed: int, checkpoint_every: int, dash_path: str | None = None,
+              eval_data: str | None = None, max_gap: int | None = None, groups: int | None = None,
+              schedules: list[tuple[str, int, int, str]] | None = None, guidance_scales: tuple[float, float] | None = None, classifier_scale: float | None = None,
+              resume: bool = False, threads: int | None = None, command_line: list[str] = ()) -> int:
+    """Train a Dot on Dash ``dash_source`` by Algorithm 1 into ``out`` (every option is `harness train-dot`'s,
+    harness/stages/train_dot.py; ``architecture`` its options named by dot_config.ARCHITECTURE)."""
     from harness.models.dash import load_dash
 
-    if args.sampler not in SAMPLERS:
-        raise HarnessError(f"unknown sampler {args.sampler!r}; known: {', '.join(SAMPLERS)}")
-    _dot_config(args, "labels" if args.guidance_scales else "none")  # fails early: before loading Dash
-    if args.schedules and args.max_gap:
+    training = {"dash": dash_source, "dash_path": dash_path, "data": data, "eval_data": eval_data, "sampler": sampler,
+                "max_gap": max_gap, "groups": groups, "schedules": schedules, "loss_weight": loss_weight, "steps": steps, "batch_size": batch_size,
+                "lr": lr, "warmup": warmup, "seed": seed, **architecture, "guidance_scales": guidance_scales,
+                "classifier_scale": classifier_scale, "checkpoint_every": checkpoint_every, "out": out, "resume": resume,
+                "threads": threads, "command_line": list(command_line)}  # recorded in dot.json
+
+    if sampler not in SAMPLERS:
+        raise HarnessError(f"unknown sampler {sampler!r}; known: {', '.join(SAMPLERS)}")
+    _dot_config(architecture, "labels" if guidance_scales else "none", guidance_scales)  # fails early: before loading Dash
+    if schedules and max_gap:
         raise HarnessError("--schedules and --max-gap both choose the pairs: give one")
     rank, world, device = _distributed()
-    dash = load_dash(args.dash, local_path=args.dash_path, device=device)
+    dash = load_dash(dash_source, local_path=dash_path, device=device)
     kind = dash.conditioner.kind
-    config = _dot_config(args, kind)
+    config = _dot_config(architecture, kind, guidance_scales)
     factor = 2**config.m
     if dash.sample_shape[1] % factor or dash.sample_shape[2] % factor:
         raise HarnessError(f"Dash samples {dash.sample_shape[1]}x{dash.sample_shape[2]} are not divisible by 2^m = {factor}; lower --m")
-    data, values = load_training_data_for(dash, args.data)
+    images, values = load_training_data_for(dash, data)
     dash_fingerprint = dash.fingerprint  # before LoRA is injected into the shared modules
-    torch.manual_seed(args.seed)  # Dot's initial weights (DDP then copies rank 0's to every process)
+    torch.manual_seed(seed)  # Dot's initial weights (DDP then copies rank 0's to every process)
     dot = build_dot(dash.unet, config).to(device)
     trainable = [p for p in dot.parameters() if p.requires_grad]
     model = torch.nn.parallel.DistributedDataParallel(dot) if world > 1 else dot
-    optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.0)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(args.warmup, args.steps))
-    generator = torch.Generator().manual_seed(args.seed * 1000)  # alike on every process (make_pairs' share)
+    optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(warmup, steps))
+    generator = torch.Generator().manual_seed(seed * 1000)  # alike on every process (make_pairs' share)
     try:
-        weight = LOSS_WEIGHTS.get(args.loss_weight)
+        weight = LOSS_WEIGHTS.get(loss_weight)
     except ValueError as err:
         raise HarnessError(str(err)) from None
     alphas_cumprod = NoiseSchedule(dash.noise).alphas_cumprod
-    pair_set = planned_pairs(args.schedules, dash.noise) if args.schedules else None
+    pair_set = planned_pairs(schedules, dash.noise) if schedules else None
     start, elapsed = 0, 0.0
-    resume_path = args.out / "checkpoints" / "last.pt"
-    if args.resume and resume_path.exists():
+    resume_path = out / "checkpoints" / "last.pt"
+    if resume and resume_path.exists():
         state = torch.load(resume_path, map_location=device, weights_only=False)
         dot.load_state_dict(state["dot"], strict=False)
         optimizer.load_state_dict(state["optimizer"])
@@ -302,18 +313,18 @@ def train_dot(args) -> int:
         start, elapsed = state["step"], state["elapsed"]
         print(f"resuming from step {start} ({resume_path})", file=sys.stderr)
     if rank == 0:
-        args.out.mkdir(parents=True, exist_ok=True)
-    log = _LossLog(args.out / "loss.csv", append=start > 0) if rank == 0 else None
+        out.mkdir(parents=True, exist_ok=True)
+    log = _LossLog(out / "loss.csv", append=start > 0) if rank == 0 else None
     began = time.perf_counter() - elapsed
-    bar = progress(range(start, args.steps), initial=start, total=args.steps, desc="train-dot", unit="step",
+    bar = progress(range(start, steps), initial=start, total=steps, desc="train-dot", unit="step",
                    quiet=rank != 0)
-    mine = slice(rank * args.batch_size, (rank + 1) * args.batch_size)  # this process's images of each batch
+    mine = slice(rank * batch_size, (rank + 1) * batch_size)  # this process's images of each batch
     for step in bar:
-        rows = torch.randint(len(data), (args.batch_size * world,), generator=generator)
-        x0 = _encode(dash, data[rows[mine]].to(device))
-        denoiser, inputs = conditioned(dash, _take(values, rows), args.guidance_scales, generator, args.classifier_scale,
+        rows = torch.randint(len(images), (batch_size * world,), generator=generator)
+        x0 = _encode(dash, images[rows[mine]].to(device))
+        denoiser, inputs = conditioned(dash, _take(values, rows), guidance_scales, generator, classifier_scale,
                                        part=mine)
-        batch = make_pairs(denoiser, args.sampler, dash.noise, x0, generator, max_gap=args.max_gap, groups=args.groups,
+        batch = make_pairs(denoiser, sampler, dash.noise, x0, generator, max_gap=max_gap, groups=groups,
                            share=(rank, world), pair_set=pair_set)
         weights = weight(alphas_cumprod, batch.t_o)
         loss, mse = residual_loss(model, batch, weights, inputs, weight_mean=_batch_mean(weights, world))
@@ -326,31 +337,31 @@ def train_dot(args) -> int:
         if rank == 0:
             log.write(step + 1, mse.item(), zero.item(), scheduler.get_last_lr()[0], time.perf_counter() - began)
             bar.set_postfix(mse=f"{mse.item():.4f}", zero=f"{zero.item():.4f}")
-            if (step + 1) % args.checkpoint_every == 0 or step + 1 == args.steps:
+            if (step + 1) % checkpoint_every == 0 or step + 1 == steps:
                 _save_resume(resume_path, dot, optimizer, scheduler, generator, step + 1, time.perf_counter() - began)
     if rank == 0:
         meta = {
             "dash_source": dash.source,
             "dash_fingerprint": dash_fingerprint,
             "sample_shape": list(dash.sample_shape),
-            "training": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "training": {k: (str(v) if isinstance(v, Path) else v) for k, v in training.items()},
             "command": " ".join(["python -m harness train-dot"] + sys.argv[2:]),
-            "steps_done": args.steps,
+            "steps_done": steps,
             "world_size": world,
             "wall_time_s": round(time.perf_counter() - began, 1),
             "trainable_parameters": sum(p.numel() for p in trainable),
         }
-        if args.eval_data:
-            held, held_values = load_training_data_for(dash, args.eval_data)
+        if eval_data:
+            held, held_values = load_training_data_for(dash, eval_data)
             meta["heldout"] = heldout_error(
-                DashDenoiser(dash.unet), dot.eval(), args.sampler, dash.noise, _encode(dash, held.to(device)),
-                max_gap=args.max_gap, groups=args.groups, pair_set=pair_set,
+                DashDenoiser(dash.unet), dot.eval(), sampler, dash.noise, _encode(dash, held.to(device)),
+                max_gap=max_gap, groups=groups, pair_set=pair_set,
                 conditioning=None if held_values is None else
-                lambda rows, gen: conditioned(dash, held_values[rows], args.guidance_scales, gen, args.classifier_scale))
+                lambda rows, gen: conditioned(dash, held_values[rows], guidance_scales, gen, classifier_scale))
             print(f"held-out residual MSE: Dot {meta['heldout']['dot_mse']:.5f} vs zero residual "
                   f"{meta['heldout']['zero_residual_mse']:.5f}; by gap t_s - t_o:\n{gap_table(meta['heldout'])}",
                   file=sys.stderr)
-        save_dot(args.out, dot, meta)
+        save_dot(out, dot, meta)
         log.close()
     if world > 1:
         dist.destroy_process_group()

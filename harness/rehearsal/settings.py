@@ -50,7 +50,7 @@ def _samples(samples: dict, caps: dict) -> dict:
 
 
 def _series(series: dict, keep: int) -> dict:
-    from harness.experiments.config import expand_morse
+    from harness.experiments.product import expand_morse
 
     out = dict(series)
     for key in ("baseline_steps", "guidance_scales"):

@@ -35,4 +35,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from harness.metrics.bench import bench_metrics
 
-    return bench_metrics(args)
+    return bench_metrics(extractors=args.extractors, images=args.images, batch_size=args.batch_size,
+                         memory_counts=args.memory_counts, memory_extractor=args.memory_extractor,
+                         shard_size=args.shard_size, device=args.device, threads=args.threads)

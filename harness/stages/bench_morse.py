@@ -35,4 +35,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from harness.morse.bench import bench_morse
 
-    return bench_morse(args)
+    return bench_morse(dash_source=args.dash, dash_path=args.dash_path, sampler=args.sampler, batch_size=args.batch_size,
+                       fine_steps=args.fine_steps, dash_steps=args.dash_steps, m=args.m, channels=args.channels,
+                       repeats=args.repeats)

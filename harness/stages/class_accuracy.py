@@ -37,10 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from harness.metrics.class_accuracy import class_accuracy_row
     from harness.metrics.rows import write_row
-    from harness.stages.options import resolve_device
+    from harness.stages.options import command_line, resolve_device
 
-    args.device = resolve_device(args.device)
-    row = class_accuracy_row(args)
+    row = class_accuracy_row(samples=args.samples, num_samples=args.num_samples, classifier_weights=args.classifier_weights,
+                             batch_size=args.batch_size, device=resolve_device(args.device), command_line=command_line(args))
     write_row(args.out, row)
     print(f"class_accuracy = {row['class_accuracy']:.4f} ({row['num_samples']} images, "
           f"{row['class_accuracy_classifier']}) -> {args.out}")

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from harness.external import CLIP_MODEL, CLIP_PRETRAINED
-from harness.stages.options import add_device_argument, add_threads_argument, resolve_device, offline_default, positive_int
+from harness.stages.options import command_line, add_device_argument, add_threads_argument, resolve_device, offline_default, positive_int
 
 EXAMPLES = """
   python -m harness clip samples/sd/morse_l6_r0.5 --prompts work/coco_prompts.txt --num-samples 30000 \\
@@ -39,44 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import open_clip
+    from harness.metrics.clip_score import clip_score_row
+    from harness.metrics.rows import write_row
 
-    from harness import provenance
-    from harness.errors import HarnessError
-    from harness.images import open_images, resize_label
-    from harness.metrics.clip_model import load_scorer
-    from harness.metrics.prompts import read_prompts
-    from harness.metrics.rows import identity_columns, sample_meta, write_row
-    from harness.progress import progress
-
-    args.device = resolve_device(args.device)
-    samples = open_images(args.samples).first(args.num_samples)
-    prompts, prompts_sha256 = read_prompts(args.prompts)
-    if int(samples.ids.max()) >= len(prompts) or int(samples.ids.min()) < 0:
-        seeds = f"{samples.ids.min()}-{samples.ids.max()}"
-        raise HarnessError(f"seeds {seeds} fall outside the {len(prompts)} prompts of {args.prompts}")
-    scorer = load_scorer(args.model, args.pretrained, args.clip_checkpoint, args.offline, args.device)
-    resize = args.image_size or None
-    total = 0.0
-    with progress(desc=f"CLIP score of {samples.name}", total=len(samples), unit="img") as bar:
-        for seeds, images in samples.batches(args.batch_size, resize):
-            total += float(scorer.scores(images, [prompts[s] for s in seeds]).sum())
-            bar.update(len(seeds))
-    score = total / len(samples)
-    row = {
-        **identity_columns(sample_meta(samples), samples.ids),
-        "clip_score": score,
-        "clip_model": args.model,
-        "clip_pretrained": "checkpoint" if args.clip_checkpoint else args.pretrained,
-        "clip_weights_sha256": scorer.weights_sha256,
-        "clip_backend": "open_clip",
-        "clip_backend_version": open_clip.__version__,
-        "clip_preprocess": scorer.preprocess_label,
-        "clip_resize": resize_label(resize),
-        "clip_prompts": str(args.prompts),
-        "clip_prompts_sha256": prompts_sha256,
-        **provenance.columns(args, sample_meta(samples).get("experiment"), args.device),
-    }
+    row = clip_score_row(samples=args.samples, num_samples=args.num_samples, prompts_file=args.prompts, model=args.model,
+                         pretrained=args.pretrained, clip_checkpoint=args.clip_checkpoint, offline=args.offline,
+                         device=resolve_device(args.device), image_size=args.image_size, batch_size=args.batch_size,
+                         command_line=command_line(args))
     write_row(args.out, row)
-    print(f"clip_score = {score:.4f} ({len(samples)} images, {args.model} {row['clip_pretrained']}) -> {args.out}")
+    print(f"clip_score = {row['clip_score']:.4f} ({row['num_samples']} images, {args.model} {row['clip_pretrained']}) "
+          f"-> {args.out}")
     return 0

@@ -3,7 +3,7 @@
 Per experiment: sampled points and images (samples x repeats), image-steps of Dash and of Dot, and,
 for every device with a `harness latency` row of that experiment, LSD-images (d + r/N per image)
 and hours = (Dash image-steps x Dash s/step + Dot image-steps x Dot s/step) / batch size. Printed
-as Markdown (the README's compute table).
+as Markdown (the table of docs/costs.md).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
     import yaml
 
-    from harness.analysis.tables import render
+    from harness.report.tables import render
     from harness.errors import HarnessError
     from harness.experiments import Workflow
     from harness.experiments.cost import table

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.stages.options import FIDSTATS_SUFFIX, add_feature_arguments, add_threads_argument, resolve_device, positive_int
+from harness.stages.options import command_line, FIDSTATS_SUFFIX, add_feature_arguments, add_threads_argument, resolve_device, positive_int
 
 EXAMPLES = """
   python -m harness fid samples/digits/baseline_s8 --ref digits:16:all --num-samples 1000 --extractor digitsnet \\
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         "fid_reference": args.ref,
         "fid_reference_count": ref.count or "",  # published statistics may not say
         "fid_reference_sha256": ref.key,
-        **provenance.columns(args, meta.get("experiment"), args.device),
+        **provenance.columns(command_line(args), meta.get("experiment"), args.device),
     }
     write_row(args.out, row)
     print(f"fid_{extractor.name} = {fid:.4f} ({len(seeds)} samples vs {args.ref}, {ref.count} images) -> {args.out}")

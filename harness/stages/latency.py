@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.stages.options import add_device_argument, add_threads_argument, resolve_device, non_negative_int, positive_int
+from harness.stages.options import command_line, add_device_argument, add_threads_argument, resolve_device, non_negative_int, positive_int
 
 DTYPES = ("float32", "float16", "bfloat16")  # torch dtype names
 GUIDED_DOT_COSTS = ("one_branch", "two_branches")  # config key latency.guided_dot_cost
@@ -82,13 +82,13 @@ def run(args: argparse.Namespace) -> int:
     from harness.latency.timing import time_callable
     from harness.models.dash import load_dash
     from harness.morse.dot import build_dot
-    from harness.morse.denoisers import cfg_branches
+    from harness.models.denoisers import cfg_branches
 
     device, dtype = torch.device(resolve_device(args.device)), getattr(torch, args.dtype)
     dash = load_dash(args.dash, local_path=args.dash_path, device=str(device), dtype=dtype)
     batch = args.batch_size
     row = {
-        **provenance.columns(args, args.experiment, device),  # device_name: replaced by NVML's below
+        **provenance.columns(command_line(args), args.experiment, device),  # device_name: replaced by NVML's below
         "experiment": args.experiment, "dash": args.dash, "serves": ";".join(args.dot_dir), "dtype": args.dtype, "batch_size": batch,
         "dot": json.dumps(dataclasses.asdict(config), sort_keys=True),
         **device_info.identify(device), **device_info.backend_flags(),

@@ -44,6 +44,11 @@ def positive_float(text: str) -> float:
     return value
 
 
+def command_line(args: argparse.Namespace) -> list[str]:
+    """The stage's own arguments, as harness.cli records them (empty when ``run`` is called directly)."""
+    return vars(args).get("command_line", [])
+
+
 def add_threads_argument(parser: argparse.ArgumentParser) -> None:
     """--threads, for the stages that run torch on the CPU."""
     parser.add_argument("--threads", type=positive_int, default=None,

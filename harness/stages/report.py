@@ -1,6 +1,6 @@
 """`harness report`: the figures, tables and report PDF of one experiment (reports/speedup_<experiment>.pdf).
 
-One A4 page per registered page (harness/analysis/pages.py) that has something to say: page 1 the
+One A4 page per registered page (harness/report/pages.py) that has something to say: page 1 the
 average speedup with its interval, N and the device, the metric and its feature extractor, the
 sample count and the latency-metric curves with their speedup panels (Sec. 3.1); then every
 point's speedup, N beside the paper's Table 5, the compute the run cost (--benchmarks), each Dot's
@@ -27,10 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metric", default="fid", help="metric column of the rows, e.g. fid or clip_score")
     parser.add_argument("--higher-is-better", action="store_true", help="for CLIP score and other scores")
     add_analysis_arguments(parser)
-    parser.add_argument("--figure", default="curves", help="figure form registered in harness/analysis/figures.py, e.g. curves, fig13")
+    parser.add_argument("--figure", default="curves", help="figure form registered in harness/report/figures.py, e.g. curves, fig13")
     parser.add_argument("--tradeoff", metavar="METRIC",
                         help="also Fig. 8: --metric against METRIC (clip_score, class_accuracy) over guidance scales")
-    parser.add_argument("--table", action="append", default=[], help="paper table to write (repeatable): a name registered in harness/analysis/tables.py (table1, table3-7)")
+    parser.add_argument("--table", action="append", default=[], help="paper table to write (repeatable): a name registered in harness/report/tables.py (table1, table3-7)")
     parser.add_argument("--table-index", action="append", default=[], metavar="COL",
                         help="row column(s) of tables 3, 4, 6 besides `method`; the variant column of table 7")
     parser.add_argument("--paper-ref", help="paper numbers to show beside ours, e.g. table1 (see harness/analysis/paper_reference.csv)")
@@ -47,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.analysis.report import make_report
+    from harness.report.pdf import make_report
+    from harness.report.options import ReportOptions
 
-    return make_report(args)
+    return make_report(ReportOptions(**vars(args)))

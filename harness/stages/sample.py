@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness.conditions import NONE
 from harness.morse.dot_config import ORACLE, TRAJECTORY_SOURCES, ZERO
-from harness.stages.options import add_device_argument, add_threads_argument, positive_float, positive_int
+from harness.stages.options import command_line, add_device_argument, add_threads_argument, positive_float, positive_int
 
 EXAMPLES = """
   python -m harness sample --dash digits --sampler ddim --steps 10 --seeds 0-999 --out base10.npz
@@ -68,6 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.generate import generate
+    from harness.morse.generate import generate
 
-    return generate(args)
+    return generate(out=args.out, dash_source=args.dash, dash_path=args.dash_path, sampler=args.sampler, grid=args.grid,
+                    seeds=args.seeds, batch_size=args.batch_size, steps=args.steps, fine_steps=args.fine_steps,
+                    dash_steps=args.dash_steps, lsd=args.lsd, ratio=args.ratio, N=args.N, requested_lsd=args.requested_lsd,
+                    requested_ratio=args.requested_ratio, dot=args.dot, eta=args.eta,
+                    trajectory_source=args.trajectory_source, conditions=args.conditions,
+                    guidance_scale=args.guidance_scale, classifier_scale=args.classifier_scale,
+                    experiment=args.experiment, point=args.point, also_serves=args.also_serves, device=args.device,
+                    command_line=command_line(args))

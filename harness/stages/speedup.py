@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.stages.options import add_analysis_arguments
+from harness.stages.options import command_line, add_analysis_arguments
 
 EXAMPLES = """
   python -m harness speedup results/digits_rows.csv --metric fid --bootstrap 1000
@@ -39,18 +39,18 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from harness.analysis.compare import compare, pooled_by_curve
-    from harness.analysis.speedup_table import (average_line, exceptions, format_points, headline, only_experiment,
-                                                oracle_lines, read_rows, select)
+    from harness.analysis.selection import headline, only_experiment, read_rows, select
+    from harness.report.text import average_line, exceptions, format_points, oracle_lines
 
     baseline, morse = read_rows(args.csv)
-    baseline = select(baseline, args, args.metric, args.higher_is_better)
-    morse = select(morse, args, args.metric, args.higher_is_better)
+    chosen = dict(metric=args.metric, higher_is_better=args.higher_is_better, where=args.where, best_over=args.best_over)
+    baseline, morse = select(baseline, **chosen), select(morse, **chosen)
     result = compare(baseline, morse, args.metric, higher_is_better=args.higher_is_better,
                      group_by=tuple(args.group_by + args.line_by), baseline_by=tuple(args.group_by), n_boot=args.bootstrap, confidence=args.confidence)
     print(tabulate(format_points(result.points), headers="keys", tablefmt="github", showindex=False, floatfmt=".4g"))
     print()
     print(tabulate(result.summary, headers="keys", tablefmt="github", showindex=False, floatfmt=".3f"))
-    made_by = provenance.columns(args, only_experiment(baseline, morse))
+    made_by = provenance.columns(command_line(args), only_experiment(baseline, morse))
     if args.out:
         result.points.assign(**made_by).to_csv(args.out, index=False)
     if args.summary_out:  # the groups, each curve's pooled average, then the headline (the paper's protocol)

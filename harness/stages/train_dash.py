@@ -45,6 +45,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.models.train_dash import train_dash
+    from harness.models.train_dash import TrainDashOptions, train_dash
 
-    return train_dash(args)
+    return train_dash(TrainDashOptions(**vars(args)))

@@ -29,4 +29,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from harness.metrics.train_digitsnet import train_digitsnet
 
-    return train_digitsnet(args)
+    return train_digitsnet(out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.morse.dot_config import TRAJECTORY_SOURCES, DotConfig
-from harness.stages.options import add_threads_argument, non_negative_int, positive_float, positive_int
+from harness.morse.dot_config import ARCHITECTURE, TRAJECTORY_SOURCES, DotConfig
+from harness.stages.options import add_threads_argument, command_line, non_negative_int, positive_float, positive_int
 
 EXAMPLES = """
   python -m harness train-dot --dash digits --data digits:16:train --eval-data digits:16:heldout --out work/dot
@@ -84,4 +84,9 @@ def morse_schedules(text: str) -> list[tuple[str, int, int, str]]:
 def run(args: argparse.Namespace) -> int:
     from harness.morse.train import train_dot
 
-    return train_dot(args)
+    return train_dot(dash_source=args.dash, dash_path=args.dash_path, data=args.data, eval_data=args.eval_data, out=args.out,
+                     architecture={key: getattr(args, key) for key in ARCHITECTURE}, sampler=args.sampler,
+                     loss_weight=args.loss_weight, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                     warmup=args.warmup, seed=args.seed, checkpoint_every=args.checkpoint_every, max_gap=args.max_gap,
+                     groups=args.groups, schedules=args.schedules, guidance_scales=args.guidance_scales, classifier_scale=args.classifier_scale,
+                     resume=args.resume, threads=args.threads, command_line=command_line(args))

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from harness.analysis import curves  # noqa: E402
-from harness.analysis.figures import BASELINE_STYLE, PANELS_PER_ROW, figure_area, line_style  # noqa: E402
+from harness.report.figures import BASELINE_STYLE, PANELS_PER_ROW, figure_area, line_style  # noqa: E402
 
 KEYS = ("experiment", "method", "point", "seeds", "guidance_scale", "latency_lsd")  # one evaluated point and repeat
 LSD_COLUMN = "requested_lsd"  # a curve's latency: what the point asked for (a baseline: its steps)

@@ -1,4 +1,5 @@
-"""The noise estimators of Eq. 5: Dash theta(x_ti, t_i) at the points in S, Dot elsewhere.
+"""Dash's noise estimator of Eq. 5, theta(x_ti, t_i) at the points in S, and the guidance it runs
+(Dot's side: harness/morse/dot_denoisers.py).
 
 Each is a callable over a batch. Conditioning (class labels, text embeddings, built by
 harness/models/conditioning.py once per batch) is bound at construction; with a guidance scale,
@@ -101,44 +102,3 @@ class DashDenoiser:
         if self.classifier is not None:
             eps = self.classifier(eps, x, t, self.guidance.cond["class_labels"])
         return eps
-
-
-class DotDenoiser:
-    """z_ti = z_ts + eta(x_ts, x_ti, z_ts, t_s, t_i), the second case of Eq. 5."""
-
-    def __init__(self, dot: torch.nn.Module, guidance: Guidance | None = None):
-        self.dot = dot
-        self.guidance = guidance or Guidance()
-        # a Dot trained over guidance scales sees w and predicts the guided estimate in one branch
-        self.scale_input = getattr(getattr(dot, "config", None), "guidance_scales", None) is not None
-        if self.scale_input and self.guidance.scale is None:
-            raise ValueError("this Dot was trained over guidance scales: it needs one (--guidance-scale)")
-
-    def _forward(self, x_ts, x_ti, z_ts, t_s, t_i, **cond):
-        return self.dot(x_ts, x_ti, z_ts, t_s, t_i, **cond)
-
-    @torch.no_grad()
-    def __call__(self, x_ts, x_ti, z_ts, t_s: int | torch.Tensor, t_i: int | torch.Tensor) -> torch.Tensor:
-        t_s, t_i = torch.as_tensor(t_s), torch.as_tensor(t_i)
-        if self.scale_input:
-            scale = torch.as_tensor(self.guidance.scale, dtype=torch.float32).expand(len(x_ti))
-            return z_ts + self.dot(x_ts, x_ti, z_ts, t_s, t_i, guidance_scale=scale, **self.guidance.cond)
-        return z_ts + self.guidance(self._forward, x_ts, x_ti, z_ts, t_s, t_i)
-
-
-class OracleDot:
-    """The ideal Dot: Dash evaluated at the current point. Morse with it is the plain sampler on
-    the fine grid, which bounds what any trained Dot can reach (Sec. 2.3)."""
-
-    def __init__(self, dash: DashDenoiser):
-        self.dash = dash
-
-    def __call__(self, x_ts, x_ti, z_ts, t_s: int, t_i: int) -> torch.Tensor:
-        return self.dash(x_ti, t_i)
-
-
-class ZeroResidualDot:
-    """Dot := reuse z_ts (eta = 0), the no-trajectory-information baseline of Table 4."""
-
-    def __call__(self, x_ts, x_ti, z_ts, t_s: int, t_i: int) -> torch.Tensor:
-        return z_ts

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from harness.analysis.figures import PAGE_SIZE
+from harness.report.figures import PAGE_SIZE
 
 LEFT, WIDTH, BOTTOM, HEIGHT = 0.06, 0.88, 0.03, 0.92
 LINE = 1.5  # line height in units of the font size

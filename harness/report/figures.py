@@ -5,7 +5,7 @@ the metric against latency in LSD on top (baseline solid black, each Morse curve
 and marker), and under it the speedup n / l of Sec. 3.1 with a dotted 1x line; upper bounds (the baseline is
 better at its lowest latency; left out of the averages) are drawn at their bound with an open downward triangle, N/A points
 on the 1x line with an "x". Fig. 8 (a metric against another over guidance scales) is in
-``harness.analysis.tradeoff``.
+``harness.report.tradeoff``.
 Rows drawn from ``paper_reference`` carry the label "paper (reported)".
 """
 

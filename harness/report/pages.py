@@ -2,7 +2,7 @@
 
 ``PAGES`` is a registry kept in registration order; a page returns ``None`` when it has nothing to
 say for this experiment (no paper numbers, no benchmarks), and is then left out. Another page is
-added by registering a function here (or in a module imported by ``harness.analysis.report``):
+added by registering a function here (or in a module imported by ``harness.report.pdf``):
 
     @PAGES.register("my page")
     def my_page(ctx: ReportContext) -> plt.Figure | None: ...
@@ -13,7 +13,6 @@ the metric's full name and feature extractor, the sample count, and the curves f
 
 from __future__ import annotations
 
-import argparse
 import json
 import shlex
 from dataclasses import dataclass, field
@@ -25,19 +24,22 @@ import numpy as np
 import pandas as pd
 
 from harness import provenance as provenance_columns
-from harness.analysis import compute, figures, metric_names, paper_reference, speedup, tradeoff
+from harness.analysis import paper_reference, speedup
 from harness.analysis.compare import Comparison
-from harness.analysis.layout import Flow, cell, page, wrapped
-from harness.analysis.speedup_table import exceptions, format_speedup, headline, headline_name, oracle_lines
+from harness.analysis.selection import headline
 from harness.analysis.tuning import curve_name
 from harness.registry import Registry
+from harness.report import figures, job_costs, metric_names, tradeoff
+from harness.report.options import ReportOptions
+from harness.report.page_layout import Flow, cell, page, wrapped
+from harness.report.text import exceptions, format_speedup, headline_name, oracle_lines
 
 
 @dataclass
 class ReportContext:
     """Everything a page may draw: the rows, the comparison, latency rows, samples, benchmarks."""
 
-    args: argparse.Namespace
+    options: ReportOptions
     rows: pd.DataFrame  # every row of the experiment
     selected: pd.DataFrame  # after --where / --best-over
     spec: figures.FigureSpec
@@ -57,11 +59,11 @@ class ReportContext:
 
     @property
     def metric(self) -> str:
-        return self.args.metric
+        return self.options.metric
 
     @property
     def y_label(self) -> str:
-        return metric_names.axis_label(self.metric, self.rows, self.args.higher_is_better)
+        return metric_names.axis_label(self.metric, self.rows, self.options.higher_is_better)
 
     def values(self, column: str) -> str:
         """The distinct values of a row column, comma-separated ("-" when absent)."""
@@ -81,13 +83,13 @@ PAGES: Registry[Page] = Registry("report page")
 
 def _headline(ctx: ReportContext) -> tuple[str, str]:
     """The headline average speedup as written, and its bootstrap interval or why there is none."""
-    row = headline(ctx.result, ctx.args.headline_ratio, ctx.args.confidence)
+    row = headline(ctx.result, ctx.options.headline_ratio, ctx.options.confidence)
     value = format_speedup(row["average_speedup"])
     if headline_name(row):
         value += f" ({headline_name(row)})"
     ranges = ctx.rows.groupby("point")["seeds"].nunique().min() if {"point", "seeds"} <= set(ctx.rows.columns) else 1
-    if ctx.args.bootstrap and not np.isnan(row["ci_low"]):
-        interval = (f"{ctx.args.confidence:.0%} bootstrap interval over seed ranges: "
+    if ctx.options.bootstrap and not np.isnan(row["ci_low"]):
+        interval = (f"{ctx.options.confidence:.0%} bootstrap interval over seed ranges: "
                     f"{format_speedup(row['ci_low'])} to {format_speedup(row['ci_high'])}")
     elif ranges < 2:
         interval = "no interval: one seed range per point (set samples.repeats >= 2 for a bootstrap interval)"
@@ -100,8 +102,8 @@ def facts(ctx: ReportContext) -> pd.DataFrame:
     """Page 1's facts as a two-column table (what, value)."""
     value, interval = _headline(ctx)
     paper = ""
-    if ctx.args.paper_ref:
-        quoted = paper_reference.reported_average(ctx.args.paper_ref)
+    if ctx.options.paper_ref:
+        quoted = paper_reference.reported_average(ctx.options.paper_ref)
         paper = "; ".join(f"{v}: {x:.2f}x" for v, x in zip(quoted["variant"], quoted["value"])) or "none quoted"
     counts = ctx.selected.groupby("method")["point"].nunique() if "point" in ctx.selected else pd.Series(dtype=int)
     facts = [
@@ -110,7 +112,7 @@ def facts(ctx: ReportContext) -> pd.DataFrame:
         ("N (Dash / Dot seconds per step)", ctx.values("N")),
         ("N measured on", ctx.values("N_device")),
         ("metric", metric_names.METRICS.get(ctx.metric, ctx.metric)
-         + f" ({'higher' if ctx.args.higher_is_better else 'lower'} is better)"),
+         + f" ({'higher' if ctx.options.higher_is_better else 'lower'} is better)"),
         ("feature extractor", metric_names.feature_extractor(ctx.metric, ctx.rows)),
         ("samples per point", ctx.values("num_samples")),
         ("seeds", ctx.values("seeds")),
@@ -120,7 +122,7 @@ def facts(ctx: ReportContext) -> pd.DataFrame:
     ]
     facts += [(f"Dot {name}", recipe) for name, recipe in dot_recipes(ctx)]
     if paper:
-        facts.append((f"{paper_reference.LABEL} average speedup ({ctx.args.paper_ref})", paper))
+        facts.append((f"{paper_reference.LABEL} average speedup ({ctx.options.paper_ref})", paper))
     return pd.DataFrame(facts, columns=["what", "value"])
 
 
@@ -129,7 +131,7 @@ def dot_recipes(ctx: ReportContext) -> list[tuple[str, str]]:
     from harness.morse.dot_config import departures_from_algorithm_1
 
     found = []
-    for meta_path in sorted(ctx.args.dots.glob("*/dot.json")) if ctx.args.dots else []:
+    for meta_path in sorted(ctx.options.dots.glob("*/dot.json")) if ctx.options.dots else []:
         training = json.loads(meta_path.read_text()).get("training") or {}
         departs = departures_from_algorithm_1(training)
         found.append((meta_path.parent.name, f"trained {training.get('steps', '?')} steps, "
@@ -141,17 +143,17 @@ def dot_recipes(ctx: ReportContext) -> list[tuple[str, str]]:
 @PAGES.register("summary")
 def summary_page(ctx: ReportContext) -> plt.Figure:
     """Page 1: the facts, the note, and the curves figure with its speedup panels."""
-    fig = page(ctx.args.title or f"Morse speedup: {ctx.args.experiment}",
-               f"experiment {ctx.args.experiment}; {ctx.spec.title}")
+    fig = page(ctx.options.title or f"Morse speedup: {ctx.options.experiment}",
+               f"experiment {ctx.options.experiment}; {ctx.spec.title}")
     flow = Flow(fig)
     flow.paragraph(f"Average speedup {_headline(ctx)[0]} at equal {ctx.y_label.split(',')[0]}, "
                    f"N = {ctx.values('N')} ({ctx.values('N_device')}), {ctx.values('num_samples')} samples per point",
                    fontsize=11, weight="bold")
     flow.table(facts(ctx), fontsize=8)
-    if ctx.args.note:
-        flow.paragraph(f"Note: {ctx.args.note}", fontsize=8)
+    if ctx.options.note:
+        flow.paragraph(f"Note: {ctx.options.note}", fontsize=8)
     left, bottom, right, top = flow.remaining()
-    figures.curve_figure(ctx.baseline, ctx.morse, ctx.metric, ctx.spec, higher_is_better=ctx.args.higher_is_better,
+    figures.curve_figure(ctx.baseline, ctx.morse, ctx.metric, ctx.spec, higher_is_better=ctx.options.higher_is_better,
                          fig=fig, rect=(left + 0.05, bottom + 0.03, right, top - 0.03), y_label=ctx.y_label)
     return fig
 
@@ -178,7 +180,7 @@ def speedup_page(ctx: ReportContext) -> plt.Figure:
                                                  "n_a": "N/A"})
     flow.heading("Average per Morse curve", 10)
     flow.table(summary)
-    lines = exceptions(ctx.result) + oracle_lines(ctx.morse, ctx.metric, ctx.args.higher_is_better)
+    lines = exceptions(ctx.result) + oracle_lines(ctx.morse, ctx.metric, ctx.options.higher_is_better)
     if lines:
         flow.heading("Upper bounds, N/A points, floor to ideal", 10)
         flow.paragraph("\n".join(lines), fontsize=7)
@@ -197,8 +199,8 @@ def latency_page(ctx: ReportContext) -> plt.Figure:
     used = ctx.rows[columns].dropna(subset=["N"]).drop_duplicates() if "N" in columns else pd.DataFrame()
     flow.table(used.rename(columns={"N_device": "device"}), caption="N used in this report's latencies")
     if ctx.latency.empty:
-        flow.paragraph(f"no latency_<device>.csv row for {ctx.args.experiment!r} under "
-                       f"{', '.join(map(str, ctx.args.latency_dir))}")
+        flow.paragraph(f"no latency_<device>.csv row for {ctx.options.experiment!r} under "
+                       f"{', '.join(map(str, ctx.options.latency_dir))}")
     else:
         both = "N_two_branches" in ctx.latency.columns and ctx.latency["N_two_branches"].notna().any()
         measured = ctx.latency.reindex(columns=["device", "device_name", "dtype", "batch_size", "dash_median_s",
@@ -220,8 +222,8 @@ def compute_page(ctx: ReportContext) -> plt.Figure | None:
     """What the run cost, per rule, from the jobs' Snakemake benchmark files."""
     if ctx.jobs.empty:
         return None
-    fig = page("Compute this run cost", f"from Snakemake's benchmark files under {ctx.args.benchmarks}")
-    Flow(fig).table(compute.by_rule(ctx.jobs))
+    fig = page("Compute this run cost", f"from Snakemake's benchmark files under {ctx.options.benchmarks}")
+    Flow(fig).table(job_costs.by_rule(ctx.jobs))
     return fig
 
 
@@ -229,7 +231,7 @@ def compute_page(ctx: ReportContext) -> plt.Figure | None:
 def heldout_page(ctx: ReportContext) -> plt.Figure | None:
     """Each Dot's held-out residual error by gap t_s - t_o (``harness train-dot --eval-data``)."""
     found = [(p.parent.name, json.loads(p.read_text())) for p in
-             (sorted(ctx.args.dots.glob("*/dot.json")) if ctx.args.dots else [])]
+             (sorted(ctx.options.dots.glob("*/dot.json")) if ctx.options.dots else [])]
     found = [(name, meta) for name, meta in found if meta.get("heldout")]
     if not found:
         return None
@@ -251,7 +253,7 @@ def samples_page(ctx: ReportContext) -> plt.Figure:
     fig = page("Samples: baseline and Morse at equal LSD",
                "each row: a Morse point beside the baseline at the same LSD budget (or the nearest one, marked)")
     if not ctx.pairs:
-        Flow(fig).paragraph("no baseline and Morse shards" + (f" in {ctx.args.shards}" if ctx.args.shards else
+        Flow(fig).paragraph("no baseline and Morse shards" + (f" in {ctx.options.shards}" if ctx.options.shards else
                                                               " (give --shards)"))
         return fig
     figures.sample_grid_figure(ctx.pairs, fig=fig, rect=(0.04, 0.9 - 0.215 * len(ctx.pairs), 0.96, 0.9))
@@ -261,17 +263,17 @@ def samples_page(ctx: ReportContext) -> plt.Figure:
 @PAGES.register("trade-off over guidance scales")
 def tradeoff_page(ctx: ReportContext) -> plt.Figure | None:
     """Fig. 8's scheme (Table 1 scheme 2, with --tradeoff METRIC): the metric against METRIC over guidance scales."""
-    if not ctx.args.tradeoff:
+    if not ctx.options.tradeoff:
         return None
-    fig = page(f"Trade-off over guidance scales (Fig. 8 scheme): {ctx.metric} against {ctx.args.tradeoff}",
+    fig = page(f"Trade-off over guidance scales (Fig. 8 scheme): {ctx.metric} against {ctx.options.tradeoff}",
                "one panel per LSD budget, baseline and Morse; each point is labelled with its guidance scale")
-    tradeoff.tradeoff_figure(ctx.rows, ctx.args.tradeoff, ctx.metric, fig=fig, rect=(0.1, 0.45, 0.96, 0.88))
+    tradeoff.tradeoff_figure(ctx.rows, ctx.options.tradeoff, ctx.metric, fig=fig, rect=(0.1, 0.45, 0.96, 0.88))
     return fig
 
 
 def paper_table(ctx: ReportContext) -> pd.DataFrame:
     """The paper's numbers of ``--paper-ref`` for this metric beside ours at the same LSDs ("not run": no row of ours)."""
-    reported = paper_reference.rows(ctx.args.paper_ref, ctx.metric).dropna(subset=["latency_lsd"])
+    reported = paper_reference.rows(ctx.options.paper_ref, ctx.metric).dropna(subset=["latency_lsd"])
     ours = ctx.selected.assign(at=ctx.selected.get("requested_lsd", ctx.selected["latency_lsd"]).fillna(
         ctx.selected["latency_lsd"]).round(2))
     lsds = sorted(set(reported["latency_lsd"]))
@@ -281,7 +283,7 @@ def paper_table(ctx: ReportContext) -> pd.DataFrame:
                      **{f"{l:g} LSD": group.loc[group["latency_lsd"] == l, "value"].mean() for l in lsds}})
     for method in ("baseline", "morse"):
         mine = ours[ours["method"] == method]
-        rows.append({"": "ours", "method": method, "variant": ctx.args.experiment,
+        rows.append({"": "ours", "method": method, "variant": ctx.options.experiment,
                      **{f"{l:g} LSD": (mine.loc[mine["at"] == round(l, 2), ctx.metric].mean()
                                        if (mine["at"] == round(l, 2)).any() else "not run") for l in lsds}})
     return pd.DataFrame(rows)
@@ -290,22 +292,22 @@ def paper_table(ctx: ReportContext) -> pd.DataFrame:
 @PAGES.register("paper beside ours")
 def paper_page(ctx: ReportContext) -> plt.Figure | None:
     """The paper's reported numbers beside ours (only for a paper experiment: ``--paper-ref``)."""
-    if not ctx.args.paper_ref:
+    if not ctx.options.paper_ref:
         return None
-    fig = page(f"{paper_reference.LABEL} beside ours: {ctx.args.paper_ref}",
+    fig = page(f"{paper_reference.LABEL} beside ours: {ctx.options.paper_ref}",
                f"transcribed in {paper_reference.PATH.name}; shown for comparison, never used in our numbers")
     flow = Flow(fig)
-    reference = paper_reference.rows(ctx.args.paper_ref, ctx.metric)
+    reference = paper_reference.rows(ctx.options.paper_ref, ctx.metric)
     if reference["latency_lsd"].notna().any():
         flow.table(paper_table(ctx), caption=f"{ctx.metric} at each LSD the paper reports")
         left, bottom, right, top = flow.remaining()
-        figures.reference_figure(ctx.args.paper_ref, ctx.metric, ctx.selected, ctx.y_label, fig=fig,
+        figures.reference_figure(ctx.options.paper_ref, ctx.metric, ctx.selected, ctx.y_label, fig=fig,
                                  rect=(left + 0.05, top - 0.33, right, top - 0.04))
         flow.skip(0.38)
-    quoted = paper_reference.reported_average(ctx.args.paper_ref)
+    quoted = paper_reference.reported_average(ctx.options.paper_ref)
     value = _headline(ctx)[0]
     averages = pd.DataFrame({"variant": quoted["variant"], paper_reference.LABEL: [f"{v:.2f}x" for v in quoted["value"]]})
-    flow.table(pd.concat([averages, pd.DataFrame([{"variant": f"ours ({ctx.args.experiment})",
+    flow.table(pd.concat([averages, pd.DataFrame([{"variant": f"ours ({ctx.options.experiment})",
                                                    paper_reference.LABEL: "-", "ours": value}])]),
                caption="average speedup")
     return fig
@@ -328,13 +330,13 @@ def provenance(ctx: ReportContext) -> pd.DataFrame:
     prefix = ctx.metric.split("_")[0] + "_"
     columns = [c for c in ctx.rows.columns if c.startswith(prefix) and c != ctx.metric]
     columns += [c for c in provenance_columns.COLUMNS if c in ctx.rows.columns]
-    argv = vars(ctx.args).get("command_line") or ["report", str(ctx.args.csv), "--experiment", ctx.args.experiment]
+    argv = list(ctx.options.command_line) or ["report", str(ctx.options.csv), "--experiment", ctx.options.experiment]
     command = shlex.join(["python", "-m", "harness", *argv])
     rows = [(c, ctx.values(c)) for c in columns if c != "created_utc"]
     if "created_utc" in ctx.rows.columns:
         rows.append(("created_utc", f"{ctx.rows['created_utc'].min()} to {ctx.rows['created_utc'].max()}"))
-    rows += [("results", f"{ctx.args.csv} ({len(ctx.rows)} rows)"),
-             ("row filters", ", ".join(ctx.args.where) or "none"), ("best over", ctx.args.best_over or "none"),
+    rows += [("results", f"{ctx.options.csv} ({len(ctx.rows)} rows)"),
+             ("row filters", ", ".join(ctx.options.where) or "none"), ("best over", ctx.options.best_over or "none"),
              ("figure form", ctx.spec.title), ("report command", command)]
     return pd.DataFrame(rows, columns=["what", "value"])
 
