@@ -464,3 +464,20 @@ def test_every_paper_config_trains_its_dots_by_algorithm_1_exactly():
     assert checked >= 20
     recipe = paper_configs()["digits_cond"]["dots"]
     assert any(departures_from_algorithm_1(dot) for dot in recipe.values())  # the check can fail
+
+
+def test_the_dot_study_trains_each_candidate_in_the_workflow_with_one_change_from_the_one_before():
+    """Issue 24: the study is rerunnable (every candidate trained by train_dot, none shipped) and reads as a
+    ladder: algorithm1 -> recipe (x0 weight, gap scaling) -> planned (pairs) -> light / wide (blocks)."""
+    flow = workflow(default_experiments=["dot_study"])
+    study = flow.experiment("dot_study")
+    commands = {name: options(flow.stage_args("train_dot", {"exp": "dot_study", "dot": name})) for name in study.dots}
+    assert not any(dot.get("path") for dot in study.dots.values())
+    assert "--schedules" in commands["planned"] and "--schedules" not in commands["recipe"]
+    drop = lambda args: {k: v for k, v in args.items() if k != "--out"}  # noqa: E731
+    changed = lambda a, b: {k for k in drop(a).keys() | drop(b).keys() if drop(a).get(k) != drop(b).get(k)}  # noqa: E731
+    assert changed(commands["algorithm1"], commands["recipe"]) == {"--loss-weight", "--gap-scale"}
+    assert changed(commands["recipe"], commands["planned"]) == {"--schedules"}
+    assert changed(commands["planned"], commands["light"]) == {"--channels"}  # the same schedules: same pairs
+    assert changed(commands["planned"], commands["wide"]) == {"--channels", "--lora-rank"}
+    assert {p.dot for p in study.points.values() if p.method == "morse"} == set(study.dots) | {"oracle", "zero"}
