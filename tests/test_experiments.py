@@ -143,14 +143,15 @@ def test_the_digits_dot_is_made_by_the_recipe_its_block_states():
     assert args["--steps"] == str(block["train"]["steps"])
 
 def test_planned_pairs_give_train_dot_every_schedule_its_trained_points_run():
-    """`train.pairs: planned`: train-dot gets the distinct schedules of the Morse points that run this Dot
-    (not the oracle's or zero Dot's), as `harness sample` will run them."""
+    """`train.pairs: planned`: train-dot gets the schedule of every Morse point that runs this Dot (not the
+    oracle's or zero Dot's), as `harness sample` will run it."""
     flow = workflow(experiments={"digits": {"dots": {"ddim": {"train": {"pairs": "planned"}}}}})
     digits = flow.experiment("digits")
     given = options(flow.stage_args("train_dot", {"exp": "digits", "dot": "ddim"}))["--schedules"].split(",")
-    runs = {f"trailing:{len(p.schedule.grid)}:{p.schedule.dash_steps}:dash"
-            for p in digits.points.values() if p.dot == "ddim" and p.schedule.dot_steps}
-    assert sorted(given) == sorted(runs) and len(runs) >= 6
+    runs = [f"trailing:{len(p.schedule.grid)}:{p.schedule.dash_steps}:dash"
+            for p in digits.points.values() if p.dot == "ddim" and p.schedule.dot_steps]
+    assert given == runs and len(runs) == 9  # one per trained point: 3 budgets x 3 ratios
+    assert given.count("trailing:10:1:dash") == 2  # 3 LSD at ratios 0.5 and 0.7: one schedule, asked twice
     assert "--schedules" not in workflow().stage_args("train_dot", {"exp": "digits", "dot": "ddim"})
 
 

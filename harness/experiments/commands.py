@@ -117,11 +117,11 @@ def train_dot_args(experiment: Experiment, wildcards: dict, settings: Settings) 
 
 
 def planned_schedules(experiment: Experiment, dot: str) -> list[str]:
-    """The distinct Morse schedules the experiment runs with this trained Dot, as train-dot's --schedules
-    entries GRID:FINE:DASH:SOURCE (the `pairs: planned` of a Dot's training block)."""
-    return sorted({f"{p.series['grid']}:{len(p.schedule.grid)}:{p.schedule.dash_steps}:"
-                   f"{p.series.get('trajectory_source') or 'dash'}"
-                   for p in experiment.points.values() if p.dot == dot and p.schedule.dot_steps})
+    """The Morse schedules the experiment runs with this trained Dot, one per point that asks for it (so a
+    schedule two requests resolve to counts twice), as train-dot's --schedules entries GRID:FINE:DASH:SOURCE
+    (the `pairs: planned` of a Dot's training block)."""
+    return [f"{p.series['grid']}:{len(p.schedule.grid)}:{p.schedule.dash_steps}:{p.series.get('trajectory_source') or 'dash'}"
+            for p in experiment.points.values() if p.dot == dot and p.schedule.dot_steps]
 
 
 @COMMANDS.register("sample")
