@@ -50,11 +50,29 @@ def test_command_line_booleans_are_booleans():
     assert config == {"rehearsal": True, "allow_download": False, "offline": True}
 
 
-def test_every_registered_input_but_the_classifier_names_a_stand_in_writer():
+def test_every_registered_input_names_a_stand_in_writer():
     for name in external.EXTERNALS:
         entry = external.get(name)
-        if name != "adm-g-imagenet64-classifier":
-            assert entry.stand_in and entry.stand_in[0] in stand_ins.WRITERS, name
+        assert entry.stand_in and entry.stand_in[0] in stand_ins.WRITERS, name
+
+
+def test_adm_g_classifier_stand_in_is_the_registered_export_and_guides_any_batch(tmp_path):
+    """ADM-G's classifier as the registered torch.export file, read as the Dash loader reads it, at the pixel
+    Dash stand-ins' size; its gradient guides a batch of any size (the export's batch is dynamic)."""
+    import torch
+
+    from harness.morse.denoisers import ClassifierGuidance
+
+    entry = external.get("adm-g-imagenet64-classifier")
+    path = tmp_path / "classifier.pt2"
+    stand_ins.WRITERS.get(entry.stand_in[0])(path, entry.stand_in[1], COUNTS)
+    classifier = torch.export.load(str(path)).module().requires_grad_(False)
+    guidance = ClassifierGuidance(classifier, 1.0, torch.linspace(0.999, 0.01, 1000))
+    for batch in (1, 3):
+        x = torch.randn(batch, 3, 32, 32)
+        assert classifier(x, torch.full((batch,), 10)).shape == (batch, 1000)
+        guided = guidance(torch.zeros_like(x), x, torch.full((batch,), 500), torch.arange(batch))
+        assert guided.shape == x.shape and guided.abs().sum() > 0
 
 
 def test_cifar10_stand_in_is_read_by_the_real_loader(tmp_path, monkeypatch):
@@ -132,6 +150,8 @@ def test_a_registered_dash_folder_gets_its_architecture_by_name(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     assert stand_ins.dash_architecture("models/lcm-sdxl-pipeline", external.get("lcm-sdxl-pipeline")) == "lcm-sdxl-unet"
     assert stand_ins.dash_architecture("google/ddpm-celebahq-256", None) == "ddpm-celebahq-256"
+    for adm in ("adm-imagenet64-cond", "adm-g-imagenet64"):  # one UNet, two Dashes (ADM-G adds its classifier)
+        assert stand_ins.dash_architecture(f"models/{adm}", external.get(adm)) == "adm-imagenet64-cond-64"
     with pytest.raises(HarnessError, match="no packaged architecture"):
         stand_ins.write_stand_ins(dashes=[("someone/unknown", None)], data=[], files=[], clip=None, counts=COUNTS)
 
