@@ -96,12 +96,13 @@ _add("laion_2m", "data/laion_2m", "Dot training data of the text-to-image experi
      "as img2dataset's `files` output) under data/laion_2m", stand_in=("img2dataset-files", {"size": 512}))
 
 
-def _add_dash(name: str, what: str, origin: str) -> None:
-    """A Dash without a diffusers release: its official checkpoint, converted, in models/<name>."""
+def _add_dash(name: str, what: str, origin: str, architecture: str | None = None) -> None:
+    """A Dash without a diffusers release: its official checkpoint, converted, in models/<name>; ``architecture``
+    names its packaged config when that config's `source` is another Dash's (one UNet, two Dashes)."""
     _add(name, f"models/{name}", f"Dash: {what}",
          f"convert the official checkpoint ({origin}) to a diffusers UNet folder (config.json + weights, and the "
          f"scheduler's scheduler_config.json) at models/{name}, or point the config key `dash.path` at one",
-         stand_in=("dash", {}))
+         stand_in=("dash", {"architecture": architecture} if architecture else {}))
 
 
 _add_dash("ddim-celeba64", "DDIM's CelebA 64x64 model", "https://github.com/ermongroup/ddim")
@@ -111,7 +112,7 @@ _add_dash("iddpm-imagenet64", "Improved DDPM's ImageNet 64x64 model", "https://g
 _add_dash("adm-imagenet64-cond", "ADM's class-conditional ImageNet 64x64 model (64x64_diffusion.pt)",
           "https://github.com/openai/guided-diffusion")
 _add_dash("adm-g-imagenet64", "ADM-G, ADM's ImageNet 64x64 model with its classifier (64x64_classifier.pt)",
-          "https://github.com/openai/guided-diffusion")
+          "https://github.com/openai/guided-diffusion", architecture="adm-imagenet64-cond-64")
 CLASSIFIER_FILE = "classifier/classifier.pt2"  # in a Dash folder: the noise-aware classifier of classifier guidance
 _add("adm-g-imagenet64-classifier", f"models/adm-g-imagenet64/{CLASSIFIER_FILE}",
      "ADM-G's noise-aware classifier, classifier(x_t, t) -> logits as a torch.export program",
@@ -119,7 +120,9 @@ _add("adm-g-imagenet64-classifier", f"models/adm-g-imagenet64/{CLASSIFIER_FILE}"
      "(`create_classifier(**args_to_dict(args, classifier_defaults().keys()))` with the flags of its README for "
      "64x64_classifier.pt), load the checkpoint, and `torch.export.save(torch.export.export(model.eval(), (x, t), "
      "dynamic_shapes=({0: batch}, {0: batch})), PATH)` with x of shape (2, 3, 64, 64), t int64 of shape (2,) and "
-     "batch = torch.export.Dim('batch'); PATH is this location (a Dash folder's classifier/classifier.pt2)")
+     "batch = torch.export.Dim('batch'); PATH is this location (a Dash folder's classifier/classifier.pt2)",
+     stand_in=("adm-classifier", {"image_size": 64, "width": 128, "depth": 4, "channel_mult": [1, 2, 3, 4],
+                                  "attention_ds": [2, 4, 8], "head_channels": 64, "classes": 1000}))  # its README's flags
 _LCM_SDXL_DIR = "models/lcm-sdxl-pipeline"
 _add("lcm-sdxl-pipeline", _LCM_SDXL_DIR,
      "Dash: LCM-SDXL as a pipeline folder (latent-consistency/lcm-sdxl's UNet with SDXL base's VAE, tokenizers "

@@ -19,7 +19,7 @@ from harness.rehearsal import stand_ins
 
 from test_workflow import ROOT, SNAKEMAKE, job_total, offline_env
 
-COUNTS = {"images": 3, "max_sample_size": 32}
+COUNTS = {"images": 3, "max_sample_size": 32, "max_latent_size": 16}
 
 
 def test_the_override_caps_counts_and_keeps_the_first_points_of_each_series():
@@ -50,11 +50,29 @@ def test_command_line_booleans_are_booleans():
     assert config == {"rehearsal": True, "allow_download": False, "offline": True}
 
 
-def test_every_registered_input_but_the_classifier_names_a_stand_in_writer():
+def test_every_registered_input_names_a_stand_in_writer():
     for name in external.EXTERNALS:
         entry = external.get(name)
-        if name != "adm-g-imagenet64-classifier":
-            assert entry.stand_in and entry.stand_in[0] in stand_ins.WRITERS, name
+        assert entry.stand_in and entry.stand_in[0] in stand_ins.WRITERS, name
+
+
+def test_adm_g_classifier_stand_in_is_the_registered_export_and_guides_any_batch(tmp_path):
+    """ADM-G's classifier as the registered torch.export file, read as the Dash loader reads it, at the pixel
+    Dash stand-ins' size; its gradient guides a batch of any size (the export's batch is dynamic)."""
+    import torch
+
+    from harness.morse.denoisers import ClassifierGuidance
+
+    entry = external.get("adm-g-imagenet64-classifier")
+    path = tmp_path / "classifier.pt2"
+    stand_ins.WRITERS.get(entry.stand_in[0])(path, entry.stand_in[1], COUNTS)
+    classifier = torch.export.load(str(path)).module().requires_grad_(False)
+    guidance = ClassifierGuidance(classifier, 1.0, torch.linspace(0.999, 0.01, 1000))
+    for batch in (1, 3):
+        x = torch.randn(batch, 3, 32, 32)
+        assert classifier(x, torch.full((batch,), 10)).shape == (batch, 1000)
+        guided = guidance(torch.zeros_like(x), x, torch.full((batch,), 500), torch.arange(batch))
+        assert guided.shape == x.shape and guided.abs().sum() > 0
 
 
 def test_cifar10_stand_in_is_read_by_the_real_loader(tmp_path, monkeypatch):
@@ -132,6 +150,8 @@ def test_a_registered_dash_folder_gets_its_architecture_by_name(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     assert stand_ins.dash_architecture("models/lcm-sdxl-pipeline", external.get("lcm-sdxl-pipeline")) == "lcm-sdxl-unet"
     assert stand_ins.dash_architecture("google/ddpm-celebahq-256", None) == "ddpm-celebahq-256"
+    for adm in ("adm-imagenet64-cond", "adm-g-imagenet64"):  # one UNet, two Dashes (ADM-G adds its classifier)
+        assert stand_ins.dash_architecture(f"models/{adm}", external.get(adm)) == "adm-imagenet64-cond-64"
     with pytest.raises(HarnessError, match="no packaged architecture"):
         stand_ins.write_stand_ins(dashes=[("someone/unknown", None)], data=[], files=[], clip=None, counts=COUNTS)
 
@@ -186,30 +206,49 @@ def test_a_rehearsal_never_makes_a_real_run_accept_a_missing_input(tmp_path):
     assert not (tmp_path / "data").exists() and not (tmp_path / "work" / "cifar" / "inputs.json").exists()
 
 
-@pytest.mark.rehearsal
-@pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")
-def test_cifar_rehearses_end_to_end(tmp_path):
-    """`snakemake -j2 reports/speedup_cifar.pdf --config rehearsal=true`: every rule of the real plan, the
-    report with the banner on every page, every row marked, the real results/ and reports/ untouched."""
+def _rehearses_end_to_end(tmp_path: Path, experiment: str) -> Path:
+    """`snakemake -j2 reports/speedup_<experiment>.pdf --config rehearsal=true` in ``tmp_path``: its plan holds
+    every rule of the real plan, it runs every job of that plan, writes the report with the banner on every
+    page and marks every row, and leaves the real results/ and reports/ untouched; the rehearsal's tree."""
     (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "cifar.csv").write_text("a real result\n")
-    real = _snakemake(tmp_path, "-n", "reports/speedup_cifar.pdf")
-    plan = _snakemake(tmp_path, "-n", "reports/speedup_cifar.pdf", "--config", "rehearsal=true")
+    (tmp_path / "results" / f"{experiment}.csv").write_text("a real result\n")
+    target = f"reports/speedup_{experiment}.pdf"
+    real = _snakemake(tmp_path, "-n", target)
+    plan = _snakemake(tmp_path, "-n", target, "--config", "rehearsal=true")
     assert plan.returncode == 0 and _rules(real.stdout) <= _rules(plan.stdout)
-    run = _snakemake(tmp_path, "-j2", "reports/speedup_cifar.pdf", "--config", "rehearsal=true", timeout=1800)
+    run = _snakemake(tmp_path, "-j2", target, "--config", "rehearsal=true", timeout=1800)
     assert run.returncode == 0, run.stderr[-4000:]
     assert job_total(run.stderr + run.stdout) == job_total(plan.stdout)
     tree = tmp_path / "rehearsal"
-    assert (tree / "reports" / "speedup_cifar.pdf").is_file()
-    assert (tmp_path / "results" / "cifar.csv").read_text() == "a real result\n" and not (tmp_path / "reports").exists()
+    assert (tree / target).is_file()
+    assert (tmp_path / "results" / f"{experiment}.csv").read_text() == "a real result\n"
+    assert not (tmp_path / "reports").exists()
     import pandas as pd
 
-    for csv in ("cifar.csv", "cifar_speedup.csv"):
+    for csv in (f"{experiment}.csv", f"{experiment}_speedup.csv"):
         rows = pd.read_csv(tree / "results" / csv)
         assert len(rows) and rows["rehearsal"].astype(str).eq("True").all(), csv
-    rows = pd.read_csv(tree / "results" / "cifar.csv")
+    rows = pd.read_csv(tree / "results" / f"{experiment}.csv")
     assert set(rows["fid_feature_extractor"]) == {"inception-v3-compat"}
-    assert _banner_on_every_page(tree / "reports" / "speedup_cifar.pdf")
+    assert _banner_on_every_page(tree / target)
+    return tree
+
+
+@pytest.mark.rehearsal
+@pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")
+def test_cifar_rehearses_end_to_end(tmp_path):
+    _rehearses_end_to_end(tmp_path, "cifar")
+
+
+@pytest.mark.rehearsal
+@pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")
+def test_sd_rehearses_end_to_end(tmp_path):
+    """The text-to-image rehearsal: SD v1.4's pipeline parts as a hub snapshot, MS-COCO captions, CLIP ViT-g/14."""
+    tree = _rehearses_end_to_end(tmp_path, "sd")
+    import pandas as pd
+
+    rows = pd.read_csv(tree / "results" / "sd.csv")
+    assert rows["clip_score"].notna().all() and rows["guidance_scale"].nunique() == 2
 
 
 def _banner_on_every_page(pdf: Path) -> bool:

@@ -155,6 +155,21 @@ def open_clip_weights(path: Path, options: dict, counts: dict) -> None:
     torch.save(open_clip.create_model(options["model"], pretrained=None).state_dict(), path)
 
 
+@WRITERS.register("adm-classifier")
+def adm_classifier(path: Path, options: dict, counts: dict) -> None:
+    """ADM-G's classifier (:mod:`.adm_classifier`, the registered flags) with random weights, exported as the
+    registered `torch.export` file; at the Dash stand-in's sample size (at most ``counts["max_sample_size"]``)."""
+    import torch
+
+    from harness.rehearsal.adm_classifier import EncoderUNet, export
+
+    size = min(options["image_size"], counts["max_sample_size"])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(SEED)
+        model = EncoderUNet(**{**options, "image_size": size})
+    export(model, path, image_size=size)
+
+
 @WRITERS.register("dash")
 def dash(path: Path, options: dict, counts: dict) -> None:
     """A Dash of its real architecture (``options["architecture"]``) with random weights: see write_dash."""
@@ -162,17 +177,17 @@ def dash(path: Path, options: dict, counts: dict) -> None:
 
 
 def write_dash(path: Path, architecture: str, counts: dict) -> None:
-    """The packaged architecture's UNet (its sample size at most ``counts["max_sample_size"]``) with seeded
-    random weights, by ``save_pretrained``, with its scheduler config: a diffusers model folder, or a
+    """The packaged architecture's UNet (its sample size at most ``counts["max_sample_size"]``, or for a latent
+    Dash, one whose config has a `vae`, at most ``counts["max_latent_size"]``) with seeded random weights, by ``save_pretrained``, with its scheduler config: a diffusers model folder, or a
     pipeline folder (unet/, scheduler/, vae/, text encoders and tokenizers) when it has a VAE or text
     encoders (its own, or those of its ``pipeline`` block: the hub pipeline's other parts)."""
     from harness.models import architectures
 
     config = architectures.load_architecture(architecture)
     unet_config = dict(config["unet"])
-    size = unet_config.get("sample_size")
-    if isinstance(size, int) and size > counts["max_sample_size"]:
-        unet_config["sample_size"] = counts["max_sample_size"]
+    size, cap = unet_config.get("sample_size"), counts["max_latent_size" if config.get("vae") else "max_sample_size"]
+    if isinstance(size, int) and size > cap:
+        unet_config["sample_size"] = cap
     unet = architectures.build_unet(unet_config, seed=SEED)
     parts = {**config, **(config.get("pipeline") or {})}  # a hub pipeline's VAE and text encoders, as configs
     vae = architectures.build_vae(parts, seed=SEED)
