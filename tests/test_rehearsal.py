@@ -5,6 +5,7 @@ accept a missing input. The end-to-end cifar rehearsal is marked `rehearsal` (th
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def test_adm_g_classifier_stand_in_is_the_registered_export_and_guides_any_batch
     Dash stand-ins' size; its gradient guides a batch of any size (the export's batch is dynamic)."""
     import torch
 
-    from harness.morse.denoisers import ClassifierGuidance
+    from harness.models.denoisers import ClassifierGuidance
 
     entry = external.get("adm-g-imagenet64-classifier")
     path = tmp_path / "classifier.pt2"
@@ -242,6 +243,9 @@ def test_cifar_rehearses_end_to_end(tmp_path):
 
 @pytest.mark.rehearsal
 @pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")
+@pytest.mark.skipif(os.environ.get("HARNESS_REHEARSE_T2I") != "1",
+                    reason="about 35 CPU minutes on 2 cores, over CI's budget until its jobs are cut; "
+                           "HARNESS_REHEARSE_T2I=1 runs it")
 def test_sd_rehearses_end_to_end(tmp_path):
     """The text-to-image rehearsal: SD v1.4's pipeline parts as a hub snapshot, MS-COCO captions, CLIP ViT-g/14."""
     tree = _rehearses_end_to_end(tmp_path, "sd")
