@@ -25,7 +25,7 @@ COUNTS = {"images": 3, "max_sample_size": 32}
 def test_the_override_caps_counts_and_keeps_the_first_points_of_each_series():
     experiment = {
         "samples": {"num": 50000, "shard_size": 5000, "batch_size": 500, "repeats": 1},
-        "series": [{"name": "a", "baseline_steps": [3, 5, 10, 1000], "guidance_scales": [2, 5, 7.5],
+        "series": [{"name": "a", "baseline_steps": [3, 5, 10, 1000], "guidance_scales": [2, 5, 7.5], "baseline_reach": 3,
                     "morse": [{"lsd": [3, 5, 10], "ratio": 0.5, "N": 6}]}],
         "dots": {"d": {"gpus": 8, "train": {"steps": 100000, "lr": 0.0002}}},
         "metrics": {"fid": {"batch_size": 500, "extractor": "inception-v3-compat"}},
@@ -35,6 +35,7 @@ def test_the_override_caps_counts_and_keeps_the_first_points_of_each_series():
     assert out["samples"]["num"] == 4 and out["samples"]["shard_size"] == 2  # several shards stay several
     assert out["series"][0]["baseline_steps"] == [3, 5] and out["series"][0]["guidance_scales"] == [2, 5]
     assert [m["lsd"] for m in out["series"][0]["morse"]] == [3, 5]
+    assert out["series"][0]["baseline_reach"] == 1  # the 2x, 3x baselines above the top budget go
     assert out["dots"]["d"]["train"] == {"steps": 2, "lr": 0.0002, "batch_size": 2, "warmup": 1, "checkpoint_every": 1}
     assert out["dots"]["d"]["gpus"] == 8  # the launch path is the real one
     assert out["metrics"]["fid"] == {"batch_size": 4, "extractor": "inception-v3-compat"}  # no key a metric lacks

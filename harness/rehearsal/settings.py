@@ -2,7 +2,8 @@
 
 One function, :func:`rehearsed`: the experiment that the real code then plans and runs. Counts are
 caps (a smaller value the experiment sets stays, a missing key is set); each series keeps its first
-baseline step counts, Morse entries and guidance scales.
+baseline step counts, Morse entries and guidance scales, and its baseline reaches at most
+``baseline_reach`` budgets past its Morse points.
 """
 
 from __future__ import annotations
@@ -49,10 +50,12 @@ def _samples(samples: dict, caps: dict) -> dict:
     return out
 
 
-def _series(series: dict, keep: int) -> dict:
+def _series(series: dict, keep: int, reach: int) -> dict:
     from harness.experiments.config import expand_morse
 
     out = dict(series)
+    if "baseline_reach" in series:
+        out["baseline_reach"] = min(series["baseline_reach"], reach)
     for key in ("baseline_steps", "guidance_scales"):
         if isinstance(series.get(key), list):
             out[key] = _first(series[key], keep)
@@ -66,7 +69,8 @@ def rehearsed(experiment: dict, settings: dict | None = None) -> dict:
     settings = settings or load()
     out = dict(experiment)
     out["samples"] = _samples(experiment.get("samples") or {}, settings["samples"])
-    out["series"] = [_series(s, settings["points_per_series"]) for s in experiment.get("series") or []]
+    out["series"] = [_series(s, settings["points_per_series"], settings["baseline_reach"])
+                     for s in experiment.get("series") or []]
     out["dots"] = {name: capped(dot, settings["dot"]) for name, dot in (experiment.get("dots") or {}).items()}
     out["metrics"] = {name: capped(metric, {k: v for k, v in settings["metric"].items() if k in metric})
                       for name, metric in (experiment.get("metrics") or {}).items()}  # a metric's own keys only
