@@ -137,6 +137,20 @@ def test_a_registered_dash_folder_gets_its_architecture_by_name(tmp_path, monkey
         stand_ins.write_stand_ins(dashes=[("someone/unknown", None)], data=[], files=[], clip=None, counts=COUNTS)
 
 
+@pytest.mark.parametrize("name", ["ddim-celeba64", "iddpm-imagenet64", "score-sde-cifar10"])
+def test_a_registered_dash_has_a_packaged_architecture(name):
+    """A registered models/<name> Dash needs its architecture config, or its experiment's rehearsal stops in
+    rehearsal_inputs (ddim_celeba64 and ddim_imagenet64 did); the config builds to its recorded parameter count."""
+    from harness.models import architectures
+
+    entry = external.get(name)
+    architecture = stand_ins.dash_architecture(entry.location, entry)
+    assert architecture is not None
+    config = architectures.load_architecture(architecture)
+    unet = architectures.build_unet(config["unet"], device="meta")
+    assert sum(p.numel() for p in unet.parameters()) == config["parameters"]
+
+
 def test_rows_and_pages_say_rehearsal(monkeypatch):
     import argparse
 
