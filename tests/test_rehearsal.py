@@ -88,6 +88,18 @@ def test_imagenet_stand_in_has_a_folder_per_wordnet_id(tmp_path):
     assert all(any(p.iterdir()) for p in (tmp_path / "in64").iterdir())
 
 
+@pytest.mark.parametrize("name", ["celebahq256", "lsun_church256", "celeba64", "imagenet64"])
+def test_a_dash_training_set_stand_in_fits_the_capped_dash_in_the_real_check(tmp_path, name):
+    """The 64 and 256 px sets a pixel-space Dash trains on are written at the Dash stand-in's capped size: the real
+    check (harness check's training_shape_problem) passes them, and still refuses a set of another size."""
+    from harness.data.shapes import training_shape_problem
+
+    writer, options = external.get(name).stand_in
+    stand_ins.WRITERS.get(writer)(tmp_path / name, options, {**COUNTS, "images": 2})
+    assert training_shape_problem(str(tmp_path / name), (3, 32, 32), "dataset.spec") is None
+    assert "64x64" in training_shape_problem(str(tmp_path / name), (3, 64, 64), "dataset.spec")
+
+
 def test_laion_stand_in_is_img2dataset_files_output(tmp_path):
     stand_ins.WRITERS.get("img2dataset-files")(tmp_path / "laion", {"size": 64}, COUNTS)
     jpgs = sorted((tmp_path / "laion").rglob("*.jpg"))

@@ -57,12 +57,19 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _size(options: dict, counts: dict) -> int:
+    """The stand-in's image size: the input's, or for images a pixel-space Dash trains on (``dash_data``) at most
+    the Dash stand-ins' ``max_sample_size``, since the real check wants a Dash's training images at its size."""
+    return min(options["size"], counts["max_sample_size"]) if options.get("dash_data") else options["size"]
+
+
 @WRITERS.register("images")
 def images(path: Path, options: dict, counts: dict) -> None:
-    """A folder of ``counts["images"]`` images of the input's size (PNG, or ``suffix``)."""
+    """A folder of ``counts["images"]`` images of the input's size (PNG, or ``suffix``; see _size)."""
     rng = _rng(path)
     path.mkdir(parents=True)
-    height, width = options.get("height", options["size"]), options["size"]
+    width = _size(options, counts)
+    height = options.get("height", width)
     for k in range(counts["images"]):
         Image.fromarray(_image(rng, height, width)).save(path / f"{k:012d}{options.get('suffix', '.png')}")
 
@@ -74,11 +81,11 @@ def imagenet_classes(path: Path, options: dict, counts: dict) -> None:
     from timm.data import ImageNetInfo
 
     wnids = ImageNetInfo("imagenet-1k").label_names()
-    rng = _rng(path)
+    rng, size = _rng(path), _size(options, counts)
     for wnid in wnids:
         (path / wnid).mkdir(parents=True)
     for k in range(max(counts["images"], len(wnids))):
-        Image.fromarray(_image(rng, options["size"], options["size"])).save(path / wnids[k % len(wnids)] / f"{k}.png")
+        Image.fromarray(_image(rng, size, size)).save(path / wnids[k % len(wnids)] / f"{k}.png")
 
 
 @WRITERS.register("cifar10")
