@@ -33,13 +33,16 @@ def test_the_override_caps_counts_and_keeps_the_first_points_of_each_series():
     }
     out = settings.rehearsed(experiment, yaml.safe_load((ROOT / "config" / "rehearsal.yaml").read_text()))
     assert out["samples"]["num"] == 4 and out["samples"]["shard_size"] == 2  # several shards stay several
-    assert out["series"][0]["baseline_steps"] == [3, 5] and out["series"][0]["guidance_scales"] == [2, 5]
-    assert [m["lsd"] for m in out["series"][0]["morse"]] == [3, 5]
+    assert out["series"][0]["baseline_steps"] == [3] and out["series"][0]["guidance_scales"] == [2, 5]
+    assert [m["lsd"] for m in out["series"][0]["morse"]] == [3]
     assert out["series"][0]["baseline_reach"] == 1  # the 2x, 3x baselines above the top budget go
     assert out["dots"]["d"]["train"] == {"steps": 2, "lr": 0.0002, "batch_size": 2, "warmup": 1, "checkpoint_every": 1}
     assert out["dots"]["d"]["gpus"] == 8  # the launch path is the real one
     assert out["metrics"]["fid"] == {"batch_size": 4, "extractor": "inception-v3-compat"}  # no key a metric lacks
     assert out["latency"]["repeats"] == 1 and out["latency"]["batch_size"] == 2
+    headlined = settings.rehearsed({"analysis": {"headline_ratio": 0.5}, "series": [
+        {"name": "a", "morse": [{"lsd": [3, 5], "ratio": [0.3, 0.5]}, {"lsd": 3, "ratio": 0.5, "dot": "oracle"}]}]})
+    assert headlined["series"][0]["morse"] == [{"lsd": 3, "ratio": 0.3}, {"lsd": 3, "ratio": 0.5}]  # stays valid
     one_shard = settings.rehearsed({"samples": {"num": 300, "shard_size": 300, "pilot": 300, "batches": 2}})
     assert one_shard["samples"]["shard_size"] == one_shard["samples"]["num"] == one_shard["samples"]["pilot"] == 4
 

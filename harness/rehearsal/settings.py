@@ -2,8 +2,8 @@
 
 One function, :func:`rehearsed`: the experiment that the real code then plans and runs. Counts are
 caps (a smaller value the experiment sets stays, a missing key is set); each series keeps its first
-baseline step counts, Morse entries and guidance scales, and its baseline reaches at most
-``baseline_reach`` budgets past its Morse points.
+baseline step counts, Morse points and guidance scales (each its own count), and its baseline reaches
+at most ``baseline_reach`` budgets past its Morse points.
 """
 
 from __future__ import annotations
@@ -50,17 +50,29 @@ def _samples(samples: dict, caps: dict) -> dict:
     return out
 
 
-def _series(series: dict, keep: int, reach: int) -> dict:
+def _morse(entries: list, keep: int, headline_ratio) -> list:
+    """The first ``keep`` Morse points (the cheapest budget first); where the analysis headlines a ratio, the first
+    trained-Dot point at it too (the experiment stays valid: analysis.headline_ratio needs one)."""
     from harness.experiments.config import expand_morse
 
+    points = [p for entry in entries for p in expand_morse(entry)]
+    kept = _first(points, keep)
+    trained = [p for p in points if not p.get("dot")]
+    if headline_ratio is not None and not any(p.get("ratio") == headline_ratio for p in kept if not p.get("dot")):
+        kept += [p for p in trained if p.get("ratio") == headline_ratio][:1]
+    return kept
+
+
+def _series(series: dict, settings: dict, headline_ratio) -> dict:
     out = dict(series)
     if "baseline_reach" in series:
-        out["baseline_reach"] = min(series["baseline_reach"], reach)
-    for key in ("baseline_steps", "guidance_scales"):
-        if isinstance(series.get(key), list):
-            out[key] = _first(series[key], keep)
+        out["baseline_reach"] = min(series["baseline_reach"], settings["baseline_reach"])
+    if isinstance(series.get("baseline_steps"), list):
+        out["baseline_steps"] = _first(series["baseline_steps"], settings["baselines_per_series"])
+    if isinstance(series.get("guidance_scales"), list):
+        out["guidance_scales"] = _first(series["guidance_scales"], settings["points_per_series"])
     if isinstance(series.get("morse"), list):
-        out["morse"] = _first([p for entry in series["morse"] for p in expand_morse(entry)], keep)
+        out["morse"] = _morse(series["morse"], settings["morse_per_series"], headline_ratio)
     return out
 
 
@@ -69,8 +81,8 @@ def rehearsed(experiment: dict, settings: dict | None = None) -> dict:
     settings = settings or load()
     out = dict(experiment)
     out["samples"] = _samples(experiment.get("samples") or {}, settings["samples"])
-    out["series"] = [_series(s, settings["points_per_series"], settings["baseline_reach"])
-                     for s in experiment.get("series") or []]
+    headline_ratio = (experiment.get("analysis") or {}).get("headline_ratio")
+    out["series"] = [_series(s, settings, headline_ratio) for s in experiment.get("series") or []]
     out["dots"] = {name: capped(dot, settings["dot"]) for name, dot in (experiment.get("dots") or {}).items()}
     out["metrics"] = {name: capped(metric, {k: v for k, v in settings["metric"].items() if k in metric})
                       for name, metric in (experiment.get("metrics") or {}).items()}  # a metric's own keys only
