@@ -189,6 +189,17 @@ def _snakemake(cwd: Path, *args: str, timeout: float = 300) -> subprocess.Comple
                           env=offline_env(), capture_output=True, text=True, timeout=timeout)
 
 
+def test_rehearse_all_collects_every_experiment_of_every_config_file():
+    """`snakemake -j2 rehearse_all --config rehearsal=true` asks for the report of each experiment the config files
+    define (the fifteen paper experiments and the two digits ones)."""
+    from harness.experiments import Workflow
+
+    defined = {name for path in (ROOT / "config" / "experiments").glob("*.yaml")
+               for name in (yaml.safe_load(path.read_text()).get("experiments") or {})}
+    workflow = Workflow(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), str(ROOT))
+    assert len(defined) >= 16 and {f"reports/speedup_{name}.pdf" for name in defined} <= set(workflow.report_targets)
+
+
 def test_a_rehearsal_under_directory_stops_before_touching_the_real_tree(tmp_path):
     """--directory makes Snakemake ignore `workdir:`: a rehearsal there would write beside real results."""
     result = subprocess.run([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "-n",
@@ -208,7 +219,7 @@ def _rules(output: str) -> set[str]:
 def test_a_rehearsal_never_makes_a_real_run_accept_a_missing_input(tmp_path):
     """After a rehearsal wrote its stand-ins, the real run beside it still stops in check_inputs."""
     (tmp_path / "rehearsal" / "data").mkdir(parents=True)
-    real = _snakemake(tmp_path, "-n", "reports/speedup_cifar.pdf")
+    real = _snakemake(tmp_path, "-n", "reports/speedup_cifar.pdf", "--quiet", "rules")
     assert real.returncode == 0 and "rehearsal_inputs" not in _rules(real.stdout)
     refused = _snakemake(tmp_path, "-j1", "work/cifar/stand_ins.json")
     assert refused.returncode != 0 and "only in a rehearsal" in refused.stdout + refused.stderr
@@ -225,8 +236,8 @@ def test_cifar_rehearses_end_to_end(tmp_path):
     report with the banner on every page, every row marked, the real results/ and reports/ untouched."""
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "cifar.csv").write_text("a real result\n")
-    real = _snakemake(tmp_path, "-n", "reports/speedup_cifar.pdf")
-    plan = _snakemake(tmp_path, "-n", "reports/speedup_cifar.pdf", "--config", "rehearsal=true")
+    real = _snakemake(tmp_path, "-n", "reports/speedup_cifar.pdf", "--quiet", "rules")  # the job-stats table only
+    plan = _snakemake(tmp_path, "-n", "reports/speedup_cifar.pdf", "--config", "rehearsal=true", "--quiet", "rules")
     assert plan.returncode == 0 and _rules(real.stdout) <= _rules(plan.stdout)
     run = _snakemake(tmp_path, "-j2", "reports/speedup_cifar.pdf", "--config", "rehearsal=true", timeout=1800)
     assert run.returncode == 0, run.stderr[-4000:]
