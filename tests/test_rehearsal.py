@@ -19,7 +19,7 @@ from harness.rehearsal import stand_ins
 
 from test_workflow import ROOT, SNAKEMAKE, job_total, offline_env
 
-COUNTS = {"images": 3, "max_sample_size": 32}
+COUNTS = {"images": 3, "max_sample_size": 32, "dot_downsampling": 4}
 
 
 def test_the_override_caps_counts_and_keeps_the_first_points_of_each_series():
@@ -101,6 +101,22 @@ def test_a_dash_training_set_stand_in_fits_the_capped_dash_in_the_real_check(tmp
     stand_ins.WRITERS.get(writer)(tmp_path / name, options, {**COUNTS, "images": 2})
     assert training_shape_problem(str(tmp_path / name), (3, 32, 32), "dataset.spec") is None
     assert "64x64" in training_shape_problem(str(tmp_path / name), (3, 64, 64), "dataset.spec")
+
+
+def test_a_dash_stand_in_keeps_the_size_its_dots_run_on(tmp_path):
+    """Capped at 32, but a 5-level 64 px UNet stays 64 and a 6-level 256 px one 128: Dot runs Dash's UNet at 1/4
+    (m = 2), where its downsamplings need room (at 32 px DDIM's CelebA Dash failed in train_dot); the training
+    images of that Dash are written at its size."""
+    from harness.data.shapes import training_shape_problem
+    from harness.models.architectures import load_architecture
+
+    sizes = {name: stand_ins.stand_in_size(load_architecture(name)["unet"], COUNTS)
+             for name in ("ddpm-cifar10-32", "iddpm-imagenet64", "ddim-celeba64", "ddpm-celebahq-256", "sd-v1-4-unet")}
+    assert sizes == {"ddpm-cifar10-32": 32, "iddpm-imagenet64": 32, "ddim-celeba64": 64, "ddpm-celebahq-256": 128,
+                     "sd-v1-4-unet": 32}
+    writer, options = external.get("celebahq256").stand_in
+    stand_ins.WRITERS.get(writer)(tmp_path / "hq", options, {**COUNTS, "images": 1, "dash_size": 128})
+    assert training_shape_problem(str(tmp_path / "hq"), (3, 128, 128), "dataset.spec") is None
 
 
 def test_laion_stand_in_is_img2dataset_files_output(tmp_path):

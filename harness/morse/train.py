@@ -254,6 +254,11 @@ def train_dot(args) -> int:
     factor = 2**config.m
     if dash.sample_shape[1] % factor or dash.sample_shape[2] % factor:
         raise HarnessError(f"Dash samples {dash.sample_shape[1]}x{dash.sample_shape[2]} are not divisible by 2^m = {factor}; lower --m")
+    body = 2 ** (len(dash.unet.config.block_out_channels) - 1)  # Dash's UNet halves its input this many times
+    if (dash.sample_shape[1] // factor) % body or (dash.sample_shape[2] // factor) % body:
+        raise HarnessError(f"Dot runs Dash's UNet at 1/2^m = 1/{factor} of its {dash.sample_shape[1]}x"
+                           f"{dash.sample_shape[2]} samples, where its {body.bit_length() - 1} downsamplings need sides "
+                           f"divisible by {body}; lower --m")
     data, values = load_training_data_for(dash, args.data)
     dash_fingerprint = dash.fingerprint  # before LoRA is injected into the shared modules
     torch.manual_seed(args.seed)  # Dot's initial weights (DDP then copies rank 0's to every process)

@@ -59,8 +59,18 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
 
 def _size(options: dict, counts: dict) -> int:
     """The stand-in's image size: the input's, or for images a pixel-space Dash trains on (``dash_data``) at most
-    the Dash stand-ins' ``max_sample_size``, since the real check wants a Dash's training images at its size."""
-    return min(options["size"], counts["max_sample_size"]) if options.get("dash_data") else options["size"]
+    its Dash stand-in's (``counts["dash_size"]``, else ``max_sample_size``): the real check wants a Dash's
+    training images at its sample size."""
+    cap = counts.get("dash_size", counts["max_sample_size"])
+    return min(options["size"], cap) if options.get("dash_data") else options["size"]
+
+
+def stand_in_size(unet_config: dict, counts: dict) -> int:
+    """A Dash stand-in's sample size: its own, at most ``max_sample_size``, but never below what its Dots run on:
+    their 2^m extra down blocks (at most ``dot_downsampling``) times its UNet's downsamplings (a 64 px, 5-level
+    Dash stays at 64; a 256 px, 6-level one is written at 128)."""
+    floor = counts["dot_downsampling"] * 2 ** (len(unet_config["block_out_channels"]) - 1)
+    return min(unet_config["sample_size"], max(counts["max_sample_size"], floor))
 
 
 @WRITERS.register("images")
@@ -169,7 +179,7 @@ def dash(path: Path, options: dict, counts: dict) -> None:
 
 
 def write_dash(path: Path, architecture: str, counts: dict) -> None:
-    """The packaged architecture's UNet (its sample size at most ``counts["max_sample_size"]``) with seeded
+    """The packaged architecture's UNet (at its ``stand_in_size``) with seeded
     random weights, by ``save_pretrained``, with its scheduler config: a diffusers model folder, or a
     pipeline folder (unet/, scheduler/, vae/, text encoders and tokenizers) when it has a VAE or text
     encoders (its own, or those of its ``pipeline`` block: the hub pipeline's other parts)."""
@@ -177,9 +187,8 @@ def write_dash(path: Path, architecture: str, counts: dict) -> None:
 
     config = architectures.load_architecture(architecture)
     unet_config = dict(config["unet"])
-    size = unet_config.get("sample_size")
-    if isinstance(size, int) and size > counts["max_sample_size"]:
-        unet_config["sample_size"] = counts["max_sample_size"]
+    if isinstance(unet_config.get("sample_size"), int):
+        unet_config["sample_size"] = stand_in_size(unet_config, counts)
     unet = architectures.build_unet(unet_config, seed=SEED)
     parts = {**config, **(config.get("pipeline") or {})}  # a hub pipeline's VAE and text encoders, as configs
     vae = architectures.build_vae(parts, seed=SEED)
@@ -242,9 +251,10 @@ def write_stand_ins(*, dashes: list[tuple[str, str | None]], data: list[str], fi
     """Stand-ins for what `harness check` would check (the same arguments): Dashes (source, local path),
     dataset specs, files and CLIP weights ("model:tag"), where missing; the lines of what was written."""
     from harness.metrics import clip_model
+    from harness.models import architectures
     from harness.models import dash as dash_module
 
-    written = []
+    written, sizes = [], []  # sizes: of the pixel-space Dash stand-ins (their training images are written at it)
     for source, path in dashes:
         if source.startswith(dash_module.CONFIG_PREFIX) or source in dash_module.SHIPPED_DASH or \
                 (path is None and Path(source).is_dir()):
@@ -254,6 +264,10 @@ def write_stand_ins(*, dashes: list[tuple[str, str | None]], data: list[str], fi
         if architecture is None:
             raise HarnessError(f"Dash {source!r}: no packaged architecture (harness/models/configs/*.json) names it, "
                                "so the rehearsal cannot write its stand-in: add its config")
+        config = architectures.load_architecture(architecture)
+        if config["vae"] is None and not (config.get("pipeline") or {}).get("vae") and \
+                isinstance(config["unet"].get("sample_size"), int):
+            sizes.append(stand_in_size(config["unet"], counts))
         if entry is not None:
             written.append(_write(entry, Path(path), counts, architecture=architecture))
         elif path and not Path(path).exists():
@@ -264,7 +278,8 @@ def write_stand_ins(*, dashes: list[tuple[str, str | None]], data: list[str], fi
     for location in [*data, *files]:
         entry = external.at(location)
         if entry is not None:
-            written.append(_write(entry, Path(external.location_of(location)), counts))
+            written.append(_write(entry, Path(external.location_of(location)),
+                                  {**counts, "dash_size": sizes[0]} if sizes else counts))
     if clip is not None:
         model, _, tag = clip.partition(":")
         entry = external.clip_weights(model or clip_model.DEFAULT_MODEL, tag or clip_model.DEFAULT_PRETRAINED)
