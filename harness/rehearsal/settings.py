@@ -56,11 +56,9 @@ def _morse(entries: list, keep: int, headline_ratio) -> list:
     from harness.experiments.config import expand_morse
 
     points = [p for entry in entries for p in expand_morse(entry)]
+    headlined = [p for p in points if headline_ratio is not None and p.get("ratio") == headline_ratio and not p.get("dot")]
     kept = _first(points, keep)
-    trained = [p for p in points if not p.get("dot")]
-    if headline_ratio is not None and not any(p.get("ratio") == headline_ratio for p in kept if not p.get("dot")):
-        kept += [p for p in trained if p.get("ratio") == headline_ratio][:1]
-    return kept
+    return kept + ([] if any(p in kept for p in headlined) else headlined[:1])
 
 
 def _series(series: dict, settings: dict, headline_ratio) -> dict:
