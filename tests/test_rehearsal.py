@@ -40,9 +40,9 @@ def test_the_override_caps_counts_and_keeps_the_first_points_of_each_series():
     assert out["dots"]["d"]["gpus"] == 8  # the launch path is the real one
     assert out["metrics"]["fid"] == {"batch_size": 4, "extractor": "inception-v3-compat"}  # no key a metric lacks
     assert out["latency"]["repeats"] == 1 and out["latency"]["batch_size"] == 2
-    headlined = settings.rehearsed({"analysis": {"headline_ratio": 0.5}, "series": [
-        {"name": "a", "morse": [{"lsd": [3, 5], "ratio": [0.3, 0.5]}, {"lsd": 3, "ratio": 0.5, "dot": "oracle"}]}]})
-    assert headlined["series"][0]["morse"] == [{"lsd": 3, "ratio": 0.3}, {"lsd": 3, "ratio": 0.5}]  # stays valid
+    sweep = settings.rehearsed({"series": [
+        {"name": "a", "morse": [{"ratio": [0.1, 0.5], "lsd": [3, 5]}, {"lsd": 3, "ratio": 0.7, "dot": "oracle"}]}]})
+    assert sweep["series"][0]["morse"] == [{"ratio": 0.1, "lsd": 3}, {"ratio": 0.5, "lsd": 3}]  # a point per ratio
     one_shard = settings.rehearsed({"samples": {"num": 300, "shard_size": 300, "pilot": 300, "batches": 2}})
     assert one_shard["samples"]["shard_size"] == one_shard["samples"]["num"] == one_shard["samples"]["pilot"] == 4
 

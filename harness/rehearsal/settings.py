@@ -50,18 +50,21 @@ def _samples(samples: dict, caps: dict) -> dict:
     return out
 
 
-def _morse(entries: list, keep: int, headline_ratio) -> list:
-    """The first ``keep`` Morse points (the cheapest budget first); where the analysis headlines a ratio, the first
-    trained-Dot point at it too (the experiment stays valid: analysis.headline_ratio needs one)."""
+def _morse(entries: list, keep: int) -> list:
+    """The first ``keep`` Morse points (the cheapest budget first), and the first trained-Dot point at each further
+    ratio the series asks for: a ratio sweep keeps one point per curve (Fig. 13's first ratio, 0.1 at 3 LSD, takes
+    no Dot step), and a headlined ratio (analysis.headline_ratio) keeps its point."""
     from harness.experiments.config import expand_morse
 
     points = [p for entry in entries for p in expand_morse(entry)]
-    headlined = [p for p in points if headline_ratio is not None and p.get("ratio") == headline_ratio and not p.get("dot")]
     kept = _first(points, keep)
-    return kept + ([] if any(p in kept for p in headlined) else headlined[:1])
+    for ratio in dict.fromkeys(p.get("ratio") for p in points if not p.get("dot") and p.get("ratio") is not None):
+        if not any(p.get("ratio") == ratio and not p.get("dot") for p in kept):
+            kept.append(next(p for p in points if p.get("ratio") == ratio and not p.get("dot")))
+    return kept
 
 
-def _series(series: dict, settings: dict, headline_ratio) -> dict:
+def _series(series: dict, settings: dict) -> dict:
     out = dict(series)
     if "baseline_reach" in series:
         out["baseline_reach"] = min(series["baseline_reach"], settings["baseline_reach"])
@@ -70,7 +73,7 @@ def _series(series: dict, settings: dict, headline_ratio) -> dict:
     if isinstance(series.get("guidance_scales"), list):
         out["guidance_scales"] = _first(series["guidance_scales"], settings["points_per_series"])
     if isinstance(series.get("morse"), list):
-        out["morse"] = _morse(series["morse"], settings["morse_per_series"], headline_ratio)
+        out["morse"] = _morse(series["morse"], settings["morse_per_series"])
     return out
 
 
@@ -79,8 +82,7 @@ def rehearsed(experiment: dict, settings: dict | None = None) -> dict:
     settings = settings or load()
     out = dict(experiment)
     out["samples"] = _samples(experiment.get("samples") or {}, settings["samples"])
-    headline_ratio = (experiment.get("analysis") or {}).get("headline_ratio")
-    out["series"] = [_series(s, settings, headline_ratio) for s in experiment.get("series") or []]
+    out["series"] = [_series(s, settings) for s in experiment.get("series") or []]
     out["dots"] = {name: capped(dot, settings["dot"]) for name, dot in (experiment.get("dots") or {}).items()}
     out["metrics"] = {name: capped(metric, {k: v for k, v in settings["metric"].items() if k in metric})
                       for name, metric in (experiment.get("metrics") or {}).items()}  # a metric's own keys only
