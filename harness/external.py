@@ -78,18 +78,18 @@ _add("cifar10", "data/cifar10", "CIFAR-10 (torchvision's cifar-10-batches-py)",
      stand_in=("cifar10", {}))
 _add("celeba64", "data/celeba64", "CelebA 64x64 training images",
      "put CelebA's aligned training images (img_align_celeba, https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html), "
-     "centre-cropped and resized to 64x64 as PNG/JPG files, under data/celeba64", stand_in=("images", {"size": 64}))
+     "centre-cropped and resized to 64x64 as PNG/JPG files, under data/celeba64", stand_in=("images", {"size": 64, "dash_data": True}))
 _add("imagenet64", "data/imagenet64", "ImageNet 64x64 training images",
      "put the downsampled ImageNet 64x64 training set (Imagenet64_train, https://image-net.org/download-images), "
      "written out as PNG files in one folder per class named by its WordNet id (data/imagenet64/n01440764/...: "
      "the class-conditional Dots read the labels from the folders), under data/imagenet64",
-     stand_in=("imagenet-classes", {"size": 64}))
+     stand_in=("imagenet-classes", {"size": 64, "dash_data": True}))
 _add("celebahq256", "data/celebahq256", "CelebA-HQ 256x256 images",
      "put the 30,000 CelebA-HQ images resized to 256x256 (PNG/JPG) under data/celebahq256",
-     stand_in=("images", {"size": 256}))
+     stand_in=("images", {"size": 256, "dash_data": True}))
 _add("lsun_church256", "data/lsun_church256", "LSUN Church 256x256 training images",
      "export LSUN church_outdoor_train (https://github.com/fyu/lsun) as images centre-cropped and resized to "
-     "256x256 (PNG/JPG) under data/lsun_church256", stand_in=("images", {"size": 256}))
+     "256x256 (PNG/JPG) under data/lsun_church256", stand_in=("images", {"size": 256, "dash_data": True}))
 _add("laion_2m", "data/laion_2m", "Dot training data of the text-to-image experiments (about 2M LAION-5B images)",
      "download about 2M LAION-5B images at the Dash's resolution (512 for SD v1.4, 1024 for LCM-SDXL), e.g. with "
      "img2dataset (https://github.com/rom1504/img2dataset), and put the image-caption pairs (KEY.jpg beside KEY.txt, "

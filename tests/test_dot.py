@@ -236,6 +236,14 @@ def test_image_size_not_divisible_by_2_to_the_m(tiny_dash_dir, tmp_path, capsys)
     assert not (tmp_path / "dot").exists()
 
 
+def test_dash_unet_too_small_at_one_over_2_to_the_m_is_refused(tiny_dash_dir, tmp_path, capsys):
+    """16 px, m = 4: Dash's UNet (one downsampling) would run on 1 px; one line instead of a conv or concat error
+    (the rehearsal met it as `Kernel size can't be greater than actual input size`)."""
+    assert _train(tiny_dash_dir, tmp_path / "dot", "--extra-blocks", "4", "--channels", "8,8,8,8") == 1
+    assert "1 downsamplings need sides divisible by 2; lower --m" in capsys.readouterr().err
+    assert not (tmp_path / "dot").exists()
+
+
 def test_checkpoint_for_another_dash_is_refused(tiny_dash_dir, tmp_path, capsys):
     out = tmp_path / "dot"
     assert _train(tiny_dash_dir, out) == 0

@@ -24,7 +24,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("jobs", ("harness.latency", "harness.input_check")),
     ("analysis", ("harness.analysis",)),  # the mathematics of Sec. 3.1
     ("report", ("harness.report",)),  # pages, figures, tables drawn from it
-    ("experiments", ("harness.experiments", "harness.rehearsal.settings", "harness.rehearsal.stand_ins")),
+    ("experiments", ("harness.experiments", "harness.rehearsal.settings", "harness.rehearsal.stand_ins",
+                     "harness.rehearsal.gpu_check")),
     ("stages", ("harness.stages", "harness.cli", "harness.__main__")),
 )
 

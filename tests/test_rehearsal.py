@@ -20,13 +20,13 @@ from harness.rehearsal import stand_ins
 
 from test_workflow import ROOT, SNAKEMAKE, job_total, offline_env
 
-COUNTS = {"images": 3, "max_sample_size": 32, "max_latent_size": 16}
+COUNTS = {"images": 3, "max_sample_size": 32, "max_latent_size": 16, "dot_downsampling": 4}
 
 
 def test_the_override_caps_counts_and_keeps_the_first_points_of_each_series():
     experiment = {
         "samples": {"num": 50000, "shard_size": 5000, "batch_size": 500, "repeats": 1},
-        "series": [{"name": "a", "baseline_steps": [3, 5, 10, 1000], "guidance_scales": [2, 5, 7.5],
+        "series": [{"name": "a", "baseline_steps": [3, 5, 10, 1000], "guidance_scales": [2, 5, 7.5], "baseline_reach": 3,
                     "morse": [{"lsd": [3, 5, 10], "ratio": 0.5, "N": 6}]}],
         "dots": {"d": {"gpus": 8, "train": {"steps": 100000, "lr": 0.0002}}},
         "metrics": {"fid": {"batch_size": 500, "extractor": "inception-v3-compat"}},
@@ -34,12 +34,16 @@ def test_the_override_caps_counts_and_keeps_the_first_points_of_each_series():
     }
     out = settings.rehearsed(experiment, yaml.safe_load((ROOT / "config" / "rehearsal.yaml").read_text()))
     assert out["samples"]["num"] == 4 and out["samples"]["shard_size"] == 2  # several shards stay several
-    assert out["series"][0]["baseline_steps"] == [3, 5] and out["series"][0]["guidance_scales"] == [2, 5]
-    assert [m["lsd"] for m in out["series"][0]["morse"]] == [3, 5]
+    assert out["series"][0]["baseline_steps"] == [3] and out["series"][0]["guidance_scales"] == [2, 5]
+    assert [m["lsd"] for m in out["series"][0]["morse"]] == [3]
+    assert out["series"][0]["baseline_reach"] == 1  # the 2x, 3x baselines above the top budget go
     assert out["dots"]["d"]["train"] == {"steps": 2, "lr": 0.0002, "batch_size": 2, "warmup": 1, "checkpoint_every": 1}
     assert out["dots"]["d"]["gpus"] == 8  # the launch path is the real one
     assert out["metrics"]["fid"] == {"batch_size": 4, "extractor": "inception-v3-compat"}  # no key a metric lacks
     assert out["latency"]["repeats"] == 1 and out["latency"]["batch_size"] == 2
+    sweep = settings.rehearsed({"series": [
+        {"name": "a", "morse": [{"ratio": [0.1, 0.5], "lsd": [3, 5]}, {"lsd": 3, "ratio": 0.7, "dot": "oracle"}]}]})
+    assert sweep["series"][0]["morse"] == [{"ratio": 0.1, "lsd": 3}, {"ratio": 0.5, "lsd": 3}]  # a point per ratio
     one_shard = settings.rehearsed({"samples": {"num": 300, "shard_size": 300, "pilot": 300, "batches": 2}})
     assert one_shard["samples"]["shard_size"] == one_shard["samples"]["num"] == one_shard["samples"]["pilot"] == 4
 
@@ -106,6 +110,37 @@ def test_imagenet_stand_in_has_a_folder_per_wordnet_id(tmp_path):
     assert all(any(p.iterdir()) for p in (tmp_path / "in64").iterdir())
 
 
+@pytest.mark.parametrize("name", ["celebahq256", "lsun_church256", "celeba64", "imagenet64"])
+def test_a_dash_training_set_stand_in_fits_the_capped_dash_in_the_real_check(tmp_path, name):
+    """The 64 and 256 px sets a pixel-space Dash trains on are written at the Dash stand-in's capped size: the real
+    check (harness check's training_shape_problem) passes them, and still refuses a set of another size."""
+    from harness.data.shapes import training_shape_problem
+
+    writer, options = external.get(name).stand_in
+    stand_ins.WRITERS.get(writer)(tmp_path / name, options, {**COUNTS, "images": 2})
+    assert training_shape_problem(str(tmp_path / name), (3, 32, 32), "dataset.spec") is None
+    assert "64x64" in training_shape_problem(str(tmp_path / name), (3, 64, 64), "dataset.spec")
+
+
+def test_a_dash_stand_in_keeps_the_size_its_dots_run_on(tmp_path):
+    """Capped at 32, but a 5-level 64 px UNet stays 64 and a 6-level 256 px one 128: Dot runs Dash's UNet at 1/4
+    (m = 2), where its downsamplings need room (at 32 px DDIM's CelebA Dash failed in train_dot); the training
+    images of that Dash are written at its size."""
+    from harness.data.shapes import training_shape_problem
+    from harness.models.architectures import load_architecture
+
+    sizes = {name: stand_ins.stand_in_size(load_architecture(name)["unet"], COUNTS)
+             for name in ("ddpm-cifar10-32", "iddpm-imagenet64", "ddim-celeba64", "ddpm-celebahq-256", "sd-v1-4-unet")}
+    assert sizes == {"ddpm-cifar10-32": 32, "iddpm-imagenet64": 32, "ddim-celeba64": 64, "ddpm-celebahq-256": 128,
+                     "sd-v1-4-unet": 32}
+    # a latent Dash at the latent cap: SD's UNet2DConditionModel passes its up-sampling sizes, so its Dot
+    # runs at 16 / 4 = 4 latent pixels although its 3 downsamplings would want 8 (train-dot accepts it)
+    assert stand_ins.stand_in_size(load_architecture("sd-v1-4-unet")["unet"], COUNTS, latent=True) == 16
+    writer, options = external.get("celebahq256").stand_in
+    stand_ins.WRITERS.get(writer)(tmp_path / "hq", options, {**COUNTS, "images": 1, "dash_size": 128})
+    assert training_shape_problem(str(tmp_path / "hq"), (3, 128, 128), "dataset.spec") is None
+
+
 def test_laion_stand_in_is_img2dataset_files_output(tmp_path):
     stand_ins.WRITERS.get("img2dataset-files")(tmp_path / "laion", {"size": 64}, COUNTS)
     jpgs = sorted((tmp_path / "laion").rglob("*.jpg"))
@@ -157,6 +192,20 @@ def test_a_registered_dash_folder_gets_its_architecture_by_name(tmp_path, monkey
         stand_ins.write_stand_ins(dashes=[("someone/unknown", None)], data=[], files=[], clip=None, counts=COUNTS)
 
 
+@pytest.mark.parametrize("name", ["ddim-celeba64", "iddpm-imagenet64", "score-sde-cifar10"])
+def test_a_registered_dash_has_a_packaged_architecture(name):
+    """A registered models/<name> Dash needs its architecture config, or its experiment's rehearsal stops in
+    rehearsal_inputs (ddim_celeba64 and ddim_imagenet64 did); the config builds to its recorded parameter count."""
+    from harness.models import architectures
+
+    entry = external.get(name)
+    architecture = stand_ins.dash_architecture(entry.location, entry)
+    assert architecture is not None
+    config = architectures.load_architecture(architecture)
+    unet = architectures.build_unet(config["unet"], device="meta")
+    assert sum(p.numel() for p in unet.parameters()) == config["parameters"]
+
+
 def test_rows_and_pages_say_rehearsal(monkeypatch):
     import pandas as pd
 
@@ -178,6 +227,17 @@ def _snakemake(cwd: Path, *args: str, timeout: float = 300) -> subprocess.Comple
                           env=offline_env(), capture_output=True, text=True, timeout=timeout)
 
 
+def test_rehearse_all_collects_every_experiment_of_every_config_file():
+    """`snakemake -j2 rehearse_all --config rehearsal=true` asks for the report of each experiment the config files
+    define (the fifteen paper experiments and the two digits ones)."""
+    from harness.experiments import Workflow
+
+    defined = {name for path in (ROOT / "config" / "experiments").glob("*.yaml")
+               for name in (yaml.safe_load(path.read_text()).get("experiments") or {})}
+    workflow = Workflow(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), str(ROOT))
+    assert len(defined) >= 16 and {f"reports/speedup_{name}.pdf" for name in defined} <= set(workflow.report_targets)
+
+
 def test_a_rehearsal_under_directory_stops_before_touching_the_real_tree(tmp_path):
     """--directory makes Snakemake ignore `workdir:`: a rehearsal there would write beside real results."""
     result = subprocess.run([SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "-n",
@@ -197,7 +257,7 @@ def _rules(output: str) -> set[str]:
 def test_a_rehearsal_never_makes_a_real_run_accept_a_missing_input(tmp_path):
     """After a rehearsal wrote its stand-ins, the real run beside it still stops in check_inputs."""
     (tmp_path / "rehearsal" / "data").mkdir(parents=True)
-    real = _snakemake(tmp_path, "-n", "reports/speedup_cifar.pdf")
+    real = _snakemake(tmp_path, "-n", "reports/speedup_cifar.pdf", "--quiet", "rules")
     assert real.returncode == 0 and "rehearsal_inputs" not in _rules(real.stdout)
     refused = _snakemake(tmp_path, "-j1", "work/cifar/stand_ins.json")
     assert refused.returncode != 0 and "only in a rehearsal" in refused.stdout + refused.stderr
@@ -214,8 +274,8 @@ def _rehearses_end_to_end(tmp_path: Path, experiment: str) -> Path:
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / f"{experiment}.csv").write_text("a real result\n")
     target = f"reports/speedup_{experiment}.pdf"
-    real = _snakemake(tmp_path, "-n", target)
-    plan = _snakemake(tmp_path, "-n", target, "--config", "rehearsal=true")
+    real = _snakemake(tmp_path, "-n", target, "--quiet", "rules")  # the job-stats table only
+    plan = _snakemake(tmp_path, "-n", target, "--config", "rehearsal=true", "--quiet", "rules")
     assert plan.returncode == 0 and _rules(real.stdout) <= _rules(plan.stdout)
     run = _snakemake(tmp_path, "-j2", target, "--config", "rehearsal=true", timeout=1800)
     assert run.returncode == 0, run.stderr[-4000:]

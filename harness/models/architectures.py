@@ -59,6 +59,14 @@ def unet_class(unet_config: dict) -> type:
     return classes[name]
 
 
+def side_divisor(unet_config: dict) -> int:
+    """What a UNet's input sides must be divisible by: 2 per downsampling for UNet2DModel, 1 for
+    UNet2DConditionModel, which passes its up-sampling sizes down (diffusers' forward_upsample_size)."""
+    if unet_config.get("_class_name") == "UNet2DConditionModel":
+        return 1
+    return 2 ** (len(unet_config["block_out_channels"]) - 1)
+
+
 def build_unet(
     unet_config: dict, *, seed: int = 0, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
 ) -> torch.nn.Module:

@@ -267,6 +267,7 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
               resume: bool = False, threads: int | None = None, command_line: list[str] = ()) -> int:
     """Train a Dot on Dash ``dash_source`` by Algorithm 1 into ``out`` (every option is `harness train-dot`'s,
     harness/stages/train_dot.py; ``architecture`` its options named by dot_config.ARCHITECTURE)."""
+    from harness.models.architectures import side_divisor
     from harness.models.dash import load_dash
 
     training = {"dash": dash_source, "dash_path": dash_path, "data": data, "eval_data": eval_data, "sampler": sampler,
@@ -287,6 +288,11 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
     factor = 2**config.m
     if dash.sample_shape[1] % factor or dash.sample_shape[2] % factor:
         raise HarnessError(f"Dash samples {dash.sample_shape[1]}x{dash.sample_shape[2]} are not divisible by 2^m = {factor}; lower --m")
+    body = side_divisor({"_class_name": type(dash.unet).__name__, **dash.unet.config})
+    if (dash.sample_shape[1] // factor) % body or (dash.sample_shape[2] // factor) % body:
+        raise HarnessError(f"Dot runs Dash's UNet at 1/2^m = 1/{factor} of its {dash.sample_shape[1]}x"
+                           f"{dash.sample_shape[2]} samples, where its {body.bit_length() - 1} downsamplings need sides "
+                           f"divisible by {body}; lower --m")
     images, values = load_training_data_for(dash, data)
     dash_fingerprint = dash.fingerprint  # before LoRA is injected into the shared modules
     torch.manual_seed(seed)  # Dot's initial weights (DDP then copies rank 0's to every process)

@@ -2,7 +2,8 @@
 
 One function, :func:`rehearsed`: the experiment that the real code then plans and runs. Counts are
 caps (a smaller value the experiment sets stays, a missing key is set); each series keeps its first
-baseline step counts, Morse entries and guidance scales.
+baseline step counts, Morse points and guidance scales (each its own count), and its baseline reaches
+at most ``baseline_reach`` budgets past its Morse points.
 """
 
 from __future__ import annotations
@@ -49,15 +50,30 @@ def _samples(samples: dict, caps: dict) -> dict:
     return out
 
 
-def _series(series: dict, keep: int) -> dict:
+def _morse(entries: list, keep: int) -> list:
+    """The first ``keep`` Morse points (the cheapest budget first), and the first trained-Dot point at each further
+    ratio the series asks for: a ratio sweep keeps one point per curve (Fig. 13's first ratio, 0.1 at 3 LSD, takes
+    no Dot step), and a headlined ratio (analysis.headline_ratio) keeps its point."""
     from harness.experiments.product import expand_morse
 
+    points = [p for entry in entries for p in expand_morse(entry)]
+    kept = _first(points, keep)
+    for ratio in dict.fromkeys(p.get("ratio") for p in points if not p.get("dot") and p.get("ratio") is not None):
+        if not any(p.get("ratio") == ratio and not p.get("dot") for p in kept):
+            kept.append(next(p for p in points if p.get("ratio") == ratio and not p.get("dot")))
+    return kept
+
+
+def _series(series: dict, settings: dict) -> dict:
     out = dict(series)
-    for key in ("baseline_steps", "guidance_scales"):
-        if isinstance(series.get(key), list):
-            out[key] = _first(series[key], keep)
+    if "baseline_reach" in series:
+        out["baseline_reach"] = min(series["baseline_reach"], settings["baseline_reach"])
+    if isinstance(series.get("baseline_steps"), list):
+        out["baseline_steps"] = _first(series["baseline_steps"], settings["baselines_per_series"])
+    if isinstance(series.get("guidance_scales"), list):
+        out["guidance_scales"] = _first(series["guidance_scales"], settings["points_per_series"])
     if isinstance(series.get("morse"), list):
-        out["morse"] = _first([p for entry in series["morse"] for p in expand_morse(entry)], keep)
+        out["morse"] = _morse(series["morse"], settings["morse_per_series"])
     return out
 
 
@@ -66,7 +82,7 @@ def rehearsed(experiment: dict, settings: dict | None = None) -> dict:
     settings = settings or load()
     out = dict(experiment)
     out["samples"] = _samples(experiment.get("samples") or {}, settings["samples"])
-    out["series"] = [_series(s, settings["points_per_series"]) for s in experiment.get("series") or []]
+    out["series"] = [_series(s, settings) for s in experiment.get("series") or []]
     out["dots"] = {name: capped(dot, settings["dot"]) for name, dot in (experiment.get("dots") or {}).items()}
     out["metrics"] = {name: capped(metric, {k: v for k, v in settings["metric"].items() if k in metric})
                       for name, metric in (experiment.get("metrics") or {}).items()}  # a metric's own keys only

@@ -57,12 +57,33 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _size(options: dict, counts: dict) -> int:
+    """The stand-in's image size: the input's, or for images a pixel-space Dash trains on (``dash_data``) at most
+    its Dash stand-in's (``counts["dash_size"]``, else ``max_sample_size``): the real check wants a Dash's
+    training images at its sample size."""
+    cap = counts.get("dash_size", counts["max_sample_size"])
+    return min(options["size"], cap) if options.get("dash_data") else options["size"]
+
+
+def stand_in_size(unet_config: dict, counts: dict, latent: bool = False) -> int:
+    """A Dash stand-in's sample size: its own, at most ``max_sample_size`` (a latent Dash's: ``max_latent_size``),
+    but never below what its Dots run on: their 2^m extra down blocks (at most ``dot_downsampling``) times what
+    its UNet's sides must be divisible by (a 64 px, 5-level UNet2DModel stays at 64; a 256 px, 6-level one is
+    written at 128; SD's UNet2DConditionModel takes any side)."""
+    from harness.models.architectures import side_divisor
+
+    floor = counts["dot_downsampling"] * side_divisor(unet_config)
+    cap = counts["max_latent_size" if latent else "max_sample_size"]
+    return min(unet_config["sample_size"], max(cap, floor))
+
+
 @WRITERS.register("images")
 def images(path: Path, options: dict, counts: dict) -> None:
-    """A folder of ``counts["images"]`` images of the input's size (PNG, or ``suffix``)."""
+    """A folder of ``counts["images"]`` images of the input's size (PNG, or ``suffix``; see _size)."""
     rng = _rng(path)
     path.mkdir(parents=True)
-    height, width = options.get("height", options["size"]), options["size"]
+    width = _size(options, counts)
+    height = options.get("height", width)
     for k in range(counts["images"]):
         Image.fromarray(_image(rng, height, width)).save(path / f"{k:012d}{options.get('suffix', '.png')}")
 
@@ -74,11 +95,11 @@ def imagenet_classes(path: Path, options: dict, counts: dict) -> None:
     from timm.data import ImageNetInfo
 
     wnids = ImageNetInfo("imagenet-1k").label_names()
-    rng = _rng(path)
+    rng, size = _rng(path), _size(options, counts)
     for wnid in wnids:
         (path / wnid).mkdir(parents=True)
     for k in range(max(counts["images"], len(wnids))):
-        Image.fromarray(_image(rng, options["size"], options["size"])).save(path / wnids[k % len(wnids)] / f"{k}.png")
+        Image.fromarray(_image(rng, size, size)).save(path / wnids[k % len(wnids)] / f"{k}.png")
 
 
 @WRITERS.register("cifar10")
@@ -177,17 +198,16 @@ def dash(path: Path, options: dict, counts: dict) -> None:
 
 
 def write_dash(path: Path, architecture: str, counts: dict) -> None:
-    """The packaged architecture's UNet (its sample size at most ``counts["max_sample_size"]``, or for a latent
-    Dash, one whose config has a `vae`, at most ``counts["max_latent_size"]``) with seeded random weights, by ``save_pretrained``, with its scheduler config: a diffusers model folder, or a
+    """The packaged architecture's UNet (at its ``stand_in_size``; a latent Dash, one whose config has a `vae`,
+    at the latent cap) with seeded random weights, by ``save_pretrained``, with its scheduler config: a diffusers model folder, or a
     pipeline folder (unet/, scheduler/, vae/, text encoders and tokenizers) when it has a VAE or text
     encoders (its own, or those of its ``pipeline`` block: the hub pipeline's other parts)."""
     from harness.models import architectures
 
     config = architectures.load_architecture(architecture)
     unet_config = dict(config["unet"])
-    size, cap = unet_config.get("sample_size"), counts["max_latent_size" if config.get("vae") else "max_sample_size"]
-    if isinstance(size, int) and size > cap:
-        unet_config["sample_size"] = cap
+    if isinstance(unet_config.get("sample_size"), int):
+        unet_config["sample_size"] = stand_in_size(unet_config, counts, latent=bool(config.get("vae")))
     unet = architectures.build_unet(unet_config, seed=SEED)
     parts = {**config, **(config.get("pipeline") or {})}  # a hub pipeline's VAE and text encoders, as configs
     vae = architectures.build_vae(parts, seed=SEED)
@@ -250,9 +270,10 @@ def write_stand_ins(*, dashes: list[tuple[str, str | None]], data: list[str], fi
     """Stand-ins for what `harness check` would check (the same arguments): Dashes (source, local path),
     dataset specs, files and CLIP weights ("model:tag"), where missing; the lines of what was written."""
     from harness.metrics import clip_model
+    from harness.models import architectures
     from harness.models import dash as dash_module
 
-    written = []
+    written, sizes = [], []  # sizes: of the pixel-space Dash stand-ins (their training images are written at it)
     for source, path in dashes:
         if source.startswith(dash_module.CONFIG_PREFIX) or source in dash_module.SHIPPED_DASH or \
                 (path is None and Path(source).is_dir()):
@@ -262,6 +283,10 @@ def write_stand_ins(*, dashes: list[tuple[str, str | None]], data: list[str], fi
         if architecture is None:
             raise HarnessError(f"Dash {source!r}: no packaged architecture (harness/models/configs/*.json) names it, "
                                "so the rehearsal cannot write its stand-in: add its config")
+        config = architectures.load_architecture(architecture)
+        if config["vae"] is None and not (config.get("pipeline") or {}).get("vae") and \
+                isinstance(config["unet"].get("sample_size"), int):
+            sizes.append(stand_in_size(config["unet"], counts))
         if entry is not None:
             written.append(_write(entry, Path(path), counts, architecture=architecture))
         elif path and not Path(path).exists():
@@ -272,7 +297,8 @@ def write_stand_ins(*, dashes: list[tuple[str, str | None]], data: list[str], fi
     for location in [*data, *files]:
         entry = external.at(location)
         if entry is not None:
-            written.append(_write(entry, Path(external.location_of(location)), counts))
+            written.append(_write(entry, Path(external.location_of(location)),
+                                  {**counts, "dash_size": sizes[0]} if sizes else counts))
     if clip is not None:
         model, _, tag = clip.partition(":")
         entry = external.clip_weights(model or clip_model.DEFAULT_MODEL, tag or clip_model.DEFAULT_PRETRAINED)

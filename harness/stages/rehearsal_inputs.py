@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from harness.rehearsal.stand_ins import write_stand_ins
 
     dashes = [(args.dash, args.dash_path)] + [tuple(s.split("=", 1)) if "=" in s else (s, None) for s in args.also_dash]
-    counts = {**settings.load()["stand_ins"], **{key: settings.load()[key] for key in ("max_sample_size", "max_latent_size")}}
+    counts = {**settings.load()["stand_ins"],
+              **{key: settings.load()[key] for key in ("max_sample_size", "max_latent_size", "dot_downsampling")}}
     written = write_stand_ins(dashes=list(dict.fromkeys(dashes)), data=args.data, files=args.file, clip=args.clip,
                               counts=counts)
     args.out.parent.mkdir(parents=True, exist_ok=True)
