@@ -69,11 +69,10 @@ def morse_schedules(text: str) -> list[tuple[str, int, int, str]]:
     schedules = []
     for item in text.split(","):
         parts = item.split(":")
-        try:
-            grid, fine, dash, source = (parts + ["dash"])[:4] if len(parts) in (3, 4) else ()
-            fine, dash = int(fine), int(dash)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{item!r} is not GRID:FINE_STEPS:DASH_STEPS[:SOURCE]") from None
+        if len(parts) not in (3, 4) or not all(p.isdigit() for p in parts[1:3]):
+            raise argparse.ArgumentTypeError(f"{item!r} is not GRID:FINE_STEPS:DASH_STEPS[:SOURCE]")
+        grid, fine, dash, source = (parts + ["dash"])[:4]
+        fine, dash = int(fine), int(dash)
         if not 1 <= dash <= fine or source not in TRAJECTORY_SOURCES:
             raise argparse.ArgumentTypeError(f"{item!r}: need 1 <= Dash steps <= fine steps and a source in "
                                              f"{TRAJECTORY_SOURCES}")
