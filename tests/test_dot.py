@@ -217,6 +217,44 @@ def test_each_image_gets_its_own_pair_and_per_image_timesteps_reach_dash(tiny_da
     assert len(set(grouped.t_s.tolist())) <= 2 and grouped.t_s[:3].unique().numel() == 1
 
 
+class _ConstantResidual(torch.nn.Module):
+    """A stand-in Dot for the rollout: eta = ``value`` everywhere; records the t_i it is asked at."""
+
+    def __init__(self, value):
+        super().__init__()
+        self.value, self.asked = value, []
+
+    def forward(self, x_ts, x_ti, z_ts, t_s, t_i, **inputs):
+        self.asked.append(t_i.tolist())
+        return torch.full_like(z_ts, self.value)
+
+
+def test_a_rollout_chains_dot_steps_from_t_s_to_t_o(tiny_dash):
+    """--rollout K: x_to by k ~ U{1..K} DDIM steps on an even sub-grid, Dot's estimate after the first. With a zero
+    residual the k steps are the one jump of Algorithm 1 (training starts there); with another residual the
+    images of k > 1 land elsewhere, those of k = 1 do not; no image takes more steps than its gap."""
+    from harness.morse.train import Rollout, make_pairs, roll_out
+
+    dash = DashDenoiser(tiny_dash.unet)
+    x0 = torch.rand(8, 1, 16, 16) * 2 - 1
+    plain = make_pairs(dash, "ddim", tiny_dash.noise, x0, torch.Generator().manual_seed(3))
+    zero = make_pairs(dash, "ddim", tiny_dash.noise, x0, torch.Generator().manual_seed(3),
+                      rollout=Rollout(_ConstantResidual(0.0), 6))
+    assert torch.equal(zero.t_s, plain.t_s) and torch.equal(zero.x_ts, plain.x_ts)  # pairs and noise: the same stream
+    torch.testing.assert_close(zero.x_to, plain.x_to, atol=1e-4, rtol=1e-4)
+    steps = [1, 3, 1, 5]
+    t_s, t_o = torch.tensor([900, 900, 400, 400]), torch.tensor([100, 100, 399, 350])
+    x_ts, z_ts = torch.randn(4, 1, 16, 16), torch.randn(4, 1, 16, 16)
+    dot = _ConstantResidual(0.3)
+    jumped = roll_out("ddim", tiny_dash.noise, x_ts, z_ts, t_s, t_o, [1, 1, 1, 1], [0] * 4)
+    rolled = roll_out("ddim", tiny_dash.noise, x_ts, z_ts, t_s, t_o, steps, [0] * 4, Rollout(dot, 5))
+    assert [torch.equal(rolled[i], jumped[i]) for i in range(4)] == [True, False, True, False]
+    assert dot.asked == [[633, 390], [367, 380], [370], [360]]  # u_j of the images still on their way
+    drawn = make_pairs(dash, "ddim", tiny_dash.noise, x0, torch.Generator().manual_seed(3),
+                       rollout=Rollout(dot, 1000))
+    assert torch.isfinite(drawn.x_to).all()
+
+
 def test_heldout_error_is_reported_by_gap(tiny_dash):
     from harness.morse.train import gap_table, heldout_error
 
@@ -228,6 +266,22 @@ def test_heldout_error_is_reported_by_gap(tiny_dash):
     # an untrained Dot is the zero residual: the same error in every bin
     assert all(row["dot_over_zero"] == pytest.approx(1.0) for row in held["by_gap"])
     assert "dot_over_zero" in gap_table(held)
+
+
+def test_init_starts_from_a_trained_dot_of_the_same_architecture(tiny_dash_dir, tmp_path, capsys):
+    """--init DOT_DIR: fine-tuning starts from that Dot's weights (a 1-step run at a tiny learning rate stays near
+    them, a fresh one does not); another architecture is refused in one line, before anything is written."""
+    first = tmp_path / "first"
+    assert _train(tiny_dash_dir, first, "--rollout", "3") == 0
+    assert json.loads((first / "dot.json").read_text())["training"]["rollout"] == 3
+    tuned, fresh = tmp_path / "tuned", tmp_path / "fresh"
+    assert _train(tiny_dash_dir, tuned, "--init", str(first), "--steps", "1", "--lr", "1e-9") == 0
+    assert _train(tiny_dash_dir, fresh, "--steps", "1", "--lr", "1e-9") == 0
+    start, a, b = (load_file(str(d / "dot.safetensors")) for d in (first, tuned, fresh))
+    key = next(k for k in start if k.startswith("resampler.head"))
+    assert torch.allclose(a[key], start[key], atol=1e-6) and not torch.allclose(b[key], start[key], atol=1e-6)
+    assert _train(tiny_dash_dir, tmp_path / "other", "--init", str(first), "--channels", "8") == 1
+    assert "another architecture" in capsys.readouterr().err and not (tmp_path / "other").exists()
 
 
 def test_image_size_not_divisible_by_2_to_the_m(tiny_dash_dir, tmp_path, capsys):

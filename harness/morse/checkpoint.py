@@ -56,14 +56,25 @@ def load_dot(directory: Path, dash, conditions: str = "none", guidance_scale: fl
     ``conditions`` kind and ``guidance_scale`` are checked against what the Dot was trained with."""
     meta = read_meta(directory)
     check_conditions(directory, DotConfig.from_dict(meta["dot_config"]), conditions, guidance_scale)
+    check_dash(directory, meta, dash)
+    like = next(dash.unet.parameters())  # before build_dot adds Dot's own layers and LoRA to the UNet
+    dot = build_dot(dash.unet, DotConfig.from_dict(meta["dot_config"]))
+    load_weights(directory, dot)
+    return dot.to(device=like.device, dtype=like.dtype).eval()
+
+
+def check_dash(directory: Path, meta: dict, dash) -> None:
+    """A HarnessError when the Dot in ``directory`` was trained against another Dash (weight fingerprint)."""
     if meta.get("dash_fingerprint") != dash.fingerprint:
         raise HarnessError(
             f"Dot checkpoint {directory} was trained against Dash {meta.get('dash_source')!r} "
             f"(fingerprint {str(meta.get('dash_fingerprint'))[:12]}), not the loaded {dash.source!r} "
             f"(fingerprint {dash.fingerprint[:12]}): pass the Dash it was trained with, or retrain Dot"
         )
-    like = next(dash.unet.parameters())  # before build_dot adds Dot's own layers and LoRA to the UNet
-    dot = build_dot(dash.unet, DotConfig.from_dict(meta["dot_config"]))
+
+
+def load_weights(directory: Path, dot: DotModel) -> None:
+    """Dot's trained weights (its own layers and LoRA) from ``directory`` into ``dot``, which must have their shapes."""
     with reading(Path(directory) / DOT_WEIGHTS):
         state = load_file(str(Path(directory) / DOT_WEIGHTS))
     expected = dot.trainable_state_dict()
@@ -77,4 +88,3 @@ def load_dot(directory: Path, dash, conditions: str = "none", guidance_scale: fl
             f"(first: {(missing + unexpected + wrong)[0]})"
         )
     dot.load_state_dict(state, strict=False)
-    return dot.to(device=like.device, dtype=like.dtype).eval()

@@ -77,8 +77,9 @@ ARCHITECTURE: dict[str, str] = {f.name: OPTION_NAMES.get(f.name, "--" + f.name.r
 
 
 # How Algorithm 1 trains Dot: the plain residual loss (every pair weighted alike), pairs over the whole range,
-# one per image, and eta unscaled. Each entry: a training setting and its Algorithm 1 value.
-ALGORITHM_1 = {"loss_weight": "none", "gap_scale": 0.0, "max_gap": None, "groups": None, "pairs": UNIFORM_PAIRS}
+# one per image, x_to one sampler step from z_ts, and eta unscaled. Each entry: a training setting and its Algorithm 1 value.
+ALGORITHM_1 = {"loss_weight": "none", "gap_scale": 0.0, "max_gap": None, "groups": None, "pairs": UNIFORM_PAIRS,
+               "rollout": 1}
 
 
 def departures_from_algorithm_1(settings: dict) -> list[str]:

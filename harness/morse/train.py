@@ -9,7 +9,11 @@ uniform training steps, ordered (so gaps up to T - 1, small ones more often). Bo
 the whole batch with per-image timesteps; phi runs through the same sampler classes as generation,
 once per distinct pair. Two named options narrow the task, neither the paper's: ``max_gap`` (pairs
 at most that far apart, drawn uniformly among those) and ``groups`` (that many pairs per batch,
-each shared by a slice of it). The held-out check reports the residual error of Dot and of the zero
+each shared by a slice of it). ``rollout`` K > 1 (not the paper's) reaches x_to as sampling does:
+by k ~ U{1..K} sampler steps on an even sub-grid of [t_s, t_o], the first with z_ts and each later one
+with the Dot being trained (no gradient), so Dot learns on the states its own earlier steps lead to
+(Eq. 5's chain) rather than only on one jump from Dash's estimate; with a zero residual and DDIM the
+k steps are the one jump, so training starts as Algorithm 1. The held-out check reports the residual error of Dot and of the zero
 residual by gap, so a reader sees where Dot helps. Runs on one process, or on several processes
 under ``torchrun`` (DistributedDataParallel: NCCL on GPUs, gloo on CPU; rank 0 writes): every process
 draws the randomness of the whole batch (images, pairs, noise, guidance scales) from one stream seeded
@@ -30,7 +34,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 from pathlib import Path
 
@@ -65,6 +69,16 @@ class PairBatch:
     t_o: torch.Tensor
 
 
+@dataclass
+class Rollout:
+    """Dot's own steps between t_s and t_o (``make_pairs``): at most ``max_steps`` sampler steps, each
+    after the first with ``dot(x_ts, x_ti, z_ts, t_s, t_i, **inputs)``'s residual (``inputs``: per image)."""
+
+    dot: torch.nn.Module
+    max_steps: int
+    inputs: dict = field(default_factory=dict)
+
+
 def draw_pairs(count: int, T: int, generator: torch.Generator, max_gap: int | None = None,
                pair_set: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Algorithm 1, line 4: ``count`` pairs t_s > t_o, uniform over the pairs of steps in [0, T - 1]
@@ -97,9 +111,10 @@ def planned_pairs(schedules: list[tuple[str, int, int, str]], noise: dict) -> to
 @torch.no_grad()
 def make_pairs(dash: DashDenoiser, sampler: str, noise: dict, x0: torch.Tensor, generator: torch.Generator, *,
                max_gap: int | None = None, groups: int | None = None, share: tuple[int, int] = (0, 1),
-               pair_set: torch.Tensor | None = None) -> PairBatch:
+               pair_set: torch.Tensor | None = None, rollout: Rollout | None = None) -> PairBatch:
     """Algorithm 1, lines 3-8, for a batch: one (t_s, t_o) per image, or per slice with ``groups``
-    (drawn by ``draw_pairs``: over the whole range, or from ``pair_set``).
+    (drawn by ``draw_pairs``: over the whole range, or from ``pair_set``); x_to by one sampler step, or with
+    ``rollout`` by k ~ U{1..K} steps, Dot's estimates after the first (``roll_out``).
     ``share`` = (rank, world): x0 is that process's slice of a batch ``world`` times larger; the pairs and
     noise are drawn for the whole batch and the slice's kept, so the processes together draw what one would."""
     (rank, world), schedule = share, NoiseSchedule(noise)
@@ -110,19 +125,52 @@ def make_pairs(dash: DashDenoiser, sampler: str, noise: dict, x0: torch.Tensor, 
         t_s, t_o = t_s[: len(sizes)].repeat_interleave(sizes), t_o[: len(sizes)].repeat_interleave(sizes)
     eps = torch.randn((whole, *x0.shape[1:]), generator=generator)
     seeds = torch.randint(0, 2**31 - 1, (whole,), generator=generator)
+    # drawn only for a rollout, so Algorithm 1's pairs and noise stay the stream they were
+    steps = torch.randint(1, rollout.max_steps + 1, (whole,), generator=generator) if rollout else torch.ones(whole, dtype=torch.long)
     mine = slice(rank * n, (rank + 1) * n)
     t_s, t_o, eps, seeds = t_s[mine], t_o[mine], eps[mine].to(x0), seeds[mine].tolist()
+    steps = torch.minimum(steps[mine], t_s - t_o).tolist()  # at most one step per training step of the gap
     t_s, t_o = t_s.to(x0.device), t_o.to(x0.device)
     x_ts = schedule.add_noise(x0, eps, t_s)
     z_ts = dash(x_ts, t_s)
-    x_to = torch.empty_like(x_ts)
-    pairs, which = torch.unique(torch.stack([t_s, t_o], 1), dim=0, return_inverse=True)
-    for k, (s, o) in enumerate(pairs.tolist()):  # phi once per distinct pair, on its images
-        index = (which == k).nonzero().squeeze(1)
-        phi = make_sampler(sampler, noise, [s, o])
-        generators = make_generators([seeds[i] for i in index.tolist()], x0.device) if phi.stochastic else None
-        x_to[index] = phi.step(0, x_ts[index], z_ts[index], generators)
+    x_to = roll_out(sampler, noise, x_ts, z_ts, t_s, t_o, steps, seeds, rollout)
     return PairBatch(x_ts, x_to, z_ts, dash(x_to, t_o), t_s, t_o)
+
+
+def roll_out(sampler: str, noise: dict, x_ts: torch.Tensor, z_ts: torch.Tensor, t_s: torch.Tensor, t_o: torch.Tensor,
+             steps: list[int], seeds: list[int], rollout: Rollout | None = None) -> torch.Tensor:
+    """x_to from x_ts by ``steps[i]`` sampler steps on the even sub-grid t_s = u_0 > ... > u_k = t_o of each
+    image: Algorithm 1, line 7 (k = 1: phi once, from z_ts) or, with ``rollout``, Eq. 5's chain of Dot steps
+    after Dash's (the estimate at u_j > t_s's point: z_ts + Dot's residual). Images sharing a sub-grid step
+    together, through the same sampler classes as generation."""
+    grids = [tuple(round(s - j * (s - o) / k) for j in range(k + 1))
+             for s, o, k in zip(t_s.tolist(), t_o.tolist(), steps)]
+    members: dict[tuple, list[int]] = {}
+    for i, grid in enumerate(grids):
+        members.setdefault(grid, []).append(i)
+    groups = []
+    for grid, images in members.items():
+        phi = make_sampler(sampler, noise, grid)
+        generators = make_generators([seeds[i] for i in images], x_ts.device) if phi.stochastic else None
+        groups.append((torch.tensor(images, device=x_ts.device), phi, generators, len(grid) - 1))
+    x = x_ts.clone()
+    for j in range(max(steps)):
+        active = [g for g in groups if g[3] > j]
+        z = z_ts
+        if j:  # Dot's estimate at u_j for the images still on their way (Eq. 5, second case)
+            rows = torch.cat([g[0] for g in active])
+            t_i = torch.tensor([g[1].grid[j] for g in active for _ in g[0]], device=x.device)
+            z = z_ts.clone()
+            z[rows] = z_ts[rows] + rollout.dot(x_ts[rows], x[rows], z_ts[rows], t_s[rows], t_i,
+                                               **_rows(rollout.inputs, rows))
+        for index, phi, generators, _ in active:
+            x[index] = phi.step(j, x[index], z[index], generators)
+    return x
+
+
+def _rows(inputs: dict, rows: torch.Tensor) -> dict:
+    """Per-image inputs (tensors, nested dicts of them) at ``rows``."""
+    return {k: _rows(v, rows) if isinstance(v, dict) else v[rows] for k, v in inputs.items()}
 
 
 # Per-image weights of the residual loss, by name (`--loss-weight`); each gets alphas_cumprod and t_o.
@@ -263,15 +311,18 @@ def _dot_config(architecture: dict, conditions: str, guidance_scales) -> DotConf
 def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sampler: str, loss_weight: str, steps: int,
               batch_size: int, lr: float, warmup: int, seed: int, checkpoint_every: int, dash_path: str | None = None,
               eval_data: str | None = None, max_gap: int | None = None, groups: int | None = None,
-              schedules: list[tuple[str, int, int, str]] | None = None, guidance_scales: tuple[float, float] | None = None, classifier_scale: float | None = None,
+              schedules: list[tuple[str, int, int, str]] | None = None, rollout: int = 1, init: Path | None = None,
+              guidance_scales: tuple[float, float] | None = None, classifier_scale: float | None = None,
               resume: bool = False, threads: int | None = None, command_line: list[str] = ()) -> int:
     """Train a Dot on Dash ``dash_source`` by Algorithm 1 into ``out`` (every option is `harness train-dot`'s,
-    harness/stages/train_dot.py; ``architecture`` its options named by dot_config.ARCHITECTURE)."""
+    harness/stages/train_dot.py; ``architecture`` its options named by dot_config.ARCHITECTURE); ``rollout``:
+    the most sampler steps from t_s to t_o (``make_pairs``); ``init``: a trained Dot of this architecture and
+    Dash to start from (fine-tuning) instead of fresh weights."""
     from harness.models.architectures import side_divisor
     from harness.models.dash import load_dash
 
     training = {"dash": dash_source, "dash_path": dash_path, "data": data, "eval_data": eval_data, "sampler": sampler,
-                "max_gap": max_gap, "groups": groups, "schedules": schedules, "loss_weight": loss_weight, "steps": steps, "batch_size": batch_size,
+                "max_gap": max_gap, "groups": groups, "schedules": schedules, "rollout": rollout, "init": init, "loss_weight": loss_weight, "steps": steps, "batch_size": batch_size,
                 "lr": lr, "warmup": warmup, "seed": seed, **architecture, "guidance_scales": guidance_scales,
                 "classifier_scale": classifier_scale, "checkpoint_every": checkpoint_every, "out": out, "resume": resume,
                 "threads": threads, "command_line": list(command_line)}  # recorded in dot.json
@@ -296,7 +347,10 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
     images, values = load_training_data_for(dash, data)
     dash_fingerprint = dash.fingerprint  # before LoRA is injected into the shared modules
     torch.manual_seed(seed)  # Dot's initial weights (DDP then copies rank 0's to every process)
-    dot = build_dot(dash.unet, config).to(device)
+    dot = build_dot(dash.unet, config)
+    if init is not None:
+        _start_from(init, dot, dash)
+    dot = dot.to(device)
     trainable = [p for p in dot.parameters() if p.requires_grad]
     model = torch.nn.parallel.DistributedDataParallel(dot) if world > 1 else dot
     optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.0)
@@ -331,7 +385,8 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
         denoiser, inputs = conditioned(dash, _take(values, rows), guidance_scales, generator, classifier_scale,
                                        part=mine)
         batch = make_pairs(denoiser, sampler, dash.noise, x0, generator, max_gap=max_gap, groups=groups,
-                           share=(rank, world), pair_set=pair_set)
+                           share=(rank, world), pair_set=pair_set,
+                           rollout=Rollout(dot, rollout, inputs) if rollout > 1 else None)
         weights = weight(alphas_cumprod, batch.t_o)
         loss, mse = residual_loss(model, batch, weights, inputs, weight_mean=_batch_mean(weights, world))
         optimizer.zero_grad(set_to_none=True)
@@ -372,6 +427,18 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
     if world > 1:
         dist.destroy_process_group()
     return 0
+
+
+def _start_from(directory: Path, dot, dash) -> None:
+    """``--init``: the trained weights of the Dot in ``directory``, which must be this architecture on this Dash."""
+    from harness.morse.checkpoint import check_dash, load_weights, read_meta
+
+    meta = read_meta(directory)
+    check_dash(directory, meta, dash)
+    if DotConfig.from_dict(meta["dot_config"]) != dot.config:
+        raise HarnessError(f"--init {directory}: its Dot has another architecture ({meta['dot_config']}) than the "
+                           f"one asked for ({dot.config.to_dict()})")
+    load_weights(directory, dot)
 
 
 def _batch_mean(values: torch.Tensor, world: int) -> torch.Tensor | None:
