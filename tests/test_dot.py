@@ -284,6 +284,17 @@ def test_init_starts_from_a_trained_dot_of_the_same_architecture(tiny_dash_dir, 
     assert "another architecture" in capsys.readouterr().err and not (tmp_path / "other").exists()
 
 
+
+def test_before_rollout_from_training_is_algorithm_1_to_the_bit(tiny_dash_dir, tmp_path):
+    """--rollout-from STEP: the steps before it draw and train exactly as Algorithm 1 (the curriculum of the
+    shipped Dots: Algorithm 1, then Dot's own steps)."""
+    assert _train(tiny_dash_dir, tmp_path / "plain") == 0
+    assert _train(tiny_dash_dir, tmp_path / "later", "--rollout", "4", "--rollout-from", "2") == 0
+    assert _train(tiny_dash_dir, tmp_path / "now", "--rollout", "4", "--rollout-from", "1") == 0
+    plain, later, now = ((tmp_path / d / "dot.safetensors").read_bytes() for d in ("plain", "later", "now"))
+    assert later == plain and now != plain
+
+
 def test_image_size_not_divisible_by_2_to_the_m(tiny_dash_dir, tmp_path, capsys):
     assert _train(tiny_dash_dir, tmp_path / "dot", "--extra-blocks", "5", "--channels", "8,8,8,8,8") == 1
     assert "not divisible by 2^m = 32" in capsys.readouterr().err

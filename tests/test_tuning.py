@@ -40,6 +40,21 @@ def test_the_ratio_is_chosen_per_budget_on_the_pilot_and_judged_on_the_evaluatio
         (3, 0.5, 12), (3, 0.5, 12), (5, 0.3, 7), (5, 0.3, 7)]
 
 
+def test_under_best_over_the_guidance_scale_is_chosen_with_the_ratio():
+    """Table 1's scheme (digits_cond): one (ratio, scale) per budget, the best pilot point over both; without
+    best_over, one ratio per budget and scale."""
+    pilot = pd.DataFrame([{**_row(5, k, f, "900-999"), "guidance_scale": w}
+                          for k, w, f in ((0.3, 1, 9), (0.3, 2, 7), (0.5, 1, 6), (0.5, 2, 8))])
+    joint = choose_ratios(pilot, "fid", best_over="guidance_scale")
+    assert list(zip(joint["requested_ratio"], joint["guidance_scale"])) == [(0.5, 1)]
+    per_scale = choose_ratios(pilot, "fid")
+    assert sorted(zip(per_scale["guidance_scale"], per_scale["requested_ratio"])) == [(1, 0.5), (2, 0.3)]
+    evaluation = pd.DataFrame([{**_row(5, k, f, "0-99"), "guidance_scale": w}
+                               for k, w, f in ((0.3, 1, 9), (0.3, 2, 7), (0.5, 1, 6), (0.5, 2, 8))])
+    tuned = tuned_rows(evaluation, joint)
+    assert list(zip(tuned[TUNED_RATIO], tuned["guidance_scale"], tuned["fid"])) == [(0.5, 1, 6)]
+
+
 def test_a_tuned_curve_refuses_pilot_seeds_that_overlap_the_evaluation():
     choices = choose_ratios(pd.DataFrame([_row(3, 0.3, 10, "0-99"), _row(3, 0.5, 8, "0-99")]), "fid")
     with pytest.raises(HarnessError, match="overlap"):

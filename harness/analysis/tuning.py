@@ -47,16 +47,20 @@ def _budgets(rows: pd.DataFrame) -> list[str]:
     return [c for c in BUDGET if c in rows.columns]
 
 
-def choose_ratios(pilot: pd.DataFrame, metric: str, higher_is_better: bool = False) -> pd.DataFrame:
+def choose_ratios(pilot: pd.DataFrame, metric: str, higher_is_better: bool = False,
+                  best_over: str | None = None) -> pd.DataFrame:
     """Per budget, the requested ratio with the best pilot metric (a tie: the smaller ratio). One row per
-    budget: its identity, ``requested_ratio``, ``pilot_<metric>`` and the pilot ``seeds``."""
-    require(pilot, ["requested_lsd", "requested_ratio", metric, "seeds"], "pilot rows")
+    budget: its identity, ``requested_ratio``, ``pilot_<metric>`` and the pilot ``seeds``. With ``best_over``
+    (the guidance scale, Table 1's scheme), that column is chosen with the ratio: one (ratio, scale) per budget."""
+    require(pilot, ["requested_lsd", "requested_ratio", metric, "seeds"] + ([best_over] if best_over else []), "pilot rows")
     trained = label_curves(pilot)
     trained = trained[(trained[CURVE] == TRAINED) & trained["requested_ratio"].notna() & trained[metric].notna()]
     if trained.empty:
         raise HarnessError(f"no trained-Dot Morse pilot rows with a {metric} value and a requested ratio")
-    ordered = trained.sort_values([metric, "requested_ratio"], ascending=[not higher_is_better, True], kind="stable")
-    best = ordered.groupby(_budgets(trained), dropna=False, sort=True).head(1)
+    within = [c for c in _budgets(trained) if c != best_over]
+    ordered = trained.sort_values([metric, "requested_ratio"] + ([best_over] if best_over else []),
+                                  ascending=[not higher_is_better, True] + ([True] if best_over else []), kind="stable")
+    best = ordered.groupby(within, dropna=False, sort=True).head(1)
     keep = _budgets(trained) + ["requested_ratio", metric, "seeds"]
     return best[keep].rename(columns={metric: f"pilot_{metric}", "seeds": "pilot_seeds"}).reset_index(drop=True)
 

@@ -21,7 +21,8 @@ from harness.registry import Registry
 
 COMMANDS: Registry[Callable[[Experiment, dict, Settings], str]] = Registry("workflow rule")
 
-DOT_TRAINING = ("steps", "batch_size", "max_gap", "groups", "loss_weight", "lr", "warmup", "seed", "checkpoint_every")
+DOT_TRAINING = ("steps", "batch_size", "max_gap", "groups", "loss_weight", "lr", "warmup", "seed", "checkpoint_every",
+                "rollout", "rollout_from")
 
 
 @dataclass(frozen=True)
@@ -235,10 +236,12 @@ def attach_lsd_args(experiment: Experiment, wildcards: dict, settings: Settings)
 
 @COMMANDS.register("tune_ratio")
 def tune_ratio_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
-    """The pilot rows -> the ratio chosen per LSD budget (compared at equal requested LSD: N is not needed)."""
+    """The pilot rows -> the ratio (with the guidance scale, under best_over) chosen per LSD budget (compared at
+    equal requested LSD: N is not needed)."""
     a = experiment.analysis
-    args = [_q(row) for row in experiment.pilot_rows()]
-    return " ".join(args + [_option("--metric", a.metric)] + (["--higher-is-better"] if a.higher_is_better else []))
+    args = [_q(row) for row in experiment.pilot_rows()] + [_option("--metric", a.metric)]
+    args += (["--higher-is-better"] if a.higher_is_better else []) + ([_option("--best-over", a.best_over)] if a.best_over else [])
+    return " ".join(args)
 
 
 def _latency_source(experiment: Experiment) -> list[str]:

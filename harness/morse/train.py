@@ -311,18 +311,20 @@ def _dot_config(architecture: dict, conditions: str, guidance_scales) -> DotConf
 def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sampler: str, loss_weight: str, steps: int,
               batch_size: int, lr: float, warmup: int, seed: int, checkpoint_every: int, dash_path: str | None = None,
               eval_data: str | None = None, max_gap: int | None = None, groups: int | None = None,
-              schedules: list[tuple[str, int, int, str]] | None = None, rollout: int = 1, init: Path | None = None,
+              schedules: list[tuple[str, int, int, str]] | None = None, rollout: int = 1, rollout_from: int = 0,
+              init: Path | None = None,
               guidance_scales: tuple[float, float] | None = None, classifier_scale: float | None = None,
               resume: bool = False, threads: int | None = None, command_line: list[str] = ()) -> int:
     """Train a Dot on Dash ``dash_source`` by Algorithm 1 into ``out`` (every option is `harness train-dot`'s,
     harness/stages/train_dot.py; ``architecture`` its options named by dot_config.ARCHITECTURE); ``rollout``:
-    the most sampler steps from t_s to t_o (``make_pairs``); ``init``: a trained Dot of this architecture and
+    the most sampler steps from t_s to t_o (``make_pairs``), from step ``rollout_from`` on (Algorithm 1's
+    one step before it); ``init``: a trained Dot of this architecture and
     Dash to start from (fine-tuning) instead of fresh weights."""
     from harness.models.architectures import side_divisor
     from harness.models.dash import load_dash
 
     training = {"dash": dash_source, "dash_path": dash_path, "data": data, "eval_data": eval_data, "sampler": sampler,
-                "max_gap": max_gap, "groups": groups, "schedules": schedules, "rollout": rollout, "init": init, "loss_weight": loss_weight, "steps": steps, "batch_size": batch_size,
+                "max_gap": max_gap, "groups": groups, "schedules": schedules, "rollout": rollout, "rollout_from": rollout_from, "init": init, "loss_weight": loss_weight, "steps": steps, "batch_size": batch_size,
                 "lr": lr, "warmup": warmup, "seed": seed, **architecture, "guidance_scales": guidance_scales,
                 "classifier_scale": classifier_scale, "checkpoint_every": checkpoint_every, "out": out, "resume": resume,
                 "threads": threads, "command_line": list(command_line)}  # recorded in dot.json
@@ -386,7 +388,7 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
                                        part=mine)
         batch = make_pairs(denoiser, sampler, dash.noise, x0, generator, max_gap=max_gap, groups=groups,
                            share=(rank, world), pair_set=pair_set,
-                           rollout=Rollout(dot, rollout, inputs) if rollout > 1 else None)
+                           rollout=Rollout(dot, rollout, inputs) if rollout > 1 and step >= rollout_from else None)
         weights = weight(alphas_cumprod, batch.t_o)
         loss, mse = residual_loss(model, batch, weights, inputs, weight_mean=_batch_mean(weights, world))
         optimizer.zero_grad(set_to_none=True)

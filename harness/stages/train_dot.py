@@ -38,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rollout", type=positive_int, default=1, metavar="K",
                         help="reach x_to by k ~ U{1..K} sampler steps, each after the first with the Dot being trained, "
                              "as sampling chains Dot steps (default 1: one step from z_ts, Algorithm 1, line 7)")
+    parser.add_argument("--rollout-from", type=non_negative_int, default=0, metavar="STEP",
+                        help="train by Algorithm 1 until STEP, with --rollout after it (a curriculum; default 0)")
     parser.add_argument("--init", type=Path, default=None, metavar="DOT_DIR",
                         help="start from this trained Dot's weights (same architecture and Dash) instead of fresh ones")
     parser.add_argument("--loss-weight", default="none",
@@ -92,5 +94,5 @@ def run(args: argparse.Namespace) -> int:
                      architecture={key: getattr(args, key) for key in ARCHITECTURE}, sampler=args.sampler,
                      loss_weight=args.loss_weight, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                      warmup=args.warmup, seed=args.seed, checkpoint_every=args.checkpoint_every, max_gap=args.max_gap,
-                     groups=args.groups, schedules=args.schedules, rollout=args.rollout, init=args.init, guidance_scales=args.guidance_scales, classifier_scale=args.classifier_scale,
+                     groups=args.groups, schedules=args.schedules, rollout=args.rollout, rollout_from=args.rollout_from, init=args.init, guidance_scales=args.guidance_scales, classifier_scale=args.classifier_scale,
                      resume=args.resume, threads=args.threads, command_line=command_line(args))

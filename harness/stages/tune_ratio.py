@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("csv", nargs="+", type=Path, metavar="PILOT.csv", help="metric rows of the pilot set")
     parser.add_argument("--metric", required=True, help="metric column, e.g. fid")
     parser.add_argument("--higher-is-better", action="store_true", help="for CLIP score and other scores")
+    parser.add_argument("--best-over", default=None, metavar="COLUMN",
+                        help="choose this column (e.g. guidance_scale, Table 1's scheme) together with the ratio")
     parser.add_argument("-o", "--out", type=Path, required=True, help="the choices (CSV, one row per budget)")
 
 
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise HarnessError(f"missing pilot rows: {', '.join(missing)}")
     pilot = expand_shared(pd.concat([pd.read_csv(p) for p in args.csv], ignore_index=True))
-    choices = choose_ratios(pilot, args.metric, args.higher_is_better)
+    choices = choose_ratios(pilot, args.metric, args.higher_is_better, args.best_over)
     atomic_write(args.out, lambda f: f.write(choices.to_csv(index=False).encode()))
     print(tabulate(choices, headers="keys", tablefmt="github", showindex=False, floatfmt=".4g"))
     return 0
