@@ -272,8 +272,12 @@ def test_init_starts_from_a_trained_dot_of_the_same_architecture(tiny_dash_dir, 
     """--init DOT_DIR: fine-tuning starts from that Dot's weights (a 1-step run at a tiny learning rate stays near
     them, a fresh one does not); another architecture is refused in one line, before anything is written."""
     first = tmp_path / "first"
-    assert _train(tiny_dash_dir, first, "--rollout", "3") == 0
-    assert json.loads((first / "dot.json").read_text())["training"]["rollout"] == 3
+    assert _train(tiny_dash_dir, first, "--rollout", "3", "--eval-data", "digits:16:heldout") == 0
+    meta = json.loads((first / "dot.json").read_text())
+    assert meta["training"]["rollout"] == 3
+    # held out on Algorithm 1's pairs and on the states the Dot's own steps reach: different pairs, both reported
+    assert meta["heldout"]["pairs"] == meta["heldout_rollout"]["pairs"] > 0
+    assert meta["heldout"]["zero_residual_mse"] != meta["heldout_rollout"]["zero_residual_mse"]
     tuned, fresh = tmp_path / "tuned", tmp_path / "fresh"
     assert _train(tiny_dash_dir, tuned, "--init", str(first), "--steps", "1", "--lr", "1e-9") == 0
     assert _train(tiny_dash_dir, fresh, "--steps", "1", "--lr", "1e-9") == 0

@@ -472,7 +472,8 @@ def test_every_paper_config_trains_its_dots_by_algorithm_1_exactly():
 
 def test_the_dot_study_trains_each_candidate_in_the_workflow_with_one_change_from_the_one_before():
     """Issue 24: the study is rerunnable (every candidate trained by train_dot, none shipped) and reads as a
-    ladder: algorithm1 -> recipe (x0 weight, gap scaling) -> planned (pairs) -> light / wide (blocks)."""
+    ladder: algorithm1 -> recipe (x0 weight, gap scaling) -> planned (pairs) or rollout (Dot's own steps) ->
+    light / wide (blocks, on rollout)."""
     flow = workflow(default_experiments=["dot_study"])
     study = flow.experiment("dot_study")
     commands = {name: options(flow.stage_args("train_dot", {"exp": "dot_study", "dot": name})) for name in study.dots}
@@ -482,6 +483,7 @@ def test_the_dot_study_trains_each_candidate_in_the_workflow_with_one_change_fro
     changed = lambda a, b: {k for k in drop(a).keys() | drop(b).keys() if drop(a).get(k) != drop(b).get(k)}  # noqa: E731
     assert changed(commands["algorithm1"], commands["recipe"]) == {"--loss-weight", "--gap-scale"}
     assert changed(commands["recipe"], commands["planned"]) == {"--schedules"}
-    assert changed(commands["planned"], commands["light"]) == {"--channels"}  # the same schedules: same pairs
-    assert changed(commands["planned"], commands["wide"]) == {"--channels", "--lora-rank"}
+    assert changed(commands["recipe"], commands["rollout"]) == {"--rollout", "--rollout-from"}
+    assert changed(commands["rollout"], commands["light"]) == {"--channels"}
+    assert changed(commands["rollout"], commands["wide"]) == {"--channels", "--lora-rank"}
     assert {p.dot for p in study.points.values() if p.method == "morse"} == set(study.dots) | {"oracle", "zero"}

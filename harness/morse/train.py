@@ -233,9 +233,10 @@ def _per_image_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def heldout_error(dash, dot, sampler: str, noise: dict, data: torch.Tensor, *, max_gap: int | None = None,
                   groups: int | None = None, pair_set: torch.Tensor | None = None, pairs_per_image: int = 8, batch_size: int = 64, seed: int = 1234,
-                  conditioning=None) -> dict:
+                  conditioning=None, rollout: int = 1) -> dict:
     """Residual MSE of Dot and of the zero residual (Dot := reuse z_ts) on held-out pairs drawn as in
-    training (Table 4's logic), overall and by gap t_s - t_o (``by_gap``: one row per GAP_EDGES bin).
+    training (Table 4's logic), overall and by gap t_s - t_o (``by_gap``: one row per GAP_EDGES bin);
+    with ``rollout`` K > 1, x_to reached by up to K steps of this Dot (the states its own chain leads to).
     ``conditioning(rows, generator)``: (Dash's denoiser, Dot's inputs) for those images (``conditioned``)."""
     generator = torch.Generator().manual_seed(seed)
     gaps, dot_err, zero_err = [], [], []
@@ -244,7 +245,8 @@ def heldout_error(dash, dot, sampler: str, noise: dict, data: torch.Tensor, *, m
             x0 = data[start : start + batch_size]
             denoiser, inputs = conditioning(slice(start, start + len(x0)), generator) if conditioning else (dash, {})
             batch = make_pairs(denoiser, sampler, noise, x0, generator, max_gap=max_gap,
-                               groups=min(groups, len(x0)) if groups else None, pair_set=pair_set)
+                               groups=min(groups, len(x0)) if groups else None, pair_set=pair_set,
+                               rollout=Rollout(dot, rollout, inputs) if rollout > 1 else None)
             prediction = batch.z_ts + dot(batch.x_ts, batch.x_to, batch.z_ts, batch.t_s, batch.t_o, **inputs)
             gaps.append((batch.t_s - batch.t_o).cpu())
             dot_err.append(_per_image_mse(prediction, batch.target).cpu())
@@ -416,14 +418,15 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
         }
         if eval_data:
             held, held_values = load_training_data_for(dash, eval_data)
-            meta["heldout"] = heldout_error(
-                DashDenoiser(dash.unet), dot.eval(), sampler, dash.noise, _encode(dash, held.to(device)),
-                max_gap=max_gap, groups=groups, pair_set=pair_set,
-                conditioning=None if held_values is None else
-                lambda rows, gen: conditioned(dash, held_values[rows], guidance_scales, gen, classifier_scale))
-            print(f"held-out residual MSE: Dot {meta['heldout']['dot_mse']:.5f} vs zero residual "
-                  f"{meta['heldout']['zero_residual_mse']:.5f}; by gap t_s - t_o:\n{gap_table(meta['heldout'])}",
-                  file=sys.stderr)
+            # on Algorithm 1's pairs, and with --rollout also on the states the Dot's own steps reach
+            for key, steps_to_o in [("heldout", 1)] + ([("heldout_rollout", rollout)] if rollout > 1 else []):
+                meta[key] = heldout_error(
+                    DashDenoiser(dash.unet), dot.eval(), sampler, dash.noise, _encode(dash, held.to(device)),
+                    max_gap=max_gap, groups=groups, pair_set=pair_set, rollout=steps_to_o,
+                    conditioning=None if held_values is None else
+                    lambda rows, gen: conditioned(dash, held_values[rows], guidance_scales, gen, classifier_scale))
+                print(f"{key}: residual MSE Dot {meta[key]['dot_mse']:.5f} vs zero residual "
+                      f"{meta[key]['zero_residual_mse']:.5f}; by gap t_s - t_o:\n{gap_table(meta[key])}", file=sys.stderr)
         save_dot(out, dot, meta)
         log.close()
     if world > 1:
