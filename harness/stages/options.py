@@ -10,8 +10,6 @@ import argparse
 import os
 from pathlib import Path
 
-FIDSTATS_SUFFIX = ".fidstats"  # mergeable FID statistics (`harness fid-stats`), never mistaken for a shard
-
 
 def int_at_least(minimum: int):
     """argparse type: an integer >= ``minimum`` (a bad value is a one-line usage error, exit code 2)."""
