@@ -289,7 +289,7 @@ def test_the_dot_architecture_keys_are_written_once():
 def test_the_schema_enums_are_the_registries():
     from harness.report.figures import FIGURES
     from harness.report.tables import PAPER_TABLES
-    from harness.stages.latency import DTYPES, GUIDED_DOT_COSTS
+    from harness.latency import DTYPES, GUIDED_DOT_COSTS
     from harness.metrics.columns import column_names
     from harness.metrics.extractors import EXTRACTORS
     from harness.morse.dot import DOT_VARIANTS
