@@ -371,6 +371,21 @@ def test_the_compute_an_experiment_costs_comes_from_its_plan_and_a_latency_row()
     assert unmeasured["device"] == "not measured" and unmeasured["hours on device"] is None
 
 
+def test_cost_table_called_from_python_prices_the_named_experiments_with_their_latency_rows(tmp_path):
+    from harness.experiments.cost import cost_table
+    from harness.latency import results
+
+    results.write({"experiment": "digits", "dash": "digits", "dot": "{}", "dtype": "float32", "batch_size": 250,
+                   "device": "gpu-x", "dash_median_s": 1.0, "dot_median_s": 0.25, "N": 4.0}, tmp_path)
+    text = cost_table(ROOT / "config" / "config.yaml", latency_dirs=[tmp_path], experiments=["digits", "cifar"])
+    lines = text.splitlines()
+    assert "hours on device" in lines[0] and len(lines) == 4  # header, rule, one row per experiment
+    assert lines[2].startswith("| digits") and "gpu-x" in lines[2]
+    assert lines[3].startswith("| cifar") and "not measured" in lines[3]
+    with pytest.raises(HarnessError, match="does not exist"):
+        cost_table(tmp_path / "absent.yaml")
+
+
 def test_digits_cond_plans_baseline_and_morse_over_guidance_scales_with_both_metrics():
     """Table 1 / Fig. 8 offline: every point at every scale, class-labelled shards, FID and class accuracy."""
     flow = workflow()
