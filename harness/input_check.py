@@ -9,12 +9,42 @@ is fetched with torchvision first.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from harness import external
 from harness.errors import HarnessError
 
 DOWNLOADS = ("cifar10",)
+
+
+def dash_sources(dash: str, dash_path: str | None, also_dash: list[str]) -> list[tuple[str, str | None]]:
+    """Each Dash an experiment uses once, as (source, local path): its own and ``also_dash``'s SOURCE[=PATH]."""
+    dashes = [(dash, dash_path)] + [tuple(s.split("=", 1)) if "=" in s else (s, None) for s in also_dash]
+    return list(dict.fromkeys(dashes))
+
+
+def write_log(path: Path | None, text: str) -> None:
+    """``text`` as the file ``path`` (nothing when None): a workflow rule's log of its outcome."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
+
+
+def check_and_record(*, experiment: str, out: Path, log: Path | None = None, **inputs) -> dict:
+    """`harness check`: ``check_inputs(experiment=experiment, **inputs)``; every problem in one error (one problem: one
+    line), also written to ``log``; else the record of what was found written to ``out`` (and ``log``) and returned."""
+    found, problems = check_inputs(experiment=experiment, **inputs)
+    if problems:
+        lines = f" {problems[0]}" if len(problems) == 1 else "".join(f"\n  - {p}" for p in problems)
+        message = f"experiment {experiment!r} cannot run:{lines}"
+        write_log(log, f"harness check: error: {message}")
+        raise HarnessError(message)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(found, indent=1) + "\n")
+    write_log(log, json.dumps(found, indent=1))
+    print(f"experiment {experiment!r}: inputs present -> {out}")
+    return found
 
 
 def check_inputs(*, experiment: str, dash: str, dash_path: str | None = None, also_dash: list[str] = (),
@@ -26,8 +56,7 @@ def check_inputs(*, experiment: str, dash: str, dash_path: str | None = None, al
     problems: list[str] = []
     found: dict = {"experiment": experiment, "dash": {}, "data": {}, "files": [],
                    **({"content_sha256": content_sha256} if content_sha256 else {})}
-    dashes = [(dash, dash_path)] + [tuple(s.split("=", 1)) if "=" in s else (s, None) for s in also_dash]
-    for source, path in dict.fromkeys(dashes):
+    for source, path in dash_sources(dash, dash_path, also_dash):
         where, problem = _dash_problem(source, path)
         if problem:
             problems.append(problem)

@@ -127,3 +127,17 @@ def test_coco_prompts_subset_is_fixed_by_the_seed(tmp_path):
     assert main(["coco-prompts", "--annotations", source, "--num", "20", "--out", str(out)]) == 0
     prompts, sha = read_prompts(out)
     assert prompts == first and json.loads(out.with_suffix(".json").read_text())["sha256"] == sha
+
+
+def test_write_prompts_called_from_python_writes_the_draw_and_its_record(tmp_path, capsys):
+    from harness.metrics.prompts import write_prompts
+
+    annotations = {"annotations": [{"id": i, "image_id": i, "caption": f"caption {i}"} for i in range(30)]}
+    source = tmp_path / "captions.json"
+    source.write_text(json.dumps(annotations))
+    record = write_prompts(source, tmp_path / "p.txt", num=10, seed=3)
+    prompts, sha = read_prompts(tmp_path / "p.txt")
+    assert prompts == select_captions(annotations, 10, seed=3) and record["sha256"] == sha
+    assert json.loads((tmp_path / "p.json").read_text()) == record and record["seed"] == 3
+    with pytest.raises(HarnessError, match="--annotations"):
+        write_prompts(tmp_path / "absent.json", tmp_path / "q.txt", num=10)

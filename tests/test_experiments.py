@@ -289,7 +289,7 @@ def test_the_dot_architecture_keys_are_written_once():
 def test_the_schema_enums_are_the_registries():
     from harness.report.figures import FIGURES
     from harness.report.tables import PAPER_TABLES
-    from harness.stages.latency import DTYPES, GUIDED_DOT_COSTS
+    from harness.latency import DTYPES, GUIDED_DOT_COSTS
     from harness.metrics.columns import column_names
     from harness.metrics.extractors import EXTRACTORS
     from harness.morse.dot import DOT_VARIANTS
@@ -369,6 +369,21 @@ def test_the_compute_an_experiment_costs_comes_from_its_plan_and_a_latency_row()
     assert measured["hours on device"] == pytest.approx((78000 * 1.0 + 30000 * 0.25) / 250 / 3600)
     unmeasured, = table([digits], latency.iloc[:0]).to_dict("records")
     assert unmeasured["device"] == "not measured" and unmeasured["hours on device"] is None
+
+
+def test_cost_table_called_from_python_prices_the_named_experiments_with_their_latency_rows(tmp_path):
+    from harness.experiments.cost import cost_table
+    from harness.latency import results
+
+    results.write({"experiment": "digits", "dash": "digits", "dot": "{}", "dtype": "float32", "batch_size": 250,
+                   "device": "gpu-x", "dash_median_s": 1.0, "dot_median_s": 0.25, "N": 4.0}, tmp_path)
+    text = cost_table(ROOT / "config" / "config.yaml", latency_dirs=[tmp_path], experiments=["digits", "cifar"])
+    lines = text.splitlines()
+    assert "hours on device" in lines[0] and len(lines) == 4  # header, rule, one row per experiment
+    assert lines[2].startswith("| digits") and "gpu-x" in lines[2]
+    assert lines[3].startswith("| cifar") and "not measured" in lines[3]
+    with pytest.raises(HarnessError, match="does not exist"):
+        cost_table(tmp_path / "absent.yaml")
 
 
 def test_digits_cond_plans_baseline_and_morse_over_guidance_scales_with_both_metrics():

@@ -163,6 +163,25 @@ def test_fid_from_partial_statistics_of_two_machines_equals_one_pass(tmp_path, w
     assert "not the requested" in capsys.readouterr().err
 
 
+def test_fid_row_and_fid_statistics_called_from_python_give_the_stages_fid(tmp_path, weights, capsys):
+    from harness.metrics.fid import fid_row
+    from harness.metrics.fid_stats import fid_statistics
+
+    write_shards(tmp_path / "s", open_images("digits:16:train").images[:100], np.arange(100), per_shard=50)
+    assert fid_cli([str(tmp_path / "s")], tmp_path / "stage.csv", weights, tmp_path / "ref", "--num-samples", "100") == 0
+    common = dict(extractor="digitsnet", extractor_weights=weights, device="cpu")
+    assert fid_statistics([str(tmp_path / "s")], tmp_path / "all.fidstats", **common) == 100
+    row = fid_row(samples=[str(tmp_path / "all.fidstats")], ref="digits:16:heldout", num_samples=100,
+                  refstats_dir=tmp_path / "ref", **common)
+    assert float(row["fid"]) == pytest.approx(float(read_row(tmp_path / "stage.csv")["fid"]), rel=1e-9)
+    assert (row["num_samples"], row["seeds"], row["fid_feature_extractor"]) == (100, "0-99", "digitsnet")
+    with pytest.raises(HarnessError, match="must end in .fidstats"):
+        fid_statistics([str(tmp_path / "s")], tmp_path / "all.npz", **common)
+    with pytest.raises(HarnessError, match="FID on 1 samples is undefined"):
+        fid_row(samples=[str(tmp_path / "s")], ref="digits:16:heldout", num_samples=1, refstats_dir=tmp_path / "ref",
+                **common)
+
+
 def test_fid_against_reference_statistics_in_a_file_equals_fid_against_the_images(tmp_path, weights, capsys):
     write_shards(tmp_path / "s", open_images("digits:16:train").images[:200], np.arange(200), per_shard=200)
     assert fid_cli([str(tmp_path / "s")], tmp_path / "images.csv", weights, tmp_path / "ref", "--num-samples", "200") == 0

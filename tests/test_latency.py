@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import time
@@ -102,6 +103,25 @@ def test_latency_stage_writes_a_row_for_the_digits_pair(tmp_path, capsys):
     assert row["torch_version"] == torch.__version__ and '"m": 2' in row["dot"]
     assert main([*argv[:-2], "--dot-config", '{"nonsense": 1}', "--results-dir", str(tmp_path)]) == 1
     assert "DotConfig fields" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:  # not JSON: a usage error before anything runs
+        main([*argv[:-2], "--dot-config", '{"m": 1', "--results-dir", str(tmp_path)])
+    assert usage.value.code == 2 and "is not JSON" in capsys.readouterr().err
+
+
+def test_measure_n_called_from_python_writes_and_returns_the_row(tmp_path, capsys, one_thread):
+    from harness.latency.measure import measure_n
+
+    row = measure_n(dash="config:digits", experiment="digits", dot={"m": 1, "channels": [8], "lora_rank": 2},
+                    serves=["work/digits/dot/ddim", "oracle"], batch_size=2, warmup=0, repeats=2, results_dir=tmp_path)
+    assert row["N"] == pytest.approx(row["dash_median_s"] / row["dot_median_s"])
+    saved = results.load_all(tmp_path).iloc[0]
+    assert saved["N"] == pytest.approx(row["N"]) and saved["serves"] == "work/digits/dot/ddim;oracle"
+    assert json.loads(saved["dot"])["channels"] == [8] and saved["repeats"] == 2
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith(f"N = {row['N']:.2f}")
+    with pytest.raises(HarnessError, match="DotConfig fields"):
+        measure_n(dash="config:digits", experiment="digits", dot={"m": 1}, results_dir=tmp_path)  # no channel widths
+    with pytest.raises(HarnessError, match="unknown dtype 'float64'"):
+        measure_n(dash="config:digits", experiment="digits", dot={}, dtype="float64", results_dir=tmp_path)
 
 
 def test_device_identity_and_merged_csvs(tmp_path):

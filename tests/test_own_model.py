@@ -335,3 +335,33 @@ def test_own_model_from_starter_config_to_report_and_a_changed_dash_reruns_every
     for rule in ("check_inputs", "train_dot", "latency", "sample_mine_batch0", "fid_mine_batch0", "attach_lsd", "report"):
         assert re.search(rf"^{rule}\s+1$", plan.stdout, re.MULTILINE), (rule, plan.stdout[-3000:])  # the job-stats table
     assert json.loads((own / "work" / "mine" / "inputs.json").read_text())["experiment"] == "mine"
+
+
+def test_check_and_record_called_from_python_writes_the_record_or_one_error_with_its_log(tmp_path):
+    from harness.input_check import check_and_record
+
+    found = check_and_record(experiment="x", out=tmp_path / "inputs.json", log=tmp_path / "check.log", dash="digits",
+                             data=["digits:16:train"])
+    assert json.loads((tmp_path / "inputs.json").read_text()) == found and found["data"]["digits:16:train"] > 0
+    assert json.loads((tmp_path / "check.log").read_text()) == found
+    with pytest.raises(HarnessError, match="cannot run: .*absent.pth") as error:
+        check_and_record(experiment="x", out=tmp_path / "other.json", log=tmp_path / "check.log", dash="digits",
+                         files=[str(tmp_path / "absent.pth")])
+    assert "\n" not in str(error.value) and not (tmp_path / "other.json").exists()
+    assert (tmp_path / "check.log").read_text().startswith("harness check: error: experiment 'x' cannot run:")
+
+
+def test_write_starter_called_from_python_writes_a_config_once_unless_forced(tmp_path, monkeypatch):
+    from harness.experiments.starter import write_starter
+
+    save_dash(tmp_path / "dash")
+    save_images(tmp_path / "images")
+    monkeypatch.chdir(tmp_path)
+    out = write_starter(name="mine", dash=tmp_path / "dash", data=tmp_path / "images", dot_steps=7)
+    assert out == Path("config/experiments/mine.yaml")
+    config = yaml.safe_load(out.read_text())["experiments"]["mine"]
+    assert config["dash"]["source"] == "dash" and config["dots"]["dot"]["train"]["steps"] == 7
+    with pytest.raises(HarnessError, match="exists: pass --force"):
+        write_starter(name="mine", dash=tmp_path / "dash", data=tmp_path / "images")
+    assert write_starter(name="mine", dash=tmp_path / "dash", data=tmp_path / "images", force=True) == out
+    assert yaml.safe_load(out.read_text())["experiments"]["mine"]["dots"]["dot"]["train"]["steps"] == 300

@@ -95,6 +95,17 @@ def test_cifar10_stand_in_is_read_by_the_real_loader(tmp_path, monkeypatch):
                                      counts=COUNTS) == []  # nothing is written where something is
 
 
+def test_rehearsal_inputs_called_from_python_writes_the_missing_stand_ins_and_their_record(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    common = dict(experiment="c", dash="config:digits", also_dash=["digits"], data=["cifar10:data/cifar10:train"])
+    written = stand_ins.rehearsal_inputs(out=tmp_path / "stand_ins.json", log=tmp_path / "log", **common)
+    assert written == ["cifar10: data/cifar10"] and external.get("cifar10").path.is_dir()
+    assert json.loads((tmp_path / "stand_ins.json").read_text()) == {"experiment": "c", "written": written}
+    assert (tmp_path / "log").read_text() == "cifar10: data/cifar10\n"
+    assert stand_ins.rehearsal_inputs(out=tmp_path / "again.json", log=tmp_path / "log", **common) == []
+    assert (tmp_path / "log").read_text() == "every stand-in was already there\n"
+
+
 def test_coco_captions_stand_in_has_the_real_counts(tmp_path):
     path = tmp_path / "captions_val2017.json"
     stand_ins.WRITERS.get("coco-captions")(path, external.get(external.COCO_CAPTIONS).stand_in[1], COUNTS)

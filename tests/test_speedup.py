@@ -13,6 +13,7 @@ from harness.analysis.compare import compare
 from harness.analysis.speedup import (NOT_REACHED, OK, UPPER_BOUND, average_speedup, baseline_latency_at,
                                       bootstrap_average, curve_average, make_curve, speedups)
 from harness.cli import main
+from harness.errors import HarnessError
 
 GRID = np.arange(1.0, 201.0)
 
@@ -262,3 +263,41 @@ def test_best_over_chooses_one_scale_per_latency_on_the_replicates_mean_and_repl
     best = curves.best_over(rows, "guidance_scale", "fid", higher_is_better=False)
     assert set(best["guidance_scale"]) == {2.0} and sorted(best["fid"]) == [12.0, 14.0]  # mean 13 beats 15
     assert [list(v) for v in curves.replicates(best.iloc[::-1], "fid").values()] == [[12.0, 14.0]]
+
+
+def test_speedup_tables_called_from_python_writes_the_points_and_the_headline_last(tmp_path, capsys):
+    from harness.report.speedup_tables import speedup_tables
+
+    rows = pd.DataFrame({"method": ["baseline"] * 3 + ["morse"] * 4, "curve": ["baseline"] * 3 + ["trained"] * 4,
+                         "requested_ratio": [None] * 3 + [0.3, 0.3, 0.5, 0.5],
+                         "latency_lsd": [1, 2, 4, 1, 2, 1, 2], "fid": [10.0, 6.0, 4.0, 6.0, 4.0, 8.0, 6.0]})
+    path = tmp_path / "rows.csv"
+    rows.to_csv(path, index=False)
+    points, summary = tmp_path / "points.csv", tmp_path / "summary.csv"
+    result = speedup_tables([path], metric="fid", line_by=("curve", "requested_ratio"), headline_ratio=0.5, out=points,
+                            summary_out=summary, command_line=["speedup", str(path)])
+    # ratio 0.3: baseline reaches 6 at 2 and 4 at 4 -> 2x at both; ratio 0.5: 8 at 1.5 (1.5x), 6 at 2 (1x)
+    assert pd.read_csv(points)["speedup"].tolist() == pytest.approx([2.0, 2.0, 1.5, 1.0])
+    table = pd.read_csv(summary)
+    assert table["headline"].tolist() == [False] * (len(table) - 1) + [True]
+    assert table.iloc[-1]["requested_ratio"] == 0.5 and table.iloc[-1]["average_speedup"] == pytest.approx(1.25)
+    assert "git_commit" in table.columns and len(result.points) == 4
+    assert capsys.readouterr().out.strip().splitlines()[-1].endswith("(headline: trained Dot, ratio 0.5): 1.25x")
+
+
+def test_lsd_rows_called_from_python_gives_each_request_its_latency(tmp_path, capsys):
+    from harness.analysis.lsd_rows import lsd_rows
+
+    rows = pd.DataFrame({"experiment": ["x"] * 2, "method": ["baseline", "morse"], "point": ["s4", "f8_d2"],
+                         "dash_steps": [4, 2], "dot_steps": [0, 6], "dot": [None, "work/dot"],
+                         "also_serves": [None, '[{"point": "l3_k0.5", "requested_lsd": 3}]']})
+    path = tmp_path / "rows.csv"
+    rows.to_csv(path, index=False)
+    table = lsd_rows([path], tmp_path / "out" / "rows.csv", n=4.0, n_device="paper")
+    # the Morse schedule answers two requests: each its own row, 2 + 6/4 LSD
+    assert table["latency_lsd"].tolist() == [4.0, 3.5, 3.5] and table["point"].tolist() == ["s4", "f8_d2", "l3_k0.5"]
+    assert table["curve"].tolist() == ["baseline", "trained", "trained"]
+    assert pd.read_csv(tmp_path / "out" / "rows.csv")["N_device"].tolist()[1:] == ["paper", "paper"]
+    assert capsys.readouterr().out.strip() == f"3 rows with latency_lsd -> {tmp_path / 'out' / 'rows.csv'}"
+    with pytest.raises(HarnessError, match="missing results"):
+        lsd_rows([tmp_path / "absent.csv"], tmp_path / "x.csv", n=4.0)

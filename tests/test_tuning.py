@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from harness.analysis.compare import compare, pooled_by_curve
-from harness.analysis.tuning import CURVE, TUNED, TUNED_RATIO, choose_ratios, label_curves, tuned_rows
+from harness.analysis.tuning import CURVE, TUNED, TUNED_RATIO, choose_ratios, label_curves, tune_ratios, tuned_rows
 from harness.errors import HarnessError
 
 
@@ -53,6 +53,23 @@ def test_under_best_over_the_guidance_scale_is_chosen_with_the_ratio():
                                for k, w, f in ((0.3, 1, 9), (0.3, 2, 7), (0.5, 1, 6), (0.5, 2, 8))])
     tuned = tuned_rows(evaluation, joint)
     assert list(zip(tuned[TUNED_RATIO], tuned["guidance_scale"], tuned["fid"])) == [(0.5, 1, 6)]
+
+
+def test_tune_ratios_called_from_python_reads_every_request_of_the_pilot_files_and_writes_the_choices(tmp_path, capsys):
+    import json
+
+    shared = _row(3, 0.5, 8, "900-999") | {"also_serves": json.dumps([{"point": "p_l3_k0.2", "requested_ratio": 0.2}])}
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    pd.DataFrame([_row(3, 0.3, 10, "900-999"), shared]).to_csv(first, index=False)
+    pd.DataFrame([_row(5, 0.3, 4, "900-999"), _row(5, 0.5, 6, "900-999")]).to_csv(second, index=False)
+    choices = tune_ratios([first, second], tmp_path / "tuned.csv", metric="fid")
+    # 0.2 exists only as a request the 0.5 schedule also serves: it ties at FID 8 and is the smaller ratio
+    assert dict(zip(choices["requested_lsd"], choices["requested_ratio"])) == {3: 0.2, 5: 0.3}
+    written = pd.read_csv(tmp_path / "tuned.csv")
+    assert dict(zip(written["requested_lsd"], written["requested_ratio"])) == {3: 0.2, 5: 0.3}
+    assert "pilot_fid" in capsys.readouterr().out
+    with pytest.raises(HarnessError, match="missing pilot rows"):
+        tune_ratios([tmp_path / "absent.csv"], tmp_path / "x.csv", metric="fid")
 
 
 def test_a_tuned_curve_refuses_pilot_seeds_that_overlap_the_evaluation():

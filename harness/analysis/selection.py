@@ -73,3 +73,13 @@ def headline(result: Comparison, ratio: float | None = None, confidence: float =
         raise HarnessError(f"no trained-Dot Morse point at ratio {ratio:g} (the headline ratio, config key "
                            "analysis.headline_ratio)")
     return {**row, CURVE: TRAINED, RATIO: ratio}
+
+
+def summary_table(result: Comparison, ratio: float | None = None, confidence: float = 0.95) -> pd.DataFrame:
+    """The groups' averages, each curve's pooled average, then the headline (the paper's protocol, Sec. 3.1);
+    columns ``pooled`` and ``headline`` say which row is which."""
+    curves_pooled = pooled_by_curve(result, confidence).assign(pooled=True)
+    top = pd.DataFrame([headline(result, ratio, confidence)]).assign(pooled=True)
+    table = pd.concat([result.summary.assign(pooled=False), curves_pooled, top], ignore_index=True)
+    table["headline"] = table.index == len(table) - 1
+    return table

@@ -13,11 +13,15 @@ Every results row also names the curve it belongs to (column ``curve``): ``basel
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+from tabulate import tabulate
 
-from harness.analysis.curves import require
+from harness.analysis.curves import expand_shared, require
 from harness.errors import HarnessError
+from harness.shards import atomic_write
 from harness.morse.dot_config import REFERENCE_DOTS
 
 CURVE = "curve"
@@ -63,6 +67,20 @@ def choose_ratios(pilot: pd.DataFrame, metric: str, higher_is_better: bool = Fal
     best = ordered.groupby(within, dropna=False, sort=True).head(1)
     keep = _budgets(trained) + ["requested_ratio", metric, "seeds"]
     return best[keep].rename(columns={metric: f"pilot_{metric}", "seeds": "pilot_seeds"}).reset_index(drop=True)
+
+
+def tune_ratios(pilot_csv: list[Path], out: Path, *, metric: str, higher_is_better: bool = False,
+                best_over: str | None = None) -> pd.DataFrame:
+    """`harness tune-ratio`: ``choose_ratios`` over the pilot rows of ``pilot_csv`` (one row per request), written to
+    ``out`` and printed."""
+    missing = [str(p) for p in pilot_csv if not Path(p).exists()]
+    if missing:
+        raise HarnessError(f"missing pilot rows: {', '.join(missing)}")
+    pilot = expand_shared(pd.concat([pd.read_csv(p) for p in pilot_csv], ignore_index=True))
+    choices = choose_ratios(pilot, metric, higher_is_better, best_over)
+    atomic_write(out, lambda f: f.write(choices.to_csv(index=False).encode()))
+    print(tabulate(choices, headers="keys", tablefmt="github", showindex=False, floatfmt=".4g"))
+    return choices
 
 
 def tuned_rows(rows: pd.DataFrame, choices: pd.DataFrame) -> pd.DataFrame:

@@ -7,9 +7,16 @@ measured on the GPU of interest, batch of ``batch_size`` images), so no figure i
 
 from __future__ import annotations
 
-import pandas as pd
+from pathlib import Path
 
+import pandas as pd
+import yaml
+
+from harness.errors import HarnessError
+from harness.experiments import Workflow
 from harness.experiments.model import Experiment
+from harness.latency import results
+from harness.report.tables import render
 
 
 def workload(experiment: Experiment) -> dict:
@@ -40,3 +47,15 @@ def table(experiments: list[Experiment], latency: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).rename(columns={
         "images": "images sampled", "dash_image_steps": "Dash image-steps", "dot_image_steps": "Dot image-steps",
         "lsd_images": "LSD x images", "hours": "hours on device"})
+
+
+def cost_table(config: Path, *, latency_dirs: list[Path] = (), experiments: list[str] = ()) -> str:
+    """`harness compute-cost`: ``table`` as Markdown for the ``experiments`` of the workflow config ``config``
+    (default: every one), priced with the latency rows in ``latency_dirs``."""
+    config = Path(config)
+    if not config.exists():
+        raise HarnessError(f"--config {config} does not exist")
+    flow = Workflow(yaml.safe_load(config.read_text()), config.parent.parent)
+    latency = [results.load_all(d) for d in latency_dirs]
+    frame = pd.concat(latency, ignore_index=True) if latency else pd.DataFrame()
+    return render(table([flow.experiment(n) for n in experiments or flow.names], frame), "md")

@@ -12,7 +12,6 @@ rank-deficient), two replicates (the least that gives the average speedup an int
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,7 +110,6 @@ def starter_config(*, name: str, dash: str | Path, data: str | Path, probe: Prob
     """The commented YAML of experiment ``name`` for the Dash folder ``dash`` and the image folder ``data``
     (see the module docstring); ``probe`` (None: measured here) gives the planning N."""
     from harness.data.shapes import image_shapes, training_shape_problem
-    from harness.images import open_images
     from harness.models.dash_folder import inspect_folder
 
     if not name.isidentifier():
@@ -206,3 +204,20 @@ TEMPLATE = """\
       bootstrap: 200
       headline_ratio: {ratio}
 """
+
+
+def write_starter(*, name: str, dash: str | Path, data: str | Path, dot_steps: int = 300, out: Path | None = None,
+                  force: bool = False) -> Path:
+    """`harness new-experiment`: ``starter_config`` written to ``out`` (default config/experiments/NAME.yaml; an
+    existing file only with ``force``); prints its warnings and how to run it, and returns where it went."""
+    out = Path(out) if out else Path("config") / "experiments" / f"{name}.yaml"
+    if out.exists() and not force:
+        raise HarnessError(f"{out} exists: pass --force to overwrite it, or --out another file")
+    text = starter_config(name=name, dash=dash, data=data, dot_steps=dot_steps)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    for line in text.splitlines():
+        if line.startswith("# WARNING"):
+            print(line[2:])
+    print(f"wrote {out}; run it with: snakemake -j2 reports/speedup_{name}.pdf")
+    return out

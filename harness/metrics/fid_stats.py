@@ -14,10 +14,27 @@ import numpy as np
 
 from harness.damage import reading
 from harness.errors import HarnessError
-from harness.images import common_meta
+from harness.images import common_meta, open_images
+from harness.metrics.extractors import make_extractor
 from harness.metrics.features import feature_stats
 from harness.metrics.rows import sample_meta
 from harness.metrics.stats import FeatureStats
+from harness.paths import FIDSTATS_SUFFIX
+
+
+def fid_statistics(samples: list[str], out: Path, *, extractor: str, extractor_weights: Path | None = None,
+                   offline: bool = False, image_size: int | None = None, batch_size: int = 250,
+                   device: str = "cpu") -> int:
+    """`harness fid-stats`: the features of every image of ``samples`` (shards or a folder of them) reduced to
+    ``out`` (a ``.fidstats`` file, ``write_partial``); returns the image count."""
+    if Path(out).suffix != FIDSTATS_SUFFIX:
+        raise HarnessError(f"{out}: a statistics file must end in {FIDSTATS_SUFFIX} (so shard directories never "
+                           "mistake it for a shard)")
+    images = open_images(samples)
+    count = write_partial(Path(out), images, make_extractor(extractor, extractor_weights, offline, device), batch_size,
+                          image_size)
+    print(f"{count} images of {images.name} -> {out}")
+    return count
 
 
 def write_partial(path: Path, samples, extractor, batch_size: int, image_size: int | None) -> int:

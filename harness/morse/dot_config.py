@@ -69,8 +69,12 @@ class DotConfig:
 
 # The architecture a config's Dot block sets: every DotConfig field but ``lora_targets`` (fixed),
 # ``conditions`` (Dash's) and ``guidance_scales`` (a training range, with an option of its own); each
-# with its `harness train-dot` option, which for m says what it is. In field order: the order of the options on
+# with its `harness train-dot` option, --<field> but for m. In field order: the order of the options on
 # the workflow's train_dot command lines (another order would make Snakemake retrain every Dot).
+# m is the paper's name (Sec. 2.2, appendix A.2) and the config key; its option is --extra-blocks, the name the
+# shipped Dots' recorded commands (harness/assets/dot-*/*/dot.json, README.md) and every workflow's train_dot
+# command line carry: renaming it would change those command lines, so Snakemake would retrain every Dot. This
+# is the one place the two names meet (docs/glossary.md, "m").
 OPTION_NAMES = {"m": "--extra-blocks"}
 ARCHITECTURE: dict[str, str] = {f.name: OPTION_NAMES.get(f.name, "--" + f.name.replace("_", "-")) for f in fields(DotConfig)
                                 if f.name not in ("lora_targets", "conditions", "guidance_scales")}

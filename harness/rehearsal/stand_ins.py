@@ -28,7 +28,9 @@ from PIL import Image
 
 from harness import external
 from harness.errors import HarnessError
+from harness.input_check import dash_sources, write_log
 from harness.registry import Registry
+from harness.rehearsal import settings
 
 Writer = Callable[[Path, dict, dict], None]
 WRITERS: Registry[Writer] = Registry("stand-in writer")
@@ -305,3 +307,19 @@ def write_stand_ins(*, dashes: list[tuple[str, str | None]], data: list[str], fi
         if entry is not None:
             written.append(_write(entry, entry.path, counts))
     return [line for line in written if line]
+
+
+def rehearsal_inputs(*, experiment: str, out: Path, log: Path | None = None, dash: str, dash_path: str | None = None,
+                     also_dash: list[str] = (), data: list[str] = (), files: list[str] = (), clip: str | None = None
+                     ) -> list[str]:
+    """`harness rehearsal-inputs`: ``write_stand_ins`` for the inputs `harness check` would check (the same
+    arguments), at the sizes of config/rehearsal.yaml; the record of what was written goes to ``out`` (and ``log``)."""
+    counts = {**settings.load()["stand_ins"],
+              **{key: settings.load()[key] for key in ("max_sample_size", "max_latent_size", "dot_downsampling")}}
+    written = write_stand_ins(dashes=dash_sources(dash, dash_path, also_dash), data=list(data), files=list(files),
+                              clip=clip, counts=counts)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"experiment": experiment, "written": written}, indent=1) + "\n")
+    write_log(log, "\n".join(written) or "every stand-in was already there")
+    print(f"experiment {experiment!r}: {len(written)} stand-in input(s) written -> {out}")
+    return written

@@ -27,7 +27,6 @@ from harness import provenance as provenance_columns
 from harness.analysis import paper_reference, speedup
 from harness.analysis.compare import Comparison
 from harness.analysis.selection import headline
-from harness.analysis.tuning import curve_name
 from harness.registry import Registry
 from harness.report import figures, job_costs, metric_names, tradeoff
 from harness.report.options import ReportOptions

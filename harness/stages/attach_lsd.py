@@ -9,7 +9,6 @@ requests (``also_serves``) becomes one row per request.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from harness.stages.options import positive_float
@@ -34,32 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import functools
+    from harness.analysis.lsd_rows import lsd_rows
 
-    import pandas as pd
-
-    from harness.analysis.budget_checks import latency_warnings
-    from harness.analysis.curves import attach_latency, expand_shared
-    from harness.analysis.tuning import label_curves, tuned_rows
-    from harness.damage import read_csv
-    from harness.errors import HarnessError
-    from harness.latency import results as latency_results
-
-    missing = [str(p) for p in args.csv if not p.exists()]
-    if missing:
-        raise HarnessError(f"missing results file(s): {', '.join(missing)}")
-    rows = expand_shared(pd.concat([read_csv(p, ("method",)) for p in args.csv], ignore_index=True))
-    if args.n is not None:
-        out = attach_latency(rows, lambda experiment, dot: (args.n, args.n_device))
-    else:
-        table = functools.cache(lambda: latency_results.load_all(args.latency_dir or [Path("results")]))  # if needed
-        out = attach_latency(rows, lambda experiment, dot: latency_results.lookup_n(table(), experiment, args.device, dot))
-    out = label_curves(out)
-    for line in latency_warnings(out):
-        print(line, file=sys.stderr)
-    if args.tuned:
-        out = pd.concat([out, tuned_rows(out, pd.read_csv(args.tuned))], ignore_index=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(args.out, index=False)
-    print(f"{len(out)} rows with latency_lsd -> {args.out}")
+    lsd_rows(args.csv, args.out, latency_dirs=args.latency_dir, device=args.device, n=args.n, n_device=args.n_device,
+             tuned=args.tuned)
     return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness.morse.dot_config import DotConfig
+from harness.morse.dot_config import ARCHITECTURE, DotConfig
 from harness.stages.options import add_threads_argument, non_negative_int, positive_int
 
 EXAMPLES = """
@@ -26,7 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=100, help="images per run")
     parser.add_argument("--fine-steps", type=positive_int, default=20, help="Morse: points of the fine grid")
     parser.add_argument("--dash-steps", type=positive_int, default=5, help="Morse: how many run Dash (and the plain run's steps)")
-    parser.add_argument("--extra-blocks", dest="m", type=non_negative_int, default=DotConfig.m, help="m: extra down/up-sampling blocks")
+    parser.add_argument(ARCHITECTURE["m"], dest="m", type=non_negative_int, default=DotConfig.m,
+                        help="the paper's m (config key m): extra down/up-sampling blocks, the shared network at 1/4^m "
+                             "of the pixels (Sec. 2.2)")
     parser.add_argument("--channels", default=",".join(map(str, DotConfig.channels)), help="width of each extra block")
     parser.add_argument("--repeats", type=positive_int, default=3, help="timed runs after one warm-up")
     add_threads_argument(parser)

@@ -13,10 +13,8 @@ torchvision first. On success it writes a small JSON record of what was found (`
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from harness.errors import HarnessError
 from harness.input_check import DOWNLOADS
 
 EXAMPLES = """
@@ -54,25 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.input_check import check_inputs
+    from harness.input_check import check_and_record
 
-    found, problems = check_inputs(experiment=args.experiment, dash=args.dash, dash_path=args.dash_path,
-                                   also_dash=args.also_dash, data=args.data, dot_data=args.dot_data,
-                                   shipped_dot=args.shipped_dot, files=args.file, clip=args.clip, download=args.download,
-                                   how_to=args.how_to, not_wired=args.not_wired, content_sha256=args.content_sha256)
-    if problems:
-        lines = f" {problems[0]}" if len(problems) == 1 else "".join(f"\n  - {p}" for p in problems)
-        message = f"experiment {args.experiment!r} cannot run:{lines}"  # one problem: one line
-        _log(args.log, f"harness check: error: {message}")
-        raise HarnessError(message)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(found, indent=1) + "\n")
-    _log(args.log, json.dumps(found, indent=1))
-    print(f"experiment {args.experiment!r}: inputs present -> {args.out}")
+    check_and_record(experiment=args.experiment, out=args.out, log=args.log, dash=args.dash, dash_path=args.dash_path,
+                     also_dash=args.also_dash, data=args.data, dot_data=args.dot_data, shipped_dot=args.shipped_dot,
+                     files=args.file, clip=args.clip, download=args.download, how_to=args.how_to,
+                     not_wired=args.not_wired, content_sha256=args.content_sha256)
     return 0
-
-
-def _log(path: Path | None, text: str) -> None:
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n")

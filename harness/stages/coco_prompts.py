@@ -32,26 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import hashlib
-    import json
+    from harness.metrics.prompts import write_prompts
 
-    from harness.errors import HarnessError
-    from harness.metrics.prompts import select_captions
-    from harness.metrics.sha import file_sha256
-    from harness.shards import atomic_write
-
-    if not args.annotations.is_file():
-        raise HarnessError(CAPTIONS.missing(args.annotations, " (--annotations)"))
-    prompts = select_captions(json.loads(args.annotations.read_text()), args.num, args.seed)
-    text = "".join(p + "\n" for p in prompts).encode()
-    atomic_write(args.out, lambda f: f.write(text))
-    record = {
-        "annotations": args.annotations.name,
-        "annotations_sha256": file_sha256(args.annotations),
-        "num": args.num,
-        "seed": args.seed,
-        "sha256": hashlib.sha256(text).hexdigest(),
-    }
-    atomic_write(args.out.with_suffix(".json"), lambda f: f.write((json.dumps(record, indent=1) + "\n").encode()))
-    print(f"{args.num} prompts (seed {args.seed}) -> {args.out}, sha256 {record['sha256']}")
+    write_prompts(args.annotations, args.out, num=args.num, seed=args.seed)
     return 0

@@ -26,20 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-    import yaml
+    from harness.experiments.cost import cost_table
 
-    from harness.report.tables import render
-    from harness.errors import HarnessError
-    from harness.experiments import Workflow
-    from harness.experiments.cost import table
-    from harness.latency import results
-
-    if not args.config.exists():
-        raise HarnessError(f"--config {args.config} does not exist")
-    flow = Workflow(yaml.safe_load(args.config.read_text()), args.config.parent.parent)
-    latency = [results.load_all(d) for d in args.latency_dir]
-    frame = pd.concat(latency, ignore_index=True) if latency else pd.DataFrame()
-    names = args.experiment or flow.names
-    print(render(table([flow.experiment(n) for n in names], frame), "md"))
+    print(cost_table(args.config, latency_dirs=args.latency_dir, experiments=args.experiment))
     return 0

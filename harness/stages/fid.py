@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.stages.options import command_line, FIDSTATS_SUFFIX, add_feature_arguments, add_threads_argument, resolve_device, positive_int
+from harness.paths import FIDSTATS_SUFFIX
+from harness.stages.options import command_line, add_feature_arguments, add_threads_argument, resolve_device, positive_int
 
 EXAMPLES = """
   python -m harness fid samples/digits/baseline_s8 --ref digits:16:all --num-samples 1000 --extractor digitsnet \\
@@ -42,41 +43,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness import provenance
-    from harness.images import open_images
-    from harness.metrics.extractors import make_extractor
-    from harness.metrics.features import feature_stats
-    from harness.metrics.fid_stats import merge_partials
-    from harness.metrics.reference import is_published, published_stats, reference_stats
-    from harness.metrics.rows import identity_columns, sample_meta, write_row
-    from harness.metrics.stats import frechet_distance
-    from harness.metrics.support import check_fid_counts
+    from harness.metrics.fid import fid_row
+    from harness.metrics.rows import write_row
 
-    args.device = resolve_device(args.device)
-    partials = all(Path(p).suffix == FIDSTATS_SUFFIX for p in args.samples)
-    samples = None if partials else open_images(args.samples).first(args.num_samples)  # refuse early
-    extractor = make_extractor(args.extractor, args.extractor_weights, args.offline, args.device)
-    features = extractor.provenance(args.image_size)
-    if partials:
-        stats, meta, seeds = merge_partials([Path(p) for p in args.samples], features, args.num_samples)
-    else:
-        stats = feature_stats(samples, extractor, args.batch_size, args.image_size)
-        meta, seeds = sample_meta(samples), samples.ids
-    if is_published(args.ref):
-        ref = published_stats(Path(args.ref), extractor, args.image_size)
-    else:
-        ref = reference_stats(open_images(args.ref), extractor, args.refstats_dir, args.batch_size, args.image_size)
-    check_fid_counts(samples=stats.count, reference=ref.count or None, dims=len(stats.total), where=str(args.out))
-    fid = frechet_distance(*stats.mean_cov(), ref.mu, ref.sigma)
-    row = {
-        **identity_columns(meta, seeds),
-        "fid": fid,
-        **features,
-        "fid_reference": args.ref,
-        "fid_reference_count": ref.count or "",  # published statistics may not say
-        "fid_reference_sha256": ref.key,
-        **provenance.columns(command_line(args), meta.get("experiment"), args.device),
-    }
+    row = fid_row(samples=args.samples, ref=args.ref, num_samples=args.num_samples, extractor=args.extractor,
+                  extractor_weights=args.extractor_weights, offline=args.offline, image_size=args.image_size,
+                  batch_size=args.batch_size, refstats_dir=args.refstats_dir, device=resolve_device(args.device),
+                  command_line=command_line(args), where=str(args.out))
     write_row(args.out, row)
-    print(f"fid_{extractor.name} = {fid:.4f} ({len(seeds)} samples vs {args.ref}, {ref.count} images) -> {args.out}")
+    print(f"fid_{row['fid_feature_extractor']} = {row['fid']:.4f} ({row['num_samples']} samples vs {args.ref}, "
+          f"{row['fid_reference_count'] or 'uncounted'} images) -> {args.out}")
     return 0

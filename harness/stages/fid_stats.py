@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.stages.options import FIDSTATS_SUFFIX, add_feature_arguments, add_threads_argument, resolve_device
+from harness.paths import FIDSTATS_SUFFIX
+from harness.stages.options import add_feature_arguments, add_threads_argument, resolve_device
 
 EXAMPLES = """
   python -m harness fid-stats samples/cifar/baseline_s10/shard-000.npz --extractor inception-v3-compat \\
@@ -29,15 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.errors import HarnessError
-    from harness.images import open_images
-    from harness.metrics.extractors import make_extractor
-    from harness.metrics.fid_stats import write_partial
+    from harness.metrics.fid_stats import fid_statistics
 
-    if args.out.suffix != FIDSTATS_SUFFIX:
-        raise HarnessError(f"--out must end in {FIDSTATS_SUFFIX} (so shard directories never mistake it for a shard)")
-    samples = open_images(args.samples)
-    extractor = make_extractor(args.extractor, args.extractor_weights, args.offline, resolve_device(args.device))
-    count = write_partial(args.out, samples, extractor, args.batch_size, args.image_size)
-    print(f"{count} images of {samples.name} -> {args.out}")
+    fid_statistics(args.samples, args.out, extractor=args.extractor, extractor_weights=args.extractor_weights,
+                   offline=args.offline, image_size=args.image_size, batch_size=args.batch_size,
+                   device=resolve_device(args.device))
     return 0

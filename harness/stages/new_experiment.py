@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.errors import HarnessError
-
 EXAMPLES = """
   python -m harness new-experiment --name mine --dash models/mine --data data/mine
   snakemake -j2 reports/speedup_mine.pdf
@@ -29,16 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.experiments.starter import starter_config
+    from harness.experiments.starter import write_starter
 
-    out = args.out or Path("config") / "experiments" / f"{args.name}.yaml"
-    if out.exists() and not args.force:
-        raise HarnessError(f"{out} exists: pass --force to overwrite it, or --out another file")
-    text = starter_config(name=args.name, dash=args.dash, data=args.data, dot_steps=args.dot_steps)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    for line in text.splitlines():
-        if line.startswith("# WARNING"):
-            print(line[2:])
-    print(f"wrote {out}; run it with: snakemake -j2 reports/speedup_{args.name}.pdf")
+    write_starter(name=args.name, dash=args.dash, data=args.data, dot_steps=args.dot_steps, out=args.out, force=args.force)
     return 0

@@ -7,10 +7,9 @@ Device defaults are resolved when a stage runs (:func:`device`), not when its pa
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
-
-FIDSTATS_SUFFIX = ".fidstats"  # mergeable FID statistics (`harness fid-stats`), never mistaken for a shard
 
 
 def int_at_least(minimum: int):
@@ -41,6 +40,17 @@ def positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{value} must be a finite number above 0")
+    return value
+
+
+def json_object(text: str) -> dict:
+    """argparse type: a JSON object, e.g. '{"m": 2}'."""
+    try:
+        value = json.loads(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r} is not JSON ({err})") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a JSON object ({{...}})")
     return value
 
 

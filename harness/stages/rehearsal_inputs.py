@@ -11,7 +11,6 @@ its own tree; `harness check` then checks the stand-ins as it checks real inputs
 from __future__ import annotations
 
 import argparse
-import json
 
 from harness.stages import check
 
@@ -27,16 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.rehearsal import settings
-    from harness.rehearsal.stand_ins import write_stand_ins
+    from harness.rehearsal.stand_ins import rehearsal_inputs
 
-    dashes = [(args.dash, args.dash_path)] + [tuple(s.split("=", 1)) if "=" in s else (s, None) for s in args.also_dash]
-    counts = {**settings.load()["stand_ins"],
-              **{key: settings.load()[key] for key in ("max_sample_size", "max_latent_size", "dot_downsampling")}}
-    written = write_stand_ins(dashes=list(dict.fromkeys(dashes)), data=args.data, files=args.file, clip=args.clip,
-                              counts=counts)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"experiment": args.experiment, "written": written}, indent=1) + "\n")
-    check._log(args.log, "\n".join(written) or "every stand-in was already there")
-    print(f"experiment {args.experiment!r}: {len(written)} stand-in input(s) written -> {args.out}")
+    rehearsal_inputs(experiment=args.experiment, out=args.out, log=args.log, dash=args.dash, dash_path=args.dash_path,
+                     also_dash=args.also_dash, data=args.data, files=args.file, clip=args.clip)
     return 0

@@ -33,33 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tabulate import tabulate
+    from harness.report.speedup_tables import speedup_tables
 
-    from harness import provenance
-    import pandas as pd
-
-    from harness.analysis.compare import compare, pooled_by_curve
-    from harness.analysis.selection import headline, only_experiment, read_rows, select
-    from harness.report.text import average_line, exceptions, format_points, oracle_lines
-
-    baseline, morse = read_rows(args.csv)
-    chosen = dict(metric=args.metric, higher_is_better=args.higher_is_better, where=args.where, best_over=args.best_over)
-    baseline, morse = select(baseline, **chosen), select(morse, **chosen)
-    result = compare(baseline, morse, args.metric, higher_is_better=args.higher_is_better,
-                     group_by=tuple(args.group_by + args.line_by), baseline_by=tuple(args.group_by), n_boot=args.bootstrap, confidence=args.confidence)
-    print(tabulate(format_points(result.points), headers="keys", tablefmt="github", showindex=False, floatfmt=".4g"))
-    print()
-    print(tabulate(result.summary, headers="keys", tablefmt="github", showindex=False, floatfmt=".3f"))
-    made_by = provenance.columns(command_line(args), only_experiment(baseline, morse))
-    if args.out:
-        result.points.assign(**made_by).to_csv(args.out, index=False)
-    if args.summary_out:  # the groups, each curve's pooled average, then the headline (the paper's protocol)
-        pooled = pooled_by_curve(result, args.confidence).assign(pooled=True)
-        top = pd.DataFrame([headline(result, args.headline_ratio, args.confidence)]).assign(pooled=True)
-        summary = pd.concat([result.summary.assign(pooled=False), pooled, top], ignore_index=True)
-        summary["headline"] = summary.index == len(summary) - 1
-        summary.assign(**made_by).to_csv(args.summary_out, index=False)
-    for line in exceptions(result) + oracle_lines(morse, args.metric, args.higher_is_better):
-        print(line)
-    print(average_line(result, args.headline_ratio))
+    speedup_tables(args.csv, metric=args.metric, higher_is_better=args.higher_is_better, where=args.where,
+                   best_over=args.best_over, group_by=args.group_by, line_by=args.line_by, bootstrap=args.bootstrap,
+                   confidence=args.confidence, headline_ratio=args.headline_ratio, out=args.out,
+                   summary_out=args.summary_out, command_line=command_line(args))
     return 0

@@ -51,7 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=non_negative_int, default=50, help="linear learning-rate warm-up steps")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of Dot's weights, images, pairs and noise")
     parser.add_argument("--variant", default=DotConfig.variant, help="shared | bilinear | independent (Tables 6, 7)")
-    parser.add_argument("--extra-blocks", dest="m", type=non_negative_int, default=DotConfig.m, help="m: extra down/up-sampling blocks (Sec. 2.2)")
+    parser.add_argument(ARCHITECTURE["m"], dest="m", type=non_negative_int, default=DotConfig.m,
+                        help="the paper's m (config key m): extra down/up-sampling blocks, the shared network at 1/4^m "
+                             "of the pixels (Sec. 2.2)")
     parser.add_argument("--channels", default=",".join(map(str, DotConfig.channels)), help="comma-separated width of each extra block")
     parser.add_argument("--independent-channels", default=",".join(map(str, DotConfig.independent_channels)),
                         help="--variant independent: comma-separated widths of its own UNet, one per level (Table 7)")

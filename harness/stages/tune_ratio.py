@@ -25,19 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-    from tabulate import tabulate
+    from harness.analysis.tuning import tune_ratios
 
-    from harness.analysis.curves import expand_shared
-    from harness.analysis.tuning import choose_ratios
-    from harness.errors import HarnessError
-    from harness.shards import atomic_write
-
-    missing = [str(p) for p in args.csv if not p.exists()]
-    if missing:
-        raise HarnessError(f"missing pilot rows: {', '.join(missing)}")
-    pilot = expand_shared(pd.concat([pd.read_csv(p) for p in args.csv], ignore_index=True))
-    choices = choose_ratios(pilot, args.metric, args.higher_is_better, args.best_over)
-    atomic_write(args.out, lambda f: f.write(choices.to_csv(index=False).encode()))
-    print(tabulate(choices, headers="keys", tablefmt="github", showindex=False, floatfmt=".4g"))
+    tune_ratios(args.csv, args.out, metric=args.metric, higher_is_better=args.higher_is_better, best_over=args.best_over)
     return 0
