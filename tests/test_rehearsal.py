@@ -1,6 +1,6 @@
 """The rehearsal (harness/rehearsal, docs/rehearsal.md): its one override, its stand-in inputs in the
 real formats read by the real loaders, the rows and pages it marks, and that it never makes a real run
-accept a missing input. The end-to-end cifar rehearsal is marked `rehearsal` (the long one)."""
+accept a missing input. The end-to-end cifar and sd rehearsals are marked `rehearsal` (the long ones; CI runs both)."""
 
 from __future__ import annotations
 
