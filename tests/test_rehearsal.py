@@ -179,6 +179,18 @@ def test_a_hub_dash_stand_in_resolves_through_the_cache_like_a_download(tmp_path
     assert dash.sample_shape == tuple(real["sample_shape"])
 
 
+@pytest.mark.parametrize("architecture, encoders", [("tiny-sd", 1), ("tiny-sdxl", 2)])
+def test_a_text_to_image_dash_stand_in_is_a_pipeline_folder_the_loader_reads(tmp_path, architecture, encoders):
+    """unet/, vae/, scheduler/ and each text encoder with its tokenizer (written one part at a time), read back by
+    load_dash as a user's pipeline folder: the latent cap, the VAE and the text encoders SDXL's conditioning needs."""
+    from harness.models.dash import load_dash
+
+    stand_ins.write_dash(tmp_path / "pipe", architecture, COUNTS)
+    dash = load_dash(str(tmp_path / "pipe"))
+    assert len(dash.text_encoders) == encoders and dash.text_missing is None and dash.vae is not None
+    assert dash.sample_shape[1:] == (16, 16)
+
+
 def test_a_registered_dash_folder_gets_its_architecture_by_name(tmp_path, monkeypatch):
     """A registered models/<name> Dash: its stand-in is its packaged architecture (by `source`, or the one
     config named `<name>-<size>`), so a new registration needs no special case."""
