@@ -105,20 +105,24 @@ def open_clip_tokenizer(max_length: int = 77):
 
 def build_text_encoders(config: dict, *, seed: int = 0, dtype: torch.dtype = torch.float32) -> list:
     """The config's `text_encoders` with seeded random weights, each with open_clip's tokenizer ([] if none)."""
+    return [build_text_encoder(config, k, seed=seed, dtype=dtype) for k in range(len(config.get("text_encoders") or []))]
+
+
+def build_text_encoder(config: dict, index: int, *, seed: int = 0, dtype: torch.dtype = torch.float32):
+    """The config's text encoder ``index`` (seeded by its position) with open_clip's tokenizer, None past the last."""
     import transformers
 
     from harness.models.conditioning import TextEncoder
 
-    encoders = []
-    for k, spec in enumerate(config.get("text_encoders") or []):
-        fields = {key: value for key, value in spec.items() if key != "_class_name"}
-        cls = getattr(transformers, spec["_class_name"])
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed + 1 + k)
-            model = cls(transformers.CLIPTextConfig(**fields))
-        tokenizer = open_clip_tokenizer(fields.get("max_position_embeddings", 77))
-        encoders.append(TextEncoder(tokenizer, model.to(dtype)))
-    return encoders
+    specs = config.get("text_encoders") or []
+    if index >= len(specs):
+        return None
+    fields = {key: value for key, value in specs[index].items() if key != "_class_name"}
+    cls = getattr(transformers, specs[index]["_class_name"])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed + 1 + index)
+        model = cls(transformers.CLIPTextConfig(**fields))
+    return TextEncoder(open_clip_tokenizer(fields.get("max_position_embeddings", 77)), model.to(dtype))
 
 
 def build_vae(config: dict, *, seed: int = 0, dtype: torch.dtype = torch.float32) -> torch.nn.Module | None:

@@ -203,28 +203,29 @@ def write_dash(path: Path, architecture: str, counts: dict) -> None:
     """The packaged architecture's UNet (at its ``stand_in_size``; a latent Dash, one whose config has a `vae`,
     at the latent cap) with seeded random weights, by ``save_pretrained``, with its scheduler config: a diffusers model folder, or a
     pipeline folder (unet/, scheduler/, vae/, text encoders and tokenizers) when it has a VAE or text
-    encoders (its own, or those of its ``pipeline`` block: the hub pipeline's other parts)."""
+    encoders (its own, or those of its ``pipeline`` block: the hub pipeline's other parts). Each part is
+    built, written and released before the next (SDXL's: 10.3 GB of UNet and 3.3 GB of text encoders)."""
     from harness.models import architectures
 
     config = architectures.load_architecture(architecture)
     unet_config = dict(config["unet"])
     if isinstance(unet_config.get("sample_size"), int):
         unet_config["sample_size"] = stand_in_size(unet_config, counts, latent=bool(config.get("vae")))
-    unet = architectures.build_unet(unet_config, seed=SEED)
     parts = {**config, **(config.get("pipeline") or {})}  # a hub pipeline's VAE and text encoders, as configs
-    vae = architectures.build_vae(parts, seed=SEED)
-    encoders = architectures.build_text_encoders(parts, seed=SEED)
-    pipeline = vae is not None or encoders
-    unet.save_pretrained(path / "unet" if pipeline else path)
+    pipeline = (parts.get("vae") or {}).get("_class_name") == "AutoencoderKL" or bool(parts.get("text_encoders"))
+    architectures.build_unet(unet_config, seed=SEED).save_pretrained(path / "unet" if pipeline else path)
     scheduler = path / "scheduler" if pipeline else path
     scheduler.mkdir(parents=True, exist_ok=True)
     (scheduler / "scheduler_config.json").write_text(json.dumps(config["scheduler"], indent=1))
+    vae = architectures.build_vae(parts, seed=SEED)
     if vae is not None:
         vae.save_pretrained(path / "vae")
-    for (tokenizer_dir, encoder_dir), encoder in zip((("tokenizer", "text_encoder"), ("tokenizer_2", "text_encoder_2")),
-                                                     encoders):
-        encoder.tokenizer.save_pretrained(path / tokenizer_dir)
-        encoder.model.save_pretrained(path / encoder_dir)
+    del vae
+    for k, (tokenizer_dir, encoder_dir) in enumerate((("tokenizer", "text_encoder"), ("tokenizer_2", "text_encoder_2"))):
+        encoder = architectures.build_text_encoder(parts, k, seed=SEED)
+        if encoder is not None:
+            encoder.tokenizer.save_pretrained(path / tokenizer_dir)
+            encoder.model.save_pretrained(path / encoder_dir)
 
 
 def _write(entry: external.External, where: Path, counts: dict, **extra) -> str | None:
