@@ -13,6 +13,7 @@ from harness.analysis.compare import compare
 from harness.analysis.speedup import (NOT_REACHED, OK, UPPER_BOUND, average_speedup, baseline_latency_at,
                                       bootstrap_average, curve_average, make_curve, speedups)
 from harness.cli import main
+from harness.errors import HarnessError
 
 GRID = np.arange(1.0, 201.0)
 
@@ -262,3 +263,20 @@ def test_best_over_chooses_one_scale_per_latency_on_the_replicates_mean_and_repl
     best = curves.best_over(rows, "guidance_scale", "fid", higher_is_better=False)
     assert set(best["guidance_scale"]) == {2.0} and sorted(best["fid"]) == [12.0, 14.0]  # mean 13 beats 15
     assert [list(v) for v in curves.replicates(best.iloc[::-1], "fid").values()] == [[12.0, 14.0]]
+
+
+def test_morse_curves_split_by_a_schedule_column_are_each_compared_with_the_whole_baseline(tmp_path):
+    """Fig. 9 (fine_steps), 12 (trajectory_source), 13 (requested_ratio): a baseline row carries its own value of
+    these columns, so a baseline matched on one is no baseline at all (the fig9 rehearsal's 'no baseline rows
+    for group {fine_steps: 10}'); --line-by compares each curve with the whole baseline, --group-by is refused."""
+    rows = pd.DataFrame({"experiment": "e", "method": ["baseline"] * 3 + ["morse"] * 2, "point": list("abcde"),
+                         "fine_steps": [3, 6, 12, 10, 20], "latency_lsd": [3.0, 6.0, 12.0, 4.0, 8.0],
+                         "fid": [60.0, 30.0, 10.0, 30.0, 10.0]})
+    csv = _write(tmp_path, "rows.csv", rows)
+    assert main(["speedup", csv, "--metric", "fid", "--line-by", "fine_steps", "--summary-out",
+                 str(tmp_path / "summary.csv")]) == 0
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    by_steps = summary[~summary["pooled"]].set_index("fine_steps")["average_speedup"]
+    assert by_steps.to_dict() == pytest.approx({10: 1.5, 20: 1.5})
+    with pytest.raises(HarnessError, match=r"fine_steps describes a Morse schedule .*line_by"):
+        compare(rows[rows["method"] == "baseline"], rows[rows["method"] == "morse"], "fid", group_by=("fine_steps",))
