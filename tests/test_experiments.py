@@ -499,3 +499,15 @@ def test_the_dot_study_trains_each_candidate_in_the_workflow_with_one_change_fro
     assert changed(commands["rollout"], commands["light"]) == {"--channels"}
     assert changed(commands["rollout"], commands["wide"]) == {"--channels", "--lora-rank"}
     assert {p.dot for p in study.points.values() if p.method == "morse"} == set(study.dots) | {"oracle", "zero"}
+
+
+def test_a_baseline_matched_on_a_morse_schedule_column_stops_the_plan():
+    """Fig. 9 grouped by fine_steps compared each curve with the lone baseline of its own step count (the
+    rehearsal: none at all): the plan now names the fix, and every paper figure's curves are line_by."""
+    fig9 = {"analysis": {"line_by": [], "group_by": ["fine_steps"]}}
+    with pytest.raises(HarnessError, match=r"experiments\.fig9_steps\.analysis\.group_by: fine_steps describes a Morse "
+                                            r"schedule .*line_by"):
+        workflow(experiments={"fig9_steps": fig9}).experiment("fig9_steps")
+    for name, column in (("fig9_steps", "fine_steps"), ("fig12_trajectory", "trajectory_source"),
+                         ("fig13_ratio", "requested_ratio")):
+        assert workflow().experiment(name).analysis.line_by == (column,)

@@ -301,3 +301,20 @@ def test_lsd_rows_called_from_python_gives_each_request_its_latency(tmp_path, ca
     assert capsys.readouterr().out.strip() == f"3 rows with latency_lsd -> {tmp_path / 'out' / 'rows.csv'}"
     with pytest.raises(HarnessError, match="missing results"):
         lsd_rows([tmp_path / "absent.csv"], tmp_path / "x.csv", n=4.0)
+
+
+def test_morse_curves_split_by_a_schedule_column_are_each_compared_with_the_whole_baseline(tmp_path):
+    """Fig. 9 (fine_steps), 12 (trajectory_source), 13 (requested_ratio): a baseline row carries its own value of
+    these columns, so a baseline matched on one is no baseline at all (the fig9 rehearsal's 'no baseline rows
+    for group {fine_steps: 10}'); --line-by compares each curve with the whole baseline, --group-by is refused."""
+    rows = pd.DataFrame({"experiment": "e", "method": ["baseline"] * 3 + ["morse"] * 2, "point": list("abcde"),
+                         "fine_steps": [3, 6, 12, 10, 20], "latency_lsd": [3.0, 6.0, 12.0, 4.0, 8.0],
+                         "fid": [60.0, 30.0, 10.0, 30.0, 10.0]})
+    csv = _write(tmp_path, "rows.csv", rows)
+    assert main(["speedup", csv, "--metric", "fid", "--line-by", "fine_steps", "--summary-out",
+                 str(tmp_path / "summary.csv")]) == 0
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    by_steps = summary[~summary["pooled"]].set_index("fine_steps")["average_speedup"]
+    assert by_steps.to_dict() == pytest.approx({10: 1.5, 20: 1.5})
+    with pytest.raises(HarnessError, match=r"fine_steps describes a Morse schedule .*line_by"):
+        compare(rows[rows["method"] == "baseline"], rows[rows["method"] == "morse"], "fid", group_by=("fine_steps",))

@@ -24,6 +24,10 @@ from harness.errors import HarnessError
 from harness.morse.dot_config import REFERENCE_DOTS
 
 CURVE_ORDER = (TRAINED, TUNED, *REFERENCE_DOTS)  # the trained Dot (the headline's curve) first
+# Columns of a Morse schedule: a baseline row carries its own value (its steps, ratio 0, source `dash`), so a
+# baseline matched on one of them is never the one the Morse curve is compared with (Fig. 9, 12, 13: line_by).
+MORSE_SCHEDULE = ("fine_steps", "dash_steps", "dot_steps", "trajectory_source", "requested_steps", "requested_lsd",
+                  "requested_ratio", "achieved_ratio", "achieved_lsd", "exchanged_ratio", "latency_lsd", CURVE)
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,14 @@ class Comparison:
     points: pd.DataFrame
     summary: pd.DataFrame
     draws: tuple = ()
+
+
+def check_baseline_by(columns, where: str) -> None:
+    """Stop on a baseline matched on a Morse schedule's column (``MORSE_SCHEDULE``): one line naming the fix."""
+    bad = [c for c in columns if c in MORSE_SCHEDULE]
+    if bad:
+        raise HarnessError(f"{where}: {', '.join(bad)} describes a Morse schedule (a baseline row carries its own value, "
+                           "so no baseline would match the Morse curves): split the curves with line_by (--line-by) instead")
 
 
 def _baseline_for(baseline: pd.DataFrame, key: dict) -> pd.DataFrame:
@@ -70,6 +82,7 @@ def compare(
     """Speedup of every Morse point over the matching baseline curve, the group averages, and with
     ``n_boot`` bootstrap intervals over the seed-range replicates (points, groups)."""
     curves.require(morse, [*group_by], "Morse results")
+    check_baseline_by(group_by if baseline_by is None else baseline_by, "baselines matched on (--group-by)")
     groups = list(morse.groupby(list(group_by), dropna=False, sort=True)) if group_by else [((), morse)]
     plans, base_reps = [], {}
     for values, rows in groups:

@@ -109,6 +109,9 @@ class Experiment:
         if self.samples.batches and max(self.samples.shards_of(rep) for rep in (0, PILOT)) > 1:
             raise HarnessError(f"{where}.samples.batches: batched jobs take one shard per replicate and pilot set "
                                f"(set shard_size >= num and >= pilot)")
+        from harness.analysis.compare import check_baseline_by
+
+        check_baseline_by(self.analysis.group_by, f"{where}.analysis.group_by")
         if self.analysis.paper_ref:
             from harness.analysis import paper_reference
 
