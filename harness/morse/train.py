@@ -141,8 +141,8 @@ def roll_out(sampler: str, noise: dict, x_ts: torch.Tensor, z_ts: torch.Tensor, 
              steps: list[int], seeds: list[int], rollout: Rollout | None = None) -> torch.Tensor:
     """x_to from x_ts by ``steps[i]`` sampler steps on the even sub-grid t_s = u_0 > ... > u_k = t_o of each
     image: Algorithm 1, line 7 (k = 1: phi once, from z_ts) or, with ``rollout``, Eq. 5's chain of Dot steps
-    after Dash's (the estimate at u_j > t_s's point: z_ts + Dot's residual). Images sharing a sub-grid step
-    together, through the same sampler classes as generation."""
+    after Dash's (the estimate at each u_j after the first: z_ts + Dot's residual). Images sharing a sub-grid
+    step together, through the same sampler classes as generation."""
     grids = [tuple(round(s - j * (s - o) / k) for j in range(k + 1))
              for s, o, k in zip(t_s.tolist(), t_o.tolist(), steps)]
     members: dict[tuple, list[int]] = {}
