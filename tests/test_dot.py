@@ -146,12 +146,13 @@ def test_dash_weights_unchanged_in_memory_by_a_training_step(tiny_dash):
 def test_pairs_are_drawn_over_the_whole_range_as_algorithm_1():
     from harness.morse.train import draw_pairs
 
-    t_s, t_o = draw_pairs(20000, 1000, torch.Generator().manual_seed(0))
+    t_s, t_o, planned = draw_pairs(20000, 1000, torch.Generator().manual_seed(0))
+    assert planned is None
     gap = t_s - t_o
     assert (gap >= 1).all() and t_o.min() >= 0 and t_s.max() <= 999
     assert gap.max() > 950 and (gap > 400).float().mean() > 0.3  # old default: never beyond 400
     assert abs(gap.float().mean().item() - 333) < 10  # E|a - b| = (T^2 - 1) / 3T for two uniform steps
-    t_s, t_o = draw_pairs(2000, 1000, torch.Generator().manual_seed(0), max_gap=400)
+    t_s, t_o, _ = draw_pairs(2000, 1000, torch.Generator().manual_seed(0), max_gap=400)
     assert (t_s - t_o).max() <= 400 and (t_s > t_o).all()
 
 
@@ -172,10 +173,12 @@ def test_planned_pairs_are_drawn_only_from_the_schedules_dot_steps(tiny_dash):
     schedules = [("trailing", 10, 1, "dash"), ("trailing", 15, 2, "dash")]
     pair_set = planned_pairs(schedules, tiny_dash.noise)
     expected = [p for g, f, d, _ in schedules for p in plan_from_counts(g, f, d, tiny_dash.noise).dot_pairs()]
-    assert sorted(map(tuple, pair_set.tolist())) == sorted(expected) and len(expected) == 9 + 13
-    t_s, t_o = draw_pairs(3000, 1000, torch.Generator().manual_seed(0), pair_set=pair_set)
-    drawn = set(zip(t_s.tolist(), t_o.tolist()))
-    assert drawn == set(expected)  # every planned pair, nothing else
+    assert sorted(map(tuple, pair_set[:, :2].tolist())) == sorted(expected) and len(expected) == 9 + 13
+    # the third column: the sampler steps from t_s to t_o on the schedule (10 fine steps, Dash at the first: 1..9)
+    assert pair_set[:9, 2].tolist() == list(range(1, 10))
+    t_s, t_o, steps = draw_pairs(3000, 1000, torch.Generator().manual_seed(0), pair_set=pair_set)
+    drawn = set(zip(t_s.tolist(), t_o.tolist(), steps.tolist()))
+    assert drawn == set(map(tuple, pair_set.tolist()))  # every planned pair, nothing else
     with pytest.raises(HarnessError, match="no Dot step"):
         planned_pairs([("trailing", 5, 5, "dash")], tiny_dash.noise)
 
@@ -253,6 +256,25 @@ def test_a_rollout_chains_dot_steps_from_t_s_to_t_o(tiny_dash):
     drawn = make_pairs(dash, "ddim", tiny_dash.noise, x0, torch.Generator().manual_seed(3),
                        rollout=Rollout(dot, 1000))
     assert torch.isfinite(drawn.x_to).all()
+
+
+def test_a_rollout_of_planned_pairs_takes_the_steps_sampling_takes(tiny_dash):
+    """--rollout K with --schedules: each pair's x_to is reached through the schedule's own grid points
+    (Dot asked at each of them), at most K steps; not by a random k."""
+    from harness.morse.schedule import plan_from_counts
+    from harness.morse.train import Rollout, make_pairs, planned_pairs
+
+    plan = plan_from_counts("trailing", 10, 1, tiny_dash.noise)
+    pair_set = planned_pairs([("trailing", 10, 1, "dash")], tiny_dash.noise)[[4]]  # (t_s, t_o) five steps apart
+    t_s, t_o, k = pair_set[0].tolist()
+    assert (t_s, t_o, k) == (plan.grid[0], plan.grid[5], 5)
+    x0 = torch.rand(3, 1, 16, 16) * 2 - 1
+    for most, asked in [(10, list(plan.grid[1:5])), (2, [round(t_s - (t_s - t_o) / 2)])]:
+        dot = _ConstantResidual(0.1)
+        batch = make_pairs(DashDenoiser(tiny_dash.unet), "ddim", tiny_dash.noise, x0, torch.Generator().manual_seed(0),
+                           pair_set=pair_set, rollout=Rollout(dot, most))
+        assert batch.t_o.tolist() == [t_o] * 3
+        assert dot.asked == [[t] * 3 for t in asked]
 
 
 def test_heldout_error_is_reported_by_gap(tiny_dash):

@@ -71,8 +71,8 @@ class PairBatch:
 
 @dataclass
 class Rollout:
-    """Dot's own steps between t_s and t_o (``make_pairs``): at most ``max_steps`` sampler steps, each
-    after the first with ``dot(x_ts, x_ti, z_ts, t_s, t_i, **inputs)``'s residual (``inputs``: per image)."""
+    """Dot's own steps between t_s and t_o (``make_pairs``): at most ``max_steps`` sampler steps (a planned
+    pair's own count, else k ~ U{1..max_steps}), each after the first with ``dot(x_ts, x_ti, z_ts, t_s, t_i, **inputs)``'s residual (``inputs``: per image)."""
 
     dot: torch.nn.Module
     max_steps: int
@@ -80,29 +80,33 @@ class Rollout:
 
 
 def draw_pairs(count: int, T: int, generator: torch.Generator, max_gap: int | None = None,
-               pair_set: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+               pair_set: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """Algorithm 1, line 4: ``count`` pairs t_s > t_o, uniform over the pairs of steps in [0, T - 1]
     (two distinct uniform steps, ordered); with ``max_gap``, uniform over the pairs at most that far apart;
-    with ``pair_set`` (K x 2 rows (t_s, t_o), e.g. ``planned_pairs``), uniform over its rows."""
+    with ``pair_set`` (rows (t_s, t_o, sampler steps between them), ``planned_pairs``), uniform over its rows.
+    Returns t_s, t_o and, for a pair set, each pair's sampler steps (else None)."""
     if pair_set is not None:
         rows = pair_set[torch.randint(0, len(pair_set), (count,), generator=generator)]
-        return rows[:, 0].clone(), rows[:, 1].clone()
+        return rows[:, 0].clone(), rows[:, 1].clone(), rows[:, 2].clone()
     t_s, t_o = torch.empty(0, dtype=torch.long), torch.empty(0, dtype=torch.long)
     while len(t_s) < count:
         a, b = torch.randint(0, T, (2, count), generator=generator)
         keep = (a != b) & ((a - b).abs() <= (max_gap or T))
         t_s, t_o = torch.cat([t_s, torch.maximum(a, b)[keep]]), torch.cat([t_o, torch.minimum(a, b)[keep]])
-    return t_s[:count], t_o[:count]
+    return t_s[:count], t_o[:count], None
 
 
 def planned_pairs(schedules: list[tuple[str, int, int, str]], noise: dict) -> torch.Tensor:
-    """The (t_s, t_o) of every Dot step of the Morse schedules Dot will run, each (grid rule, fine steps,
-    Dash steps, trajectory source) as `harness sample` plans it; one row per Dot step (a pair several
-    schedules share counts once per schedule), so training draws them as sampling meets them."""
+    """The (t_s, t_o, k) of every Dot step of the Morse schedules Dot will run, each (grid rule, fine steps,
+    Dash steps, trajectory source) as `harness sample` plans it, k the sampler steps sampling takes from t_s
+    to t_o; one row per Dot step (a pair several schedules share counts once per schedule), so training
+    draws them as sampling meets them."""
     from harness.morse.schedule import plan_from_counts
 
-    rows = [pair for grid, fine, dash, source in schedules
-            for pair in plan_from_counts(grid, fine, dash, noise).dot_pairs(source)]
+    rows = []
+    for grid, fine, dash, source in schedules:
+        plan = plan_from_counts(grid, fine, dash, noise)
+        rows += [(t_s, t_o, plan.grid.index(t_o) - plan.grid.index(t_s)) for t_s, t_o in plan.dot_pairs(source)]
     if not rows:
         raise HarnessError("the planned schedules have no Dot step: no pair to train on")
     return torch.tensor(rows, dtype=torch.long)
@@ -114,19 +118,25 @@ def make_pairs(dash: DashDenoiser, sampler: str, noise: dict, x0: torch.Tensor, 
                pair_set: torch.Tensor | None = None, rollout: Rollout | None = None) -> PairBatch:
     """Algorithm 1, lines 3-8, for a batch: one (t_s, t_o) per image, or per slice with ``groups``
     (drawn by ``draw_pairs``: over the whole range, or from ``pair_set``); x_to by one sampler step, or with
-    ``rollout`` by k ~ U{1..K} steps, Dot's estimates after the first (``roll_out``).
+    ``rollout`` by k steps, Dot's estimates after the first (``roll_out``): k ~ U{1..K}, or for a planned
+    pair the steps its schedule takes (at most K), so x_to is the state sampling reaches.
     ``share`` = (rank, world): x0 is that process's slice of a batch ``world`` times larger; the pairs and
     noise are drawn for the whole batch and the slice's kept, so the processes together draw what one would."""
     (rank, world), schedule = share, NoiseSchedule(noise)
     n, whole = len(x0), len(x0) * world
-    t_s, t_o = draw_pairs(groups or whole, schedule.num_train_timesteps, generator, max_gap, pair_set)
+    t_s, t_o, planned = draw_pairs(groups or whole, schedule.num_train_timesteps, generator, max_gap, pair_set)
     if groups:
         sizes = torch.tensor([len(chunk) for chunk in torch.arange(whole).chunk(groups)])
         t_s, t_o = t_s[: len(sizes)].repeat_interleave(sizes), t_o[: len(sizes)].repeat_interleave(sizes)
+        planned = planned[: len(sizes)].repeat_interleave(sizes) if planned is not None else None
     eps = torch.randn((whole, *x0.shape[1:]), generator=generator)
     seeds = torch.randint(0, 2**31 - 1, (whole,), generator=generator)
-    # drawn only for a rollout, so Algorithm 1's pairs and noise stay the stream they were
-    steps = torch.randint(1, rollout.max_steps + 1, (whole,), generator=generator) if rollout else torch.ones(whole, dtype=torch.long)
+    if rollout is None:
+        steps = torch.ones(whole, dtype=torch.long)
+    elif planned is not None:
+        steps = planned.clamp(max=rollout.max_steps)
+    else:  # drawn only for a rollout, so Algorithm 1's pairs and noise stay the stream they were
+        steps = torch.randint(1, rollout.max_steps + 1, (whole,), generator=generator)
     mine = slice(rank * n, (rank + 1) * n)
     t_s, t_o, eps, seeds = t_s[mine], t_o[mine], eps[mine].to(x0), seeds[mine].tolist()
     steps = torch.minimum(steps[mine], t_s - t_o).tolist()  # at most one step per training step of the gap

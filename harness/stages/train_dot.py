@@ -36,8 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "Dash steps and trajectory source dash|last of each, as `harness sample` runs them; "
                              "default: the whole range, as Algorithm 1)")
     parser.add_argument("--rollout", type=positive_int, default=1, metavar="K",
-                        help="reach x_to by k ~ U{1..K} sampler steps, each after the first with the Dot being trained, "
-                             "as sampling chains Dot steps (default 1: one step from z_ts, Algorithm 1, line 7)")
+                        help="reach x_to by k ~ U{1..K} sampler steps (with --schedules: the steps the pair's schedule "
+                             "takes, at most K), each after the first with the Dot being trained, as sampling chains "
+                             "Dot steps (default 1: one step from z_ts, Algorithm 1, line 7)")
     parser.add_argument("--rollout-from", type=non_negative_int, default=0, metavar="STEP",
                         help="train by Algorithm 1 until STEP, with --rollout after it (a curriculum; default 0)")
     parser.add_argument("--init", type=Path, default=None, metavar="DOT_DIR",
