@@ -122,6 +122,22 @@ def test_rehearsal_inputs_called_from_python_writes_the_missing_stand_ins_and_th
     assert (tmp_path / "log").read_text() == "every stand-in was already there\n"
 
 
+def test_a_stand_in_folder_another_job_renamed_first_stays(tmp_path):
+    """Two experiments' rehearsal_inputs jobs side by side (-j2) write the same Dash folder: the second rename
+    finds the first's folder there and keeps it."""
+    target = tmp_path / "snapshots" / "rev"
+
+    def write(scratch):
+        scratch.mkdir()
+        (scratch / "ours.json").write_text("{}")
+        target.mkdir(parents=True)  # the other job's rename, while this one wrote
+        (target / "theirs.json").write_text("{}")
+
+    stand_ins._atomic(target, write)
+    assert [p.name for p in target.iterdir()] == ["theirs.json"]
+    assert [p.name for p in target.parent.iterdir()] == ["rev"]  # no scratch folder left behind
+
+
 def test_coco_captions_stand_in_has_the_real_counts(tmp_path):
     path = tmp_path / "captions_val2017.json"
     stand_ins.WRITERS.get("coco-captions")(path, external.get(external.COCO_CAPTIONS).stand_in[1], COUNTS)
