@@ -14,6 +14,7 @@ renamed, so two jobs never see a half-written one.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -49,12 +50,18 @@ def _image(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """``write`` into a temporary sibling of ``path``, then renamed to it (a file or a folder)."""
+    """``write`` into a temporary sibling of ``path``, then renamed to it (a file or a folder). Where another job
+    renamed its folder there first (two experiments' rehearsal_inputs jobs writing the same Dash side by side under
+    -j2), that one stays: a stand-in is the same wherever it is written (seeded by its location)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         write(scratch / path.name)
-        os.replace(scratch / path.name, path)
+        try:
+            os.replace(scratch / path.name, path)
+        except OSError as err:
+            if err.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not path.is_dir():
+                raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
