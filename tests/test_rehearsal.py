@@ -5,7 +5,6 @@ accept a missing input. The end-to-end cifar and sd rehearsals are marked `rehea
 from __future__ import annotations
 
 import json
-import shlex
 import subprocess
 from pathlib import Path
 
@@ -30,7 +29,7 @@ def test_the_override_caps_counts_and_keeps_the_first_points_of_each_series():
                     "morse": [{"lsd": [3, 5, 10], "ratio": 0.5, "N": 6}]}],
         "dots": {"d": {"gpus": 8, "train": {"steps": 100000, "lr": 0.0002}}},
         "metrics": {"fid": {"batch_size": 500, "extractor": "inception-v3-compat"}},
-        "latency": {"batch_size": 100, "dash": "config:lcm-sdxl-unet"},
+        "latency": {"batch_size": 100},
     }
     out = settings.rehearsed(experiment, yaml.safe_load((ROOT / "config" / "rehearsal.yaml").read_text()))
     assert out["samples"]["num"] == 2 and out["samples"]["shard_size"] == 1  # several shards stay several
@@ -40,28 +39,12 @@ def test_the_override_caps_counts_and_keeps_the_first_points_of_each_series():
     assert out["dots"]["d"]["train"] == {"steps": 2, "lr": 0.0002, "batch_size": 2, "warmup": 1, "checkpoint_every": 1}
     assert out["dots"]["d"]["gpus"] == 8  # the launch path is the real one
     assert out["metrics"]["fid"] == {"batch_size": 4, "extractor": "inception-v3-compat"}  # no key a metric lacks
-    assert out["latency"] == {"batch_size": 1, "warmup": 0, "repeats": 1}  # one timed step of one image, of the
-    # experiment's own Dash (its stand-in's size), not latency.dash's packaged architecture at full size
+    assert out["latency"] == {"batch_size": 1, "warmup": 0, "repeats": 1}  # one timed step of one image
     sweep = settings.rehearsed({"series": [
         {"name": "a", "morse": [{"ratio": [0.1, 0.5], "lsd": [3, 5]}, {"lsd": 3, "ratio": 0.7, "dot": "oracle"}]}]})
     assert sweep["series"][0]["morse"] == [{"ratio": 0.1, "lsd": 3}, {"ratio": 0.5, "lsd": 3}]  # a point per ratio
     one_shard = settings.rehearsed({"samples": {"num": 300, "shard_size": 300, "pilot": 300, "batches": 2}})
     assert one_shard["samples"]["shard_size"] == one_shard["samples"]["num"] == one_shard["samples"]["pilot"] == 2
-
-
-def test_a_rehearsal_times_the_experiments_own_dash_stand_in_not_the_full_size_packaged_one():
-    import copy
-
-    from harness.experiments import Workflow
-
-    config = copy.deepcopy(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()))
-    real = shlex.split(Workflow(config, ROOT).stage_args("latency", {"exp": "lcm_sdxl", "dot": "shared"}))
-    rehearsal = shlex.split(Workflow({**config, "rehearsal": True}, ROOT).stage_args(
-        "latency", {"exp": "lcm_sdxl", "dot": "shared"}))
-    assert real[real.index("--dash") + 1] == "config:lcm-sdxl-unet"  # the real run times the full-size architecture
-    assert rehearsal[rehearsal.index("--dash") + 1] == "latent-consistency/lcm-sdxl"  # the stand-in the samples load
-    assert rehearsal[rehearsal.index("--dash-path") + 1] == "models/lcm-sdxl-pipeline"
-    assert rehearsal[rehearsal.index("--guidance-scale") + 1] == "7.5"  # still a guided step
 
 
 def test_command_line_booleans_are_booleans():

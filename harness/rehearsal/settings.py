@@ -87,6 +87,5 @@ def rehearsed(experiment: dict, settings: dict | None = None) -> dict:
     out["metrics"] = {name: capped(metric, {k: v for k, v in settings["metric"].items() if k in metric})
                       for name, metric in (experiment.get("metrics") or {}).items()}  # a metric's own keys only
     if not (experiment.get("latency") or {}).get("N"):
-        latency = capped(experiment.get("latency") or {}, settings["latency"])
-        out["latency"] = {key: value for key, value in latency.items() if value is not None}  # a null setting drops its key
+        out["latency"] = capped(experiment.get("latency") or {}, settings["latency"])
     return out
