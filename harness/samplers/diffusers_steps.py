@@ -7,7 +7,7 @@ accepts (``harness.samplers.noise``: clipping, thresholding, variance type, ...)
 would in the model's own pipeline. Per-image generators are passed as a list, which diffusers'
 ``randn_tensor`` honours image by image. Each entry names its scheduler class, looked up in diffusers when a
 sampler is built: registering does not import the scheduler's module (DPMSolverMultistepScheduler's imports
-scipy.stats, about a second of every plan and job that never runs DPM-Solver).
+scipy.stats, 1 to 2 s of CPU in every Snakemake plan, which imports the samplers to lay out grids).
 """
 
 from __future__ import annotations
