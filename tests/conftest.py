@@ -34,9 +34,6 @@ def tiny_dash(tiny_dash_dir):
 
 
 def pytest_collection_modifyitems(config, items):
-    # the long serial groups (xdist_group: the rehearsals, the SLURM cluster) first, so that under
-    # `pytest -n 2 --dist loadgroup` each starts at once and the short tests fill the other worker
-    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
     if torch.cuda.is_available():
         return
     skip = pytest.mark.skip(reason="needs a CUDA device (marker `cuda`)")
