@@ -52,7 +52,7 @@ def test_the_readme_is_short_and_starts_with_the_two_commands():
     assert len(text.splitlines()) <= 110
     blocks = re.findall(r"```\n(.*?)```", text, flags=re.S)
     assert blocks[0].strip() == "pip install -c constraints.txt -e '.[test]' && snakemake -j2"
-    assert blocks[1].strip() == "pip install -c constraints.txt -e '.[test]' && pytest -q"
+    assert blocks[1].strip() == "pip install -c constraints.txt -e '.[test]' && pytest -q -n 2 --dist loadgroup"
     assert text.index("```") < text.index("\n## ")  # the commands come before any section
     assert "docs/README.md" in text
 

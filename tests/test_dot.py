@@ -396,12 +396,13 @@ def test_classifier_free_guidance_runs_both_models_with_the_scale():
 
 
 def test_two_process_training_under_torchrun(tiny_dash_dir, tmp_path):
-    """DistributedDataParallel on CPU (gloo): rank 0 writes one checkpoint and one loss log."""
+    """DistributedDataParallel on CPU (gloo): rank 0 writes one checkpoint and one loss log. --standalone: a free
+    rendezvous port, not the fixed 29500 that another torchrun at the same time (pytest -n 2) would also take."""
     import subprocess
     import sys
 
     out = tmp_path / "dot"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "harness", "train-dot",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "harness", "train-dot",
            "--dash", str(tiny_dash_dir), "--data", "digits:16:train", "--steps", "2", "--batch-size", "4",
            "--groups", "2", "--extra-blocks", "1", "--channels", "16", "--lora-rank", "4", "--threads", "1",
            "--out", str(out)]

@@ -335,12 +335,14 @@ def _rehearses_end_to_end(tmp_path: Path, experiment: str) -> Path:
 
 
 @pytest.mark.rehearsal
+@pytest.mark.xdist_group("rehearsal")  # one rehearsal at a time under pytest-xdist: sd's peak is 11.5 GB
 @pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")
 def test_cifar_rehearses_end_to_end(tmp_path):
     _rehearses_end_to_end(tmp_path, "cifar")
 
 
 @pytest.mark.rehearsal
+@pytest.mark.xdist_group("rehearsal")  # one rehearsal at a time under pytest-xdist: sd's peak is 11.5 GB
 @pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")
 def test_sd_rehearses_end_to_end(tmp_path):
     """The text-to-image rehearsal (CI's one): SD v1.4's pipeline parts as a hub snapshot, MS-COCO captions, CLIP

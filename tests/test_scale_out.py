@@ -93,12 +93,28 @@ def launch(*args: str, gpus: str, locks: Path, **popen) -> subprocess.Popen:
 
 
 def test_the_launcher_gives_concurrent_jobs_distinct_devices(tmp_path):
-    """Three 1-GPU jobs on two (fake) devices: no two jobs hold a device at once; the third waits for one."""
-    record = ("import os, sys, time; t0 = time.time(); time.sleep(2); "
-              "open(sys.argv[1], 'w').write(f\"{os.environ['CUDA_VISIBLE_DEVICES']} {t0} {time.time()}\")")
-    jobs = [launch("--gpus", "1", "--", "-c", record, str(tmp_path / f"job{i}"), gpus="0,1", locks=tmp_path / "locks",
-                   stderr=subprocess.PIPE) for i in range(3)]
+    """Three 1-GPU jobs on two (fake) devices: no two jobs hold a device at once; the third, started while the
+    first two hold both, waits for one. Each job holds its device until the test releases it (no sleep: the
+    order does not depend on how fast a loaded machine starts Python)."""
+    release = tmp_path / "release"
+    record = ("import os, pathlib, sys, time; t0 = time.time(); out = pathlib.Path(sys.argv[1]); "
+              "out.with_suffix('.started').touch(); release = pathlib.Path(sys.argv[2])\n"
+              "while not release.exists(): time.sleep(0.05)\n"
+              "out.write_text(f\"{os.environ['CUDA_VISIBLE_DEVICES']} {t0} {time.time()}\")")
+    hold = lambda i: launch("--gpus", "1", "--", "-c", record, str(tmp_path / f"job{i}"), str(release), gpus="0,1",
+                            locks=tmp_path / "locks", stderr=subprocess.PIPE)
+    jobs = [hold(0), hold(1)]
+    try:
+        deadline = time.monotonic() + 120
+        while not all((tmp_path / f"job{i}.started").exists() for i in range(2)):
+            assert all(job.poll() is None for job in jobs) and time.monotonic() < deadline, "a holder never started"
+            time.sleep(0.05)
+        jobs.append(hold(2))
+        waiting = jobs[2].stderr.readline()  # its first line: it found both devices held
+    finally:
+        release.touch()
     errors = [job.communicate(timeout=120)[1] for job in jobs]
+    assert "waiting for 1 free GPU(s) of 0,1" in waiting, waiting + errors[2]
     assert [job.returncode for job in jobs] == [0, 0, 0], errors
     held = [(device, float(start), float(end)) for device, start, end in
             (tuple((tmp_path / f"job{i}").read_text().split()) for i in range(3))]
@@ -106,7 +122,7 @@ def test_the_launcher_gives_concurrent_jobs_distinct_devices(tmp_path):
     for i, (device, start, end) in enumerate(held):
         for other, other_start, other_end in held[i + 1:]:
             assert device != other or end <= other_start or other_end <= start, held  # never two at once
-    assert sum("waiting for 1 free GPU(s) of 0,1" in err for err in errors) == 1
+    assert not any("waiting" in err for err in errors)  # the two holders found a free device at once
     too_many = launch("--gpus", "3", "--", "-c", "pass", gpus="0,1", locks=tmp_path / "locks", stderr=subprocess.PIPE)
     assert too_many.wait(timeout=60) != 0 and "asks for 3 GPUs, only 2 present" in too_many.stderr.read()
 

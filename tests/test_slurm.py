@@ -30,8 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 WATCH = ROOT / "workflows" / "scripts" / "watch_cluster.py"
 REQUIRED = os.environ.get("HARNESS_REQUIRE_SLURM") == "1"
 
-pytestmark = pytest.mark.skipif(shutil.which("sbatch") is None and not REQUIRED,
-                                reason="no SLURM here (sbatch absent; CI starts one with .ci/slurm-up)")
+# One SLURM cluster for the whole run: under pytest-xdist these tests share one worker, one at a time
+# (`--dist loadgroup`), as one stops its controller and both find their jobs in squeue's cluster-wide list.
+pytestmark = [pytest.mark.skipif(shutil.which("sbatch") is None and not REQUIRED,
+                                 reason="no SLURM here (sbatch absent; CI starts one with .ci/slurm-up)"),
+              pytest.mark.xdist_group("slurm")]
 
 # What a 2-CPU test node needs beyond profiles/slurm (see its comments): the partition, jobs that fit its
 # memory and cores (these replace the profile's per-rule sizes), squeue for status (no accounting

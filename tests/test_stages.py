@@ -233,6 +233,7 @@ def workspace(tmp_path_factory) -> Workspace:
     return Workspace(tmp_path_factory.mktemp("stages"))
 
 
+@pytest.mark.xdist_group("stages")  # under pytest-xdist one worker runs them all, so the shared inputs are made once
 @pytest.mark.parametrize("stage", list(STAGES))
 def test_stage_runs_on_tiny_inputs(stage, workspace):
     output = STAGE_CASES[stage](workspace)
