@@ -72,7 +72,8 @@ class PairBatch:
 @dataclass
 class Rollout:
     """Dot's own steps between t_s and t_o (``make_pairs``): at most ``max_steps`` sampler steps (a planned
-    pair's own count, else k ~ U{1..max_steps}), each after the first with ``dot(x_ts, x_ti, z_ts, t_s, t_i, **inputs)``'s residual (``inputs``: per image)."""
+    pair's own count, else k ~ U{1..max_steps}), each after the first with the residual
+    ``dot(x_ts, x_ti, z_ts, t_s, t_i, **inputs)`` (``inputs``: per image)."""
 
     dot: torch.nn.Module
     max_steps: int
@@ -127,8 +128,7 @@ def make_pairs(dash: DashDenoiser, sampler: str, noise: dict, x0: torch.Tensor, 
     t_s, t_o, planned = draw_pairs(groups or whole, schedule.num_train_timesteps, generator, max_gap, pair_set)
     if groups:
         sizes = torch.tensor([len(chunk) for chunk in torch.arange(whole).chunk(groups)])
-        t_s, t_o = t_s[: len(sizes)].repeat_interleave(sizes), t_o[: len(sizes)].repeat_interleave(sizes)
-        planned = planned[: len(sizes)].repeat_interleave(sizes) if planned is not None else None
+        t_s, t_o, planned = (v[: len(sizes)].repeat_interleave(sizes) if v is not None else None for v in (t_s, t_o, planned))
     eps = torch.randn((whole, *x0.shape[1:]), generator=generator)
     seeds = torch.randint(0, 2**31 - 1, (whole,), generator=generator)
     if rollout is None:
