@@ -118,6 +118,8 @@ def test_training_leaves_dash_bit_identical_and_resumes(tiny_dash_dir, tmp_path)
     assert all(torch.equal(v, dash_weights[k]) for k, v in before.items())  # checkpoint never touched Dash
     assert any(t.abs().sum() > 0 for n, t in dot.trainable_state_dict().items() if n.startswith("resampler.head"))
 
+    with open(out / "loss.csv", "a") as f:  # a run killed after its last checkpoint had logged step 3
+        f.write("3,0.5,0.5,0.001,1.0\n")
     assert _train(tiny_dash_dir, out, "--steps", "4", "--resume") == 0
     with open(out / "loss.csv") as f:
         steps = [int(row["step"]) for row in csv.DictReader(f)]

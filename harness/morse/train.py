@@ -393,7 +393,7 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
         print(f"resuming from step {start} ({resume_path})", file=sys.stderr)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-    log = _LossLog(out / "loss.csv", append=start > 0) if rank == 0 else None
+    log = _LossLog(out / "loss.csv", resume_from=start) if rank == 0 else None
     began = time.perf_counter() - elapsed
     bar = progress(range(start, steps), initial=start, total=steps, desc="train-dot", unit="step",
                    quiet=rank != 0)
@@ -525,13 +525,19 @@ def _save_resume(path: Path, dot, optimizer, scheduler, generator, step: int, el
 
 
 class _LossLog:
-    """The loss log: one CSV row per step, Dot's loss beside the zero residual's."""
+    """The loss log: one CSV row per step, Dot's loss beside the zero residual's. A run resumed from step
+    ``resume_from`` keeps the rows up to it and drops those a killed run wrote after its last checkpoint."""
 
-    def __init__(self, path: Path, append: bool):
-        self.handle = open(path, "a" if append and path.exists() else "w", newline="")
+    HEADER = ["step", "loss", "zero_residual_loss", "lr", "elapsed_s"]
+
+    def __init__(self, path: Path, resume_from: int):
+        kept = []
+        if resume_from and path.exists():
+            with open(path, newline="") as f:
+                kept = [row for row in list(csv.reader(f))[1:] if row and int(row[0]) <= resume_from]
+        self.handle = open(path, "w", newline="")
         self.writer = csv.writer(self.handle)
-        if self.handle.tell() == 0:
-            self.writer.writerow(["step", "loss", "zero_residual_loss", "lr", "elapsed_s"])
+        self.writer.writerows([self.HEADER] + kept)
 
     def write(self, step, loss, zero, lr, elapsed):
         self.writer.writerow([step, f"{loss:.6g}", f"{zero:.6g}", f"{lr:.3g}", f"{elapsed:.1f}"])
