@@ -29,7 +29,6 @@ Dot takes w as an input.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import sys
@@ -46,6 +45,7 @@ from tabulate import tabulate
 from harness.errors import HarnessError
 from harness.morse.checkpoint import save_dot
 from harness.morse.ema import TrainableEMA
+from harness.step_log import StepLog
 from harness.models.denoisers import DashDenoiser
 from harness.morse.dot import build_dot
 from harness.morse.dot_config import DotConfig
@@ -393,7 +393,7 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
         print(f"resuming from step {start} ({resume_path})", file=sys.stderr)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-    log = _LossLog(out / "loss.csv", resume_from=start) if rank == 0 else None
+    log = StepLog(out / "loss.csv", ("step", "loss", "zero_residual_loss", "lr", "elapsed_s"), start) if rank == 0 else None
     began = time.perf_counter() - elapsed
     bar = progress(range(start, steps), initial=start, total=steps, desc="train-dot", unit="step",
                    quiet=rank != 0)
@@ -417,7 +417,8 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
             average.update()
         mse, zero = _process_mean(torch.stack([mse, F.mse_loss(batch.z_ts, batch.target).detach()]), world)
         if rank == 0:
-            log.write(step + 1, mse.item(), zero.item(), scheduler.get_last_lr()[0], time.perf_counter() - began)
+            log.write(step + 1, f"{mse.item():.6g}", f"{zero.item():.6g}", f"{scheduler.get_last_lr()[0]:.3g}",
+                      f"{time.perf_counter() - began:.1f}")
             bar.set_postfix(mse=f"{mse.item():.4f}", zero=f"{zero.item():.4f}")
             if (step + 1) % checkpoint_every == 0 or step + 1 == steps:
                 _save_resume(resume_path, dot, optimizer, scheduler, generator, step + 1, time.perf_counter() - began,
@@ -448,7 +449,6 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
                 print(f"{key}: residual MSE Dot {meta[key]['dot_mse']:.5f} vs zero residual "
                       f"{meta[key]['zero_residual_mse']:.5f}; by gap t_s - t_o:\n{gap_table(meta[key])}", file=sys.stderr)
         save_dot(out, dot, meta)
-        log.close()
     if world > 1:
         dist.destroy_process_group()
     return 0
@@ -522,26 +522,3 @@ def _save_resume(path: Path, dot, optimizer, scheduler, generator, step: int, el
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
     tmp.replace(path)
-
-
-class _LossLog:
-    """The loss log: one CSV row per step, Dot's loss beside the zero residual's. A run resumed from step
-    ``resume_from`` keeps the rows up to it and drops those a killed run wrote after its last checkpoint."""
-
-    HEADER = ["step", "loss", "zero_residual_loss", "lr", "elapsed_s"]
-
-    def __init__(self, path: Path, resume_from: int):
-        kept = []
-        if resume_from and path.exists():
-            with open(path, newline="") as f:
-                kept = [row for row in list(csv.reader(f))[1:] if row and int(row[0]) <= resume_from]
-        self.handle = open(path, "w", newline="")
-        self.writer = csv.writer(self.handle)
-        self.writer.writerows([self.HEADER] + kept)
-
-    def write(self, step, loss, zero, lr, elapsed):
-        self.writer.writerow([step, f"{loss:.6g}", f"{zero:.6g}", f"{lr:.3g}", f"{elapsed:.1f}"])
-        self.handle.flush()
-
-    def close(self):
-        self.handle.close()
