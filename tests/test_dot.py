@@ -118,6 +118,8 @@ def test_training_leaves_dash_bit_identical_and_resumes(tiny_dash_dir, tmp_path)
     assert all(torch.equal(v, dash_weights[k]) for k, v in before.items())  # checkpoint never touched Dash
     assert any(t.abs().sum() > 0 for n, t in dot.trainable_state_dict().items() if n.startswith("resampler.head"))
 
+    with open(out / "loss.csv", "a") as f:  # a run killed after its last checkpoint had logged step 3
+        f.write("3,0.5,0.5,0.001,1.0\n")
     assert _train(tiny_dash_dir, out, "--steps", "4", "--resume") == 0
     with open(out / "loss.csv") as f:
         steps = [int(row["step"]) for row in csv.DictReader(f)]
@@ -442,3 +444,47 @@ def test_sample_with_a_dot_on_cuda(tiny_dash_dir, tmp_path):
     assert code == 0
     images = read_shard(shard).images
     assert images.shape == (4, 16, 16, 1) and images.std() > 0
+
+
+def test_ema_averages_only_the_trainable_weights_and_puts_the_average_in_place():
+    """harness/morse/ema.py: shadow <- d shadow + (1 - d) w with d warmed up as min(DECAY, (1+n)/(10+n));
+    frozen weights are neither copied nor touched."""
+    from harness.morse.ema import TrainableEMA
+
+    module = torch.nn.Linear(2, 1)
+    module.bias.requires_grad_(False)
+    average = TrainableEMA(module, 0.5)
+    assert set(average.shadow) == {"weight"}
+    start = module.weight.detach().clone()
+    with torch.no_grad():
+        module.weight.add_(1.0)
+    average.update()  # n = 1: d = min(0.5, 2/11)
+    d = 2 / 11
+    assert torch.allclose(average.shadow["weight"], d * start + (1 - d) * (start + 1))
+    bias = module.bias.detach().clone()
+    average.copy_to_module()
+    assert torch.equal(module.weight, average.shadow["weight"]) and torch.equal(module.bias, bias)
+    with pytest.raises(ValueError, match="decay"):
+        TrainableEMA(module, 1.0)
+
+
+def test_ema_writes_the_averaged_dot_and_resumes_its_average(tiny_dash_dir, tmp_path, capsys):
+    """--ema DECAY: dot.safetensors holds the average, the resume checkpoint the raw weights and the average,
+    and a resumed run continues the same average (equal to one uninterrupted run); a decay of 1 is refused."""
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    assert _train(tiny_dash_dir, straight, "--steps", "4", "--ema", "0.9", "--lr", "1e-2") == 0
+    written = load_file(str(straight / "dot.safetensors"))
+    state = torch.load(straight / "checkpoints" / "last.pt", weights_only=False)
+    assert state["ema"]["updates"] == 4
+    key = next(k for k in written if k.startswith("resampler.head"))
+    assert torch.equal(written[key], state["ema"]["shadow"][key]) and not torch.equal(written[key], state["dot"][key])
+    assert json.loads((straight / "dot.json").read_text())["training"]["ema"] == 0.9
+
+    assert _train(tiny_dash_dir, resumed, "--steps", "2", "--ema", "0.9", "--lr", "1e-2", "--checkpoint-every", "1") == 0
+    assert _train(tiny_dash_dir, resumed, "--steps", "4", "--ema", "0.9", "--lr", "1e-2", "--resume") == 0
+    again = load_file(str(resumed / "dot.safetensors"))
+    assert all(torch.allclose(again[k], written[k], atol=1e-6) for k in written)
+
+    with pytest.raises(SystemExit) as exit_:
+        _train(tiny_dash_dir, tmp_path / "bad", "--ema", "1")
+    assert exit_.value.code == 2 and "not an EMA decay" in capsys.readouterr().err

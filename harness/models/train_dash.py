@@ -21,7 +21,6 @@ checkpoint and trains on up to `--steps` (which may be raised to extend a finish
 from __future__ import annotations
 
 import copy
-import csv
 import json
 import shlex
 import time
@@ -34,6 +33,7 @@ import torch.nn.functional as F
 from harness.errors import HarnessError
 from harness.paths import DASH_TRAIN_CONFIG
 from harness.shards import atomic_write
+from harness.step_log import StepLog
 
 CHECKPOINT = Path("checkpoints") / "last.pt"
 LOSS_LOG = "loss.csv"
@@ -96,11 +96,11 @@ def train_dash(options: TrainDashOptions) -> int:
     images = load_digits_tensor(training.config["unet"]["sample_size"], "train")
     labels = load_digits_labels("train")
     options.out.mkdir(parents=True, exist_ok=True)
-    log = _LossLog(options.out / LOSS_LOG, resume_step=training.step)
+    log = StepLog(options.out / LOSS_LOG, LOSS_COLUMNS, training.step)
     _train(training, images, labels, log, options)
     _save_model(training, log, len(images), options)
     print(f"train-dash: {training.step} steps in {training.elapsed_s / 60:.1f} min, "
-          f"final loss {log.last_loss:.4f}; model in {options.out}")
+          f"final loss {_last_loss(log):.4f}; model in {options.out}")
     return 0
 
 
@@ -140,7 +140,7 @@ def _start(options: TrainDashOptions) -> _Training:
 
 
 def _train(
-    training: _Training, images: torch.Tensor, labels: torch.Tensor, log: "_LossLog", options: TrainDashOptions
+    training: _Training, images: torch.Tensor, labels: torch.Tensor, log: StepLog, options: TrainDashOptions
 ) -> None:
     """Optimizer steps up to --steps: noise, predict the noise, MSE, AdamW, EMA; log and checkpoint."""
     from harness.progress import progress
@@ -170,7 +170,7 @@ def _train(
             bar.update(1)
             if training.step % options.log_every == 0 or training.step == options.steps:
                 mean_loss = sum(running) / len(running)
-                log.write(training.step, mean_loss, training.lr_schedule.get_last_lr()[0], training.elapsed_s)
+                log.write(training.step, f"{mean_loss:.6f}", f"{training.lr_schedule.get_last_lr()[0]:.3e}", f"{training.elapsed_s:.1f}")
                 bar.set_postfix(loss=f"{mean_loss:.4f}")
                 running = []
             if training.step % options.checkpoint_every == 0 or training.step == options.steps:
@@ -191,7 +191,7 @@ def _dropped_labels(labels: torch.Tensor, num_classes: int, dropout: float, gene
     return torch.where(dropped, torch.full_like(labels, num_classes), labels)
 
 
-def _save_model(training: _Training, log: "_LossLog", num_images: int, options: TrainDashOptions) -> None:
+def _save_model(training: _Training, log: StepLog, num_images: int, options: TrainDashOptions) -> None:
     """The EMA weights (save_pretrained, safetensors), the noise schedule and train_config.json."""
     final = copy.deepcopy(training.unet).eval()
     training.ema.copy_to(final.parameters())
@@ -211,7 +211,7 @@ def _save_model(training: _Training, log: "_LossLog", num_images: int, options: 
         },
         "dataset": {"name": "scikit-learn digits, train split", "images": num_images},
         "parameters": sum(p.numel() for p in final.parameters()),
-        "final_loss": log.last_loss,
+        "final_loss": _last_loss(log),
         "wall_time_s": round(training.elapsed_s, 1),
         "versions": {"torch": torch.__version__, "diffusers": _version("diffusers")},
         "architecture": training.config,
@@ -261,26 +261,8 @@ def _save_checkpoint(out: Path, state: dict) -> None:
     atomic_write(out / CHECKPOINT, lambda f: torch.save(state, f))
 
 
-class _LossLog:
-    """`loss.csv`, appended to; on resume, rows past the checkpoint's step are dropped first."""
-
-    def __init__(self, path: Path, resume_step: int):
-        self.path, self.last_loss = path, float("nan")
-        rows = []
-        if resume_step and path.is_file():
-            with path.open() as handle:
-                rows = [row for row in csv.DictReader(handle) if int(row["step"]) <= resume_step]
-        with path.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, LOSS_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-        if rows:
-            self.last_loss = float(rows[-1]["loss"])
-
-    def write(self, step: int, loss: float, lr: float, elapsed: float) -> None:
-        self.last_loss = loss
-        with self.path.open("a", newline="") as handle:
-            csv.writer(handle).writerow([step, f"{loss:.6f}", f"{lr:.3e}", f"{elapsed:.1f}"])
+def _last_loss(log: StepLog) -> float:
+    return float(log.last[1]) if log.last else float("nan")
 
 
 def _write_json(path: Path, data: dict) -> None:

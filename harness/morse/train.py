@@ -29,7 +29,6 @@ Dot takes w as an input.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import sys
@@ -45,6 +44,8 @@ from tabulate import tabulate
 
 from harness.errors import HarnessError
 from harness.morse.checkpoint import save_dot
+from harness.morse.ema import TrainableEMA
+from harness.step_log import StepLog
 from harness.models.denoisers import DashDenoiser
 from harness.morse.dot import build_dot
 from harness.morse.dot_config import DotConfig
@@ -324,19 +325,20 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
               batch_size: int, lr: float, warmup: int, seed: int, checkpoint_every: int, dash_path: str | None = None,
               eval_data: str | None = None, max_gap: int | None = None, groups: int | None = None,
               schedules: list[tuple[str, int, int, str]] | None = None, rollout: int = 1, rollout_from: int = 0,
-              init: Path | None = None,
+              init: Path | None = None, ema: float = 0.0,
               guidance_scales: tuple[float, float] | None = None, classifier_scale: float | None = None,
               resume: bool = False, threads: int | None = None, command_line: list[str] = ()) -> int:
     """Train a Dot on Dash ``dash_source`` by Algorithm 1 into ``out`` (every option is `harness train-dot`'s,
     harness/stages/train_dot.py; ``architecture`` its options named by dot_config.ARCHITECTURE); ``rollout``:
     the most sampler steps from t_s to t_o (``make_pairs``), from step ``rollout_from`` on (Algorithm 1's
     one step before it); ``init``: a trained Dot of this architecture and
-    Dash to start from (fine-tuning) instead of fresh weights."""
+    Dash to start from (fine-tuning) instead of fresh weights; ``ema``: > 0, the Dot written is the moving
+    average of the weights with this decay (harness/morse/ema.py)."""
     from harness.models.architectures import side_divisor
     from harness.models.dash import load_dash
 
     training = {"dash": dash_source, "dash_path": dash_path, "data": data, "eval_data": eval_data, "sampler": sampler,
-                "max_gap": max_gap, "groups": groups, "schedules": schedules, "rollout": rollout, "rollout_from": rollout_from, "init": init, "loss_weight": loss_weight, "steps": steps, "batch_size": batch_size,
+                "max_gap": max_gap, "groups": groups, "schedules": schedules, "rollout": rollout, "rollout_from": rollout_from, "init": init, "ema": ema, "loss_weight": loss_weight, "steps": steps, "batch_size": batch_size,
                 "lr": lr, "warmup": warmup, "seed": seed, **architecture, "guidance_scales": guidance_scales,
                 "classifier_scale": classifier_scale, "checkpoint_every": checkpoint_every, "out": out, "resume": resume,
                 "threads": threads, "command_line": list(command_line)}  # recorded in dot.json
@@ -369,6 +371,7 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
     model = torch.nn.parallel.DistributedDataParallel(dot) if world > 1 else dot
     optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(warmup, steps))
+    average = TrainableEMA(dot, ema) if ema else None
     generator = torch.Generator().manual_seed(seed * 1000)  # alike on every process (make_pairs' share)
     try:
         weight = LOSS_WEIGHTS.get(loss_weight)
@@ -384,11 +387,13 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         generator.set_state(state["generator"])  # the one stream every process draws from
+        if average is not None and "ema" in state:
+            average.load_state_dict(state["ema"])
         start, elapsed = state["step"], state["elapsed"]
         print(f"resuming from step {start} ({resume_path})", file=sys.stderr)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-    log = _LossLog(out / "loss.csv", append=start > 0) if rank == 0 else None
+    log = StepLog(out / "loss.csv", ("step", "loss", "zero_residual_loss", "lr", "elapsed_s"), start) if rank == 0 else None
     began = time.perf_counter() - elapsed
     bar = progress(range(start, steps), initial=start, total=steps, desc="train-dot", unit="step",
                    quiet=rank != 0)
@@ -408,12 +413,18 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
         scheduler.step()
+        if average is not None:
+            average.update()
         mse, zero = _process_mean(torch.stack([mse, F.mse_loss(batch.z_ts, batch.target).detach()]), world)
         if rank == 0:
-            log.write(step + 1, mse.item(), zero.item(), scheduler.get_last_lr()[0], time.perf_counter() - began)
+            log.write(step + 1, f"{mse.item():.6g}", f"{zero.item():.6g}", f"{scheduler.get_last_lr()[0]:.3g}",
+                      f"{time.perf_counter() - began:.1f}")
             bar.set_postfix(mse=f"{mse.item():.4f}", zero=f"{zero.item():.4f}")
             if (step + 1) % checkpoint_every == 0 or step + 1 == steps:
-                _save_resume(resume_path, dot, optimizer, scheduler, generator, step + 1, time.perf_counter() - began)
+                _save_resume(resume_path, dot, optimizer, scheduler, generator, step + 1, time.perf_counter() - began,
+                             average)
+    if average is not None:
+        average.copy_to_module()  # the Dot evaluated and written: the averaged weights
     if rank == 0:
         meta = {
             "dash_source": dash.source,
@@ -438,7 +449,6 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
                 print(f"{key}: residual MSE Dot {meta[key]['dot_mse']:.5f} vs zero residual "
                       f"{meta[key]['zero_residual_mse']:.5f}; by gap t_s - t_o:\n{gap_table(meta[key])}", file=sys.stderr)
         save_dot(out, dot, meta)
-        log.close()
     if world > 1:
         dist.destroy_process_group()
     return 0
@@ -503,28 +513,12 @@ def load_training_tensor_for(dash, spec: str) -> torch.Tensor:
     return data
 
 
-def _save_resume(path: Path, dot, optimizer, scheduler, generator, step: int, elapsed: float) -> None:
+def _save_resume(path: Path, dot, optimizer, scheduler, generator, step: int, elapsed: float,
+                 average: TrainableEMA | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {"dot": dot.trainable_state_dict(), "optimizer": optimizer.state_dict(),
              "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
-             "step": step, "elapsed": elapsed}
+             "step": step, "elapsed": elapsed, **({"ema": average.state_dict()} if average is not None else {})}
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
     tmp.replace(path)
-
-
-class _LossLog:
-    """The loss log: one CSV row per step, Dot's loss beside the zero residual's."""
-
-    def __init__(self, path: Path, append: bool):
-        self.handle = open(path, "a" if append and path.exists() else "w", newline="")
-        self.writer = csv.writer(self.handle)
-        if self.handle.tell() == 0:
-            self.writer.writerow(["step", "loss", "zero_residual_loss", "lr", "elapsed_s"])
-
-    def write(self, step, loss, zero, lr, elapsed):
-        self.writer.writerow([step, f"{loss:.6g}", f"{zero:.6g}", f"{lr:.3g}", f"{elapsed:.1f}"])
-        self.handle.flush()
-
-    def close(self):
-        self.handle.close()

@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="train by Algorithm 1 until STEP, with --rollout after it (a curriculum; default 0)")
     parser.add_argument("--init", type=Path, default=None, metavar="DOT_DIR",
                         help="start from this trained Dot's weights (same architecture and Dash) instead of fresh ones")
+    parser.add_argument("--ema", type=ema_decay, default=0.0, metavar="DECAY",
+                        help="write the moving average of the trained weights with this decay, e.g. 0.999 "
+                             "(default 0: the last weights)")
     parser.add_argument("--loss-weight", default="none",
                         help="per-image weight of the residual loss (harness/morse/train.py LOSS_WEIGHTS): none "
                              "(Algorithm 1's plain mean) or x0 (the error it makes in the clean image at t_o, capped)")
@@ -74,6 +77,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_threads_argument(parser)
 
 
+def ema_decay(text: str) -> float:
+    """argparse type of --ema: 0 (off) or a decay in (0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not an EMA decay: give 0 (off) or a number in (0, 1), e.g. 0.999")
+    return value
+
+
 def morse_schedules(text: str) -> list[tuple[str, int, int, str]]:
     """argparse type of --schedules: comma-separated GRID:FINE:DASH[:SOURCE], 1 <= DASH <= FINE."""
     schedules = []
@@ -97,5 +111,5 @@ def run(args: argparse.Namespace) -> int:
                      architecture={key: getattr(args, key) for key in ARCHITECTURE}, sampler=args.sampler,
                      loss_weight=args.loss_weight, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                      warmup=args.warmup, seed=args.seed, checkpoint_every=args.checkpoint_every, max_gap=args.max_gap,
-                     groups=args.groups, schedules=args.schedules, rollout=args.rollout, rollout_from=args.rollout_from, init=args.init, guidance_scales=args.guidance_scales, classifier_scale=args.classifier_scale,
+                     groups=args.groups, schedules=args.schedules, rollout=args.rollout, rollout_from=args.rollout_from, init=args.init, ema=args.ema, guidance_scales=args.guidance_scales, classifier_scale=args.classifier_scale,
                      resume=args.resume, threads=args.threads, command_line=command_line(args))
