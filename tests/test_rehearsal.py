@@ -311,7 +311,9 @@ def test_the_lcm_sdxl_rehearsal_plan_declares_the_memory_of_its_heavy_jobs(tmp_p
     `-j2` on 24 GB never starts a job holding the pipeline (sample, train_dot) beside another heavy one."""
     from harness.experiments import Workflow
 
-    plan = _snakemake(tmp_path, "-n", "reports/speedup_lcm_sdxl.pdf", "--config", "rehearsal=true")
+    # a total above every declaration: the plan shows them as declared (a run caps a job at the total it has)
+    plan = _snakemake(tmp_path, "-n", "reports/speedup_lcm_sdxl.pdf", "--config", "rehearsal=true",
+                      "--resources", "mem_mb=1000000")
     assert plan.returncode == 0, plan.stderr[-3000:]
     lcm = Workflow(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), str(ROOT)).experiment("lcm_sdxl")
     memory = declared_memory(plan.stdout)
