@@ -249,11 +249,39 @@ def test_an_unknown_key_is_named_with_its_path():
     ({"samples": {"num": 100, "shard_size": 1000}},
      "experiments.digits.samples.shard_size: 1000 is larger than samples.num 100 (a shard holds at most a point's samples: set shard_size <= num)"),
     ({"analysis": {"paper_ref": "table99"}}, "experiments.digits.analysis.paper_ref: no paper reference 'table99'; known: "),
+    ({"memory_mb": {"sampel": 4000}}, "experiments.digits.memory_mb: unknown key(s) 'sampel'; known: "),
 ])
 def test_a_config_error_is_one_short_line_with_its_key_path_first(override, expected):
     with pytest.raises(HarnessError) as err:
         workflow(experiments={"digits": override}).experiment("digits")
     assert str(err.value).startswith(expected) and "\n" not in str(err.value) and len(str(err.value)) < 200
+
+
+def test_each_job_declares_the_memory_its_experiment_sets_for_its_stage(tmp_path, monkeypatch):
+    """`memory_mb` per stage, its `default` for the stages it leaves out (sd's from its template), 3000 MB where
+    an experiment sets nothing; the SDXL jobs never fit two to 24 GB, SD's pipeline beside CLIP does. The schema
+    lists the stages the rules declare. A container's limit caps the memory a local run hands out."""
+    from harness.experiments import memory
+
+    flow = workflow()
+    lcm, sd, table7, digits = (flow.experiment(name) for name in ("lcm_sdxl", "sd", "table7_dot_arch", "digits"))
+    assert {digits.memory_mb(stage) for stage in memory.STAGES} == {memory.DEFAULT_MB}
+    assert sd.memory_mb("fid") == sd.memory_mb("sample") < sd.memory_mb("clip")
+    assert table7.memory_mb("train_dot") > sd.memory_mb("train_dot") and table7.memory_mb("clip") == sd.memory_mb("clip")
+    heavy = [lcm.memory_mb(stage) for stage in ("sample", "train_dot")]
+    assert min(heavy) + min(heavy + [lcm.memory_mb("clip")]) > 24_000
+    assert sd.memory_mb("sample") + sd.memory_mb("clip") <= 24_000
+    schema = json.loads((ROOT / "config" / "schema.json").read_text())
+    assert set(schema["$defs"]["experiment"]["properties"]["memory_mb"]["properties"]) == {"default", *memory.STAGES}
+    rules = "".join(path.read_text() for path in (ROOT / "workflows").glob("*.smk"))
+    assert all(f'memory("{stage}")' in rules or f'memory_mb("{stage}")' in rules for stage in memory.STAGES)
+
+    monkeypatch.setattr(memory, "CGROUP", tmp_path)
+    (tmp_path / "memory.max").write_text("2000000000\n")
+    (tmp_path / "memory.current").write_text("500000000\n")
+    assert memory.available_mb() == 1500
+    (tmp_path / "memory.max").write_text("max\n")
+    assert memory.available_mb() > 1500
 
 
 def _enums(node, path=""):

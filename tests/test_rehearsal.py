@@ -17,7 +17,7 @@ from harness.errors import HarnessError
 from harness.rehearsal import settings
 from harness.rehearsal import stand_ins
 
-from test_workflow import ROOT, SNAKEMAKE, job_total, offline_env
+from test_workflow import ROOT, SNAKEMAKE, declared_memory, job_total, offline_env
 
 COUNTS = {"images": 3, "max_sample_size": 32, "max_latent_size": 16, "dot_downsampling": 4}
 
@@ -303,6 +303,24 @@ def test_a_rehearsal_never_makes_a_real_run_accept_a_missing_input(tmp_path):
     log = (tmp_path / "logs" / "cifar" / "check_inputs.log").read_text()
     assert result.returncode != 0 and "cannot run:" in log and "data/cifar10" in log
     assert not (tmp_path / "data").exists() and not (tmp_path / "work" / "cifar" / "inputs.json").exists()
+
+
+@pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")
+def test_the_lcm_sdxl_rehearsal_plan_declares_the_memory_of_its_heavy_jobs(tmp_path):
+    """Each job that loads SDXL's pipeline or CLIP ViT-g/14 declares lcm_sdxl's `memory_mb` for its stage, so
+    `-j2` on 24 GB never starts a job holding the pipeline (sample, train_dot) beside another heavy one."""
+    from harness.experiments import Workflow
+
+    # a total above every declaration: the plan shows them as declared (a run caps a job at the total it has)
+    plan = _snakemake(tmp_path, "-n", "reports/speedup_lcm_sdxl.pdf", "--config", "rehearsal=true",
+                      "--resources", "mem_mb=1000000")
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    lcm = Workflow(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), str(ROOT)).experiment("lcm_sdxl")
+    memory = declared_memory(plan.stdout)
+    heavy = ("sample", "train_dot", "clip", "latency")
+    assert {rule: memory.get(rule) for rule in heavy} == {rule: {lcm.memory_mb(rule)} for rule in heavy}
+    pipeline, others = memory["sample"] | memory["train_dot"], memory["sample"] | memory["clip"] | memory["latency"]
+    assert min(pipeline) + min(others) > 24_000  # a job holding the pipeline beside any other heavy job
 
 
 def _rehearses_end_to_end(tmp_path: Path, experiment: str) -> Path:

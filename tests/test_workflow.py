@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from config_helpers import paper_configs
+from harness.experiments import Workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEFILE = ROOT / "Snakefile"
@@ -86,6 +87,35 @@ def test_slurm_profile_plans_a_paper_target(tmp_path):
                        cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "rule sample:" in result.stdout and "reports/speedup_cifar.pdf" in result.stdout
+    # a cluster job's mem_mb is its node's request: the profile's (above this machine's memory) is not capped by
+    # the local limit, and a rule the profile leaves out asks for its experiment's `memory_mb`
+    memory = declared_memory(result.stdout)
+    assert memory["train_dot"] == {128000} and memory["sample"] == {32000}
+    assert memory["fid_stats"] == {Workflow(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), ROOT)
+                                   .experiment("cifar").memory_mb("fid_stats")}
+
+
+def declared_memory(output: str) -> dict[str, set[int]]:
+    """Rule -> the mem_mb its jobs declare, from Snakemake's job listing (a dry run's or a run's)."""
+    found: dict[str, set[int]] = {}
+    for rule, block in re.findall(r"^(?:local)?rule (\w+):\n(.*?)(?=\n\n|\Z)", output, re.MULTILINE | re.DOTALL):
+        mem = re.search(r"\bmem_mb=(\d+)", block)
+        if mem:
+            found.setdefault(rule, set()).add(int(mem.group(1)))
+    return found
+
+
+def most_at_once(output: str, rule: str) -> int:
+    """The most jobs of ``rule`` running at one time, from Snakemake's log (a start: `rule NAME:`, an end:
+    `Finished jobid: N (Rule: NAME)`)."""
+    running = most = 0
+    for line in output.splitlines():
+        if re.match(rf"(local)?rule {rule}:$", line):
+            running += 1
+            most = max(most, running)
+        elif line.startswith("Finished jobid:") and line.endswith(f"(Rule: {rule})"):
+            running -= 1
+    return most
 
 
 def _write(path: Path, data: dict) -> Path:
@@ -298,6 +328,30 @@ def test_tiny_digits_workflow_runs_end_to_end(tmp_path):
     assert plan.stdout.count("rule sample:") == 1, plan.stdout[-3000:]
     assert lost.name in plan.stdout
     assert plan.stdout.count("rule fid_stats:") == 1 and "rule train_dot:" not in plan.stdout
+
+
+@pytest.mark.slow
+def test_jobs_whose_memory_adds_up_beyond_the_machine_run_one_after_the_other(tmp_path):
+    """Each sample job declares its experiment's `memory_mb`: a plain `snakemake -j2` gives Snakemake the memory
+    this machine has free as the total, so two shards of 60% of it run one after the other; an explicit
+    `--resources mem_mb=N` wins over that total (then both run at once)."""
+    from harness.experiments.memory import available_mb
+
+    share = available_mb() * 6 // 10
+    config = json.loads(json.dumps(TINY))
+    config["experiments"]["tiny"]["memory_mb"] = {"sample": share}
+    project_copy(tmp_path, config)
+
+    def run(point: str, *options: str) -> str:
+        shards = [f"samples/tiny/{point}.r0.s{shard:03d}.npz" for shard in (0, 1)]
+        result = subprocess.run([SNAKEMAKE, "-j2", *shards, *options], cwd=tmp_path, env=offline_env(),
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert declared_memory(result.stdout + result.stderr)["sample"] == {share}
+        return result.stdout + result.stderr
+
+    assert most_at_once(run("ddim_s2"), "sample") == 1
+    assert most_at_once(run("ddim_s4", "--resources", f"mem_mb={2 * share}"), "sample") == 2
 
 
 def tiny_batched(batches: int = 1) -> dict:

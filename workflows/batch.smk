@@ -27,5 +27,6 @@ for _name in WORKFLOW.batched:
             threads: 1
             resources:
                 gpu=1,
+                mem_mb=WORKFLOW.experiment(_name).memory_mb("batch"),
             shell:
                 "{params.launch} -m harness batch --keep {params.keep} --inputs {input} {params.arguments} > {log} 2>&1"

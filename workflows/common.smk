@@ -11,6 +11,7 @@ from snakemake.exceptions import WorkflowError
 
 from harness.errors import HarnessError
 from harness.experiments import Workflow
+from harness.experiments.memory import available_mb
 from harness import paths, rehearsal
 from harness.paths import fill
 from harness.provenance import CONFIG_ENV
@@ -74,6 +75,19 @@ def all_cores(wildcards):
         return workflow.cores
     except WorkflowError:
         return 1
+
+
+def memory(stage):
+    """The input function of a rule's mem_mb: its experiment's `memory_mb` for ``stage`` (harness/experiments/memory.py)."""
+    return lambda wildcards: E(wildcards).memory_mb(stage)
+
+
+# Memory is a limit only where a total is given: a local run without `--resources mem_mb=N` gets the memory
+# this machine has free when it starts, so `snakemake -j2` never starts jobs whose declared mem_mb add up to
+# more (two SDXL jobs of 14 to 18 GB run one after the other in 24 GB). A cluster run (`--jobs` with a remote
+# executor: nodes) is left alone: there a job's mem_mb is its own node's request, not a share of this machine.
+if workflow.is_main_process and "mem_mb" not in workflow.global_resources and workflow.nodes is None:
+    workflow.register_resource("mem_mb", available_mb())
 
 
 def args(rule):

@@ -15,6 +15,7 @@ rule train_dash:
     threads: all_cores
     resources:
         gpu=1,
+        mem_mb=memory("train_dash"),
     shell:
         "python -m harness train-dash {params.args} --threads {threads} > {log} 2>&1"
 

@@ -17,6 +17,7 @@ rule train_dot:
     threads: lambda wc: E(wc).dot(wc.dot).get("threads", 1)
     resources:
         gpu=lambda wc: E(wc).dot(wc.dot).get("gpus", 1),
+        mem_mb=memory("train_dot"),
     shell:
         "{params.launch} -m harness train-dot {params.args} --threads {threads} --resume > {log} 2>&1"
 
@@ -33,5 +34,7 @@ rule remake_dot:  # no inputs, like remake_dash: a shipped Dot is never remade u
     params:
         args=args("train_dot"),
     threads: lambda wc: E(wc).dot(wc.dot).get("threads", 1)
+    resources:
+        mem_mb=memory("train_dot"),
     shell:
         "python -m harness train-dot {params.args} --threads {threads} --resume > {log} 2>&1"

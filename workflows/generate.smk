@@ -22,5 +22,6 @@ rule sample:
     threads: 1
     resources:
         gpu=1,
+        mem_mb=memory("sample"),
     shell:
         "{params.launch} -m harness sample {params.args} --threads {threads} --out {output.npz} > {log} 2>&1"

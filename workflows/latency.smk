@@ -22,5 +22,6 @@ rule latency:
     threads: all_cores  # all of them: nothing runs beside a timing
     resources:
         gpu=1,
+        mem_mb=memory("latency"),
     shell:
         "{params.launch} -m harness latency {params.args} --threads {params.threads} > {log} 2>&1"

@@ -20,6 +20,7 @@ rule fid_stats:
     threads: 1
     resources:
         gpu=1,
+        mem_mb=memory("fid_stats"),
     shell:
         "{params.launch} -m harness fid-stats {input.shard} {params.args} --out {output} > {log} 2>&1"
 
@@ -42,6 +43,7 @@ rule fid:
     threads: 1
     resources:
         gpu=1,
+        mem_mb=memory("fid"),
     shell:
         "{params.launch} -m harness fid {input.shards} {params.args} --out {output} > {log} 2>&1"
 
@@ -77,6 +79,7 @@ rule clip:
     threads: 1
     resources:
         gpu=1,
+        mem_mb=memory("clip"),
     shell:
         "{params.launch} -m harness clip {input.shards} {params.args} --out {output} > {log} 2>&1"
 
@@ -97,5 +100,6 @@ rule class_accuracy:
     threads: 1
     resources:
         gpu=1,
+        mem_mb=memory("class_accuracy"),
     shell:
         "{params.launch} -m harness class-accuracy {input.shards} {params.args} --out {output} > {log} 2>&1"

@@ -18,6 +18,7 @@ from pathlib import PurePosixPath
 
 from harness import paths
 from harness.errors import HarnessError
+from harness.experiments.memory import job_mb
 from harness.experiments.points import Point, plan_noise, series_points
 from harness.experiments.timings import Timing, plan_timings
 from harness.morse.dot_config import REFERENCE_DOTS
@@ -380,6 +381,12 @@ class Experiment:
 
     def attach_lsd_inputs(self) -> list[str]:
         return self.metric_rows() + self.latency_timing_dirs + ([self.tuned_choices] if self.tuned_series else [])
+
+    # ---------------------------------------------------------------- resources
+
+    def memory_mb(self, stage: str) -> int:
+        """The mem_mb one job of ``stage`` declares (`memory_mb`, harness/experiments/memory.py)."""
+        return job_mb(self.config.get("memory_mb"), stage)
 
     # ---------------------------------------------------------------- targets
 
