@@ -12,7 +12,7 @@ from pathlib import Path
 
 class StepLog:
     def __init__(self, path: Path, columns: tuple[str, ...], resume_step: int):
-        self.path = Path(path)
+        self.path, self.columns = Path(path), tuple(columns)
         rows = []
         if resume_step and self.path.is_file():
             with self.path.open(newline="") as handle:
@@ -20,10 +20,10 @@ class StepLog:
             rows = [row for row in rows if row and int(row[0]) <= resume_step]
         with self.path.open("w", newline="") as handle:
             csv.writer(handle).writerows([list(columns)] + rows)
-        self.last = rows[-1] if rows else None
+        self.last = dict(zip(self.columns, rows[-1])) if rows else None  # the last row logged, by column
 
     def write(self, *values: str) -> None:
         """One step's row, ``values`` in the order of the columns (step first)."""
-        self.last = list(values)
+        self.last = dict(zip(self.columns, values))
         with self.path.open("a", newline="") as handle:
             csv.writer(handle).writerow(values)

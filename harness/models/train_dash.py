@@ -262,7 +262,7 @@ def _save_checkpoint(out: Path, state: dict) -> None:
 
 
 def _last_loss(log: StepLog) -> float:
-    return float(log.last[1]) if log.last else float("nan")
+    return float(log.last["loss"]) if log.last else float("nan")
 
 
 def _write_json(path: Path, data: dict) -> None:
