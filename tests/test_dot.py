@@ -260,6 +260,32 @@ def test_a_rollout_chains_dot_steps_from_t_s_to_t_o(tiny_dash):
     assert torch.isfinite(drawn.x_to).all()
 
 
+def test_a_rollout_share_leaves_the_other_images_on_algorithm_1s_pairs(tiny_dash):
+    """--rollout-share P: about P of the images roll out; the others are Algorithm 1's pairs of the same stream,
+    to the bit (x_ts, x_to and the target), so a mixture is Algorithm 1 plus Dot's own steps on a share."""
+    from harness.morse.train import Rollout, make_pairs
+
+    dash = DashDenoiser(tiny_dash.unet)
+    x0 = torch.rand(64, 1, 16, 16) * 2 - 1
+    plain = make_pairs(dash, "ddim", tiny_dash.noise, x0, torch.Generator().manual_seed(3))
+    mixed = make_pairs(dash, "ddim", tiny_dash.noise, x0, torch.Generator().manual_seed(3),
+                       rollout=Rollout(_ConstantResidual(0.3), 8, share=0.5))
+    same = [torch.equal(mixed.x_to[i], plain.x_to[i]) for i in range(64)]
+    assert torch.equal(mixed.x_ts, plain.x_ts) and 16 <= sum(same) <= 48
+    assert all(torch.equal(mixed.target[i], plain.target[i]) for i in range(64) if same[i])
+    full = make_pairs(dash, "ddim", tiny_dash.noise, x0, torch.Generator().manual_seed(3),
+                      rollout=Rollout(_ConstantResidual(0.3), 8))
+    assert sum(torch.equal(full.x_to[i], plain.x_to[i]) for i in range(64)) < sum(same)
+
+
+@pytest.mark.parametrize("share", ["0", "1.5", "half"])
+def test_a_rollout_share_outside_0_to_1_is_a_usage_error(tiny_dash_dir, tmp_path, capsys, share):
+    with pytest.raises(SystemExit) as exit_:
+        _train(tiny_dash_dir, tmp_path / "bad", "--rollout", "3", "--rollout-share", share)
+    assert exit_.value.code == 2 and "--rollout-share" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
 def test_a_rollout_of_planned_pairs_takes_the_steps_sampling_takes(tiny_dash):
     """--rollout K with --schedules: each pair's x_to is reached through the schedule's own grid points
     (Dot asked at each of them), at most K steps; not by a random k."""

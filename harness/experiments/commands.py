@@ -22,7 +22,7 @@ from harness.registry import Registry
 COMMANDS: Registry[Callable[[Experiment, dict, Settings], str]] = Registry("workflow rule")
 
 DOT_TRAINING = ("steps", "batch_size", "max_gap", "groups", "loss_weight", "lr", "warmup", "seed", "checkpoint_every",
-                "rollout", "rollout_from", "ema")
+                "rollout", "rollout_from", "rollout_share", "ema")
 
 
 @dataclass(frozen=True)

@@ -74,11 +74,13 @@ class PairBatch:
 class Rollout:
     """Dot's own steps between t_s and t_o (``make_pairs``): at most ``max_steps`` sampler steps (a planned
     pair's own count, else k ~ U{1..max_steps}), each after the first with the residual
-    ``dot(x_ts, x_ti, z_ts, t_s, t_i, **inputs)`` (``inputs``: per image)."""
+    ``dot(x_ts, x_ti, z_ts, t_s, t_i, **inputs)`` (``inputs``: per image); ``share``: the fraction of the
+    images that roll out, the others one step from z_ts as Algorithm 1 (a mixture of the two)."""
 
     dot: torch.nn.Module
     max_steps: int
     inputs: dict = field(default_factory=dict)
+    share: float = 1.0
 
 
 def draw_pairs(count: int, T: int, generator: torch.Generator, max_gap: int | None = None,
@@ -121,7 +123,8 @@ def make_pairs(dash: DashDenoiser, sampler: str, noise: dict, x0: torch.Tensor, 
     """Algorithm 1, lines 3-8, for a batch: one (t_s, t_o) per image, or per slice with ``groups``
     (drawn by ``draw_pairs``: over the whole range, or from ``pair_set``); x_to by one sampler step, or with
     ``rollout`` by k steps, Dot's estimates after the first (``roll_out``): k ~ U{1..K}, or for a planned
-    pair the steps its schedule takes (at most K), so x_to is the state sampling reaches.
+    pair the steps its schedule takes (at most K), so x_to is the state sampling reaches; on the share of
+    the images ``rollout.share``, the others one step.
     ``share`` = (rank, world): x0 is that process's slice of a batch ``world`` times larger; the pairs and
     noise are drawn for the whole batch and the slice's kept, so the processes together draw what one would."""
     (rank, world), schedule = share, NoiseSchedule(noise)
@@ -138,6 +141,8 @@ def make_pairs(dash: DashDenoiser, sampler: str, noise: dict, x0: torch.Tensor, 
         steps = planned.clamp(max=rollout.max_steps)
     else:  # drawn only for a rollout, so Algorithm 1's pairs and noise stay the stream they were
         steps = torch.randint(1, rollout.max_steps + 1, (whole,), generator=generator)
+    if rollout is not None and rollout.share < 1:  # drawn only for a mixture: a plain rollout's stream stays
+        steps[torch.rand(whole, generator=generator) >= rollout.share] = 1
     mine = slice(rank * n, (rank + 1) * n)
     t_s, t_o, eps, seeds = t_s[mine], t_o[mine], eps[mine].to(x0), seeds[mine].tolist()
     steps = torch.minimum(steps[mine], t_s - t_o).tolist()  # at most one step per training step of the gap
@@ -325,20 +330,21 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
               batch_size: int, lr: float, warmup: int, seed: int, checkpoint_every: int, dash_path: str | None = None,
               eval_data: str | None = None, max_gap: int | None = None, groups: int | None = None,
               schedules: list[tuple[str, int, int, str]] | None = None, rollout: int = 1, rollout_from: int = 0,
-              init: Path | None = None, ema: float = 0.0,
+              rollout_share: float = 1.0, init: Path | None = None, ema: float = 0.0,
               guidance_scales: tuple[float, float] | None = None, classifier_scale: float | None = None,
               resume: bool = False, threads: int | None = None, command_line: list[str] = ()) -> int:
     """Train a Dot on Dash ``dash_source`` by Algorithm 1 into ``out`` (every option is `harness train-dot`'s,
     harness/stages/train_dot.py; ``architecture`` its options named by dot_config.ARCHITECTURE); ``rollout``:
     the most sampler steps from t_s to t_o (``make_pairs``), from step ``rollout_from`` on (Algorithm 1's
-    one step before it); ``init``: a trained Dot of this architecture and
+    one step before it), for the share ``rollout_share`` of the images; ``init``: a trained Dot of this architecture and
     Dash to start from (fine-tuning) instead of fresh weights; ``ema``: > 0, the Dot written is the moving
     average of the weights with this decay (harness/morse/ema.py)."""
     from harness.models.architectures import side_divisor
     from harness.models.dash import load_dash
 
     training = {"dash": dash_source, "dash_path": dash_path, "data": data, "eval_data": eval_data, "sampler": sampler,
-                "max_gap": max_gap, "groups": groups, "schedules": schedules, "rollout": rollout, "rollout_from": rollout_from, "init": init, "ema": ema, "loss_weight": loss_weight, "steps": steps, "batch_size": batch_size,
+                "max_gap": max_gap, "groups": groups, "schedules": schedules, "rollout": rollout, "rollout_from": rollout_from,
+                "rollout_share": rollout_share, "init": init, "ema": ema, "loss_weight": loss_weight, "steps": steps, "batch_size": batch_size,
                 "lr": lr, "warmup": warmup, "seed": seed, **architecture, "guidance_scales": guidance_scales,
                 "classifier_scale": classifier_scale, "checkpoint_every": checkpoint_every, "out": out, "resume": resume,
                 "threads": threads, "command_line": list(command_line)}  # recorded in dot.json
@@ -405,7 +411,7 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
                                        part=mine)
         batch = make_pairs(denoiser, sampler, dash.noise, x0, generator, max_gap=max_gap, groups=groups,
                            share=(rank, world), pair_set=pair_set,
-                           rollout=Rollout(dot, rollout, inputs) if rollout > 1 and step >= rollout_from else None)
+                           rollout=Rollout(dot, rollout, inputs, rollout_share) if rollout > 1 and step >= rollout_from else None)
         weights = weight(alphas_cumprod, batch.t_o)
         loss, mse = residual_loss(model, batch, weights, inputs, weight_mean=_batch_mean(weights, world))
         optimizer.zero_grad(set_to_none=True)

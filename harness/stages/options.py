@@ -32,14 +32,27 @@ positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
 
 
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
+def number(text: str) -> float:
+    """A command-line number, or argparse's usage error."""
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    value = number(text)
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{value} must be a finite number above 0")
+    return value
+
+
+def unit_fraction(text: str) -> float:
+    """argparse type: a fraction in (0, 1]."""
+    value = number(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a fraction in (0, 1]")
     return value
 
 

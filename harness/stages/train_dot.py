@@ -12,7 +12,8 @@ import argparse
 from pathlib import Path
 
 from harness.morse.dot_config import ARCHITECTURE, TRAJECTORY_SOURCES, DotConfig
-from harness.stages.options import add_threads_argument, command_line, non_negative_int, positive_float, positive_int
+from harness.stages.options import (add_threads_argument, command_line, non_negative_int, number, positive_float,
+                                    positive_int, unit_fraction)
 
 EXAMPLES = """
   python -m harness train-dot --dash digits --data digits:16:train --eval-data digits:16:heldout --out work/dot
@@ -41,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "Dot steps (default 1: one step from z_ts, Algorithm 1, line 7)")
     parser.add_argument("--rollout-from", type=non_negative_int, default=0, metavar="STEP",
                         help="train by Algorithm 1 until STEP, with --rollout after it (a curriculum; default 0)")
+    parser.add_argument("--rollout-share", type=unit_fraction, default=1.0, metavar="P",
+                        help="with --rollout: the fraction of each batch's images that roll out, the others one step "
+                             "from z_ts as Algorithm 1 (a mixture; default 1: all)")
     parser.add_argument("--init", type=Path, default=None, metavar="DOT_DIR",
                         help="start from this trained Dot's weights (same architecture and Dash) instead of fresh ones")
     parser.add_argument("--ema", type=ema_decay, default=0.0, metavar="DECAY",
@@ -79,10 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def ema_decay(text: str) -> float:
     """argparse type of --ema: 0 (off) or a decay in (0, 1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = number(text)
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"{value} is not an EMA decay: give 0 (off) or a number in (0, 1), e.g. 0.999")
     return value
@@ -111,5 +112,5 @@ def run(args: argparse.Namespace) -> int:
                      architecture={key: getattr(args, key) for key in ARCHITECTURE}, sampler=args.sampler,
                      loss_weight=args.loss_weight, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                      warmup=args.warmup, seed=args.seed, checkpoint_every=args.checkpoint_every, max_gap=args.max_gap,
-                     groups=args.groups, schedules=args.schedules, rollout=args.rollout, rollout_from=args.rollout_from, init=args.init, ema=args.ema, guidance_scales=args.guidance_scales, classifier_scale=args.classifier_scale,
+                     groups=args.groups, schedules=args.schedules, rollout=args.rollout, rollout_from=args.rollout_from, rollout_share=args.rollout_share, init=args.init, ema=args.ema, guidance_scales=args.guidance_scales, classifier_scale=args.classifier_scale,
                      resume=args.resume, threads=args.threads, command_line=command_line(args))
