@@ -26,6 +26,8 @@ rule rehearsal_inputs:
         paths.STAND_INS,
     log:
         "logs/{exp}/rehearsal_inputs.log",
+    resources:
+        mem_mb=memory("rehearsal_inputs"),
     params:
         args=args("check_inputs"),
         stop=lambda wc: [] if REHEARSAL else _stop("stand-in inputs are written only in a rehearsal (--config rehearsal=true)"),

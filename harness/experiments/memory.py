@@ -16,8 +16,10 @@ from pathlib import Path
 # rehearsals' largest, imagenet64_cond's train_dot, 2.7 GB; the digits jobs under 1.3 GB: docs/rehearsal.md).
 DEFAULT_MB = 3000
 
-# The stages whose jobs load a model (the keys of `memory_mb` besides `default`; config/schema.json lists them).
-STAGES = ("sample", "train_dot", "fid_stats", "fid", "clip", "class_accuracy", "latency", "batch", "train_dash")
+# The stages whose jobs load or build a model (the keys of `memory_mb` besides `default`; config/schema.json lists
+# them); rehearsal_inputs builds the rehearsal's stand-in Dash, VAE, text encoders and CLIP with random weights.
+STAGES = ("sample", "train_dot", "fid_stats", "fid", "clip", "class_accuracy", "latency", "batch", "train_dash",
+          "rehearsal_inputs")
 
 CGROUP = Path("/sys/fs/cgroup")  # a container's memory.max and memory.current (cgroup v2), when it has them
 
