@@ -286,6 +286,13 @@ def test_a_rollout_share_outside_0_to_1_is_a_usage_error(tiny_dash_dir, tmp_path
     assert not (tmp_path / "bad").exists()
 
 
+def test_a_rollout_share_without_a_rollout_is_refused_in_one_line(tiny_dash_dir, tmp_path, capsys):
+    """A share of a rollout that does not happen (--rollout 1) would be ignored silently: refused before anything
+    is written."""
+    assert _train(tiny_dash_dir, tmp_path / "bad", "--rollout-share", "0.5") == 1
+    assert "give --rollout K > 1" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+
 def test_a_rollout_of_planned_pairs_takes_the_steps_sampling_takes(tiny_dash):
     """--rollout K with --schedules: each pair's x_to is reached through the schedule's own grid points
     (Dot asked at each of them), at most K steps; not by a random k."""

@@ -354,6 +354,8 @@ def train_dot(*, dash_source: str, data: str, out: Path, architecture: dict, sam
     _dot_config(architecture, "labels" if guidance_scales else "none", guidance_scales)  # fails early: before loading Dash
     if schedules and max_gap:
         raise HarnessError("--schedules and --max-gap both choose the pairs: give one")
+    if rollout_share < 1 and rollout < 2:
+        raise HarnessError("--rollout-share splits the images between a rollout and Algorithm 1: give --rollout K > 1 too")
     rank, world, device = _distributed()
     dash = load_dash(dash_source, local_path=dash_path, device=device)
     kind = dash.conditioner.kind
