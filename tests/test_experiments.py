@@ -445,6 +445,25 @@ def test_digits_cond_plans_baseline_and_morse_over_guidance_scales_with_both_met
     assert report["--metric"] == "fid" and report["--dots"] == "harness/assets/dot-digits_cond"
 
 
+def test_digits_cond_ratio_is_digits_cond_plus_ratios_tuned_on_pilot_seeds_with_its_headline_at_half():
+    """Issue 24's item 3: the guided experiment's ratio choice is an extra curve beside the paper's protocol.
+    Its ratio-0.5 points are digits_cond's, its ratio and scale are chosen together on pilot seeds only, and
+    the headline stays at k/n = 0.5."""
+    flow = workflow()
+    cond, tuned = flow.experiment("digits_cond"), flow.experiment("digits_cond_ratio")
+    shared = {k: v for k, v in cond.config.items() if k not in ("title", "paper", "note", "series", "samples", "analysis")}
+    assert shared == {k: tuned.config[k] for k in shared}
+    assert set(cond.points) < set(tuned.points)
+    assert {p for p in tuned.points if "_l" in p and "_k0p5_" in p} == {p for p in cond.points if "_l" in p}
+    assert {p.split("_")[2] for p in tuned.points if "_l" in p} == {"k0p3", "k0p5", "k0p7"}
+    pilot = tuned.pilot_rows()
+    assert pilot and not set(pilot) & set(tuned.metric_rows())
+    assert len(pilot) == 3 * 3 * 3  # every trained Morse point: budgets x ratios x scales, FID only
+    assert options(flow.stage_args("tune_ratio", {"exp": "digits_cond_ratio"}))["--best-over"] == "guidance_scale"
+    report = options(flow.stage_args("report", {"exp": "digits_cond_ratio"}))
+    assert report["--headline-ratio"] == "0.5" and report["--best-over"] == "guidance_scale"
+
+
 def test_fig6_guides_adm_g_with_its_classifier_and_times_each_dash_with_its_own_dot():
     """imagenet64_cond: class labels for both Dashes; the guided series and its Dot use ADM-G's classifier,
     whose file check_inputs requires; ADM and ADM-G are timed apart so each gets its N (Table 5)."""
@@ -487,7 +506,7 @@ def test_every_dot_that_morse_points_run_is_timed_and_guided_dots_with_a_scale(t
     timing = options(workflow().stage_args("latency", {"exp": "table7_dot_arch", "dot": "independent"}))
     assert timing["--dash"] == "config:sd-v1-4-unet" and timing["--guidance-scale"] == "7.5"
     assert json.loads(timing["--dot-config"])["independent_channels"] == [240, 480, 960, 960]
-    cond = copy.deepcopy(CONFIG_FILES["digits_cond"])
+    cond = copy.deepcopy(workflow().experiment("digits_cond").config)  # its template laid under it
     del cond["latency"]["guidance_scale"]
     flow = Workflow(_files(tmp_path, {"a.yaml": {"experiments": {"digits_cond": cond}}}), tmp_path)
     with pytest.raises(HarnessError, match=r"digits_cond\.latency\.guidance_scale: the Dots ddim take"):
