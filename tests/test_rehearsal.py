@@ -267,7 +267,7 @@ def _snakemake(cwd: Path, *args: str, timeout: float = 300) -> subprocess.Comple
 
 def test_rehearse_all_collects_every_experiment_of_every_config_file():
     """`snakemake -j2 rehearse_all --config rehearsal=true` asks for the report of each experiment the config files
-    define (the fifteen paper experiments and the two digits ones)."""
+    define (the fifteen paper experiments and the three digits ones beside the paper)."""
     from harness.experiments import Workflow
 
     defined = {name for path in (ROOT / "config" / "experiments").glob("*.yaml")
