@@ -181,3 +181,24 @@ def test_page_one_names_each_dot_s_recipe_and_where_it_departs_from_algorithm_1(
     first = " ".join(_text(out_dir / "speedup_toy.pdf", 1).split())
     assert "Dot plain trained 100 steps, by Algorithm 1" in first
     assert "Dot recipe trained 3500 steps, departs from Algorithm 1: loss_weight x0, gap_scale 1000" in first
+
+
+def test_the_report_draws_and_averages_one_morse_curve_per_value_of_line_by(tmp_path):
+    """The Dot study's shape (analysis.line_by: [dot]): without --line-by the report pooled every candidate into one
+    curve; with it, each Dot is its own curve and its own average, as in `harness speedup`."""
+    rows = _rows()
+    rows = rows[rows["guidance_scale"] == 7.5]
+    morse = rows[rows["method"] == "morse"]
+    level = morse.assign(dot="b", fid=morse["requested_lsd"].map({4: 40.0, 8: 24.0, 16: 16.0}))  # the baseline's: 1x
+    raw, csv = tmp_path / "raw.csv", tmp_path / "toy.csv"
+    pd.concat([rows.assign(dot=np.where(rows["method"] == "morse", "a", "")), level]).to_csv(raw, index=False)
+    assert main(["attach-lsd", str(raw), "-o", str(csv), "--N", "6", "--N-device", "hand-made"]) == 0
+    out_dir = tmp_path / "reports"
+    assert main(["report", str(csv), "--experiment", "toy", "--metric", "fid", "--line-by", "dot",
+                 "--out-dir", str(out_dir)]) == 0
+    summary = (out_dir / "toy" / "speedup_summary.md").read_text()
+    averages = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in summary.splitlines()[2:]}
+    assert averages == {"a": "2", "b": "1"}, summary
+    assert figures.line_label(("curve", "requested_ratio"), ("tuned", float("nan"))) == "trained Dot, tuned ratio"
+    assert figures.line_label(("dot",), ("a",)) == "Morse (dot = a)"
+    assert figures.with_lines(figures.FIGURES.get("dots"), ("curve", "requested_ratio")).line_by == ("curve",)

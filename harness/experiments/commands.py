@@ -273,7 +273,7 @@ def speedup_args(experiment: Experiment, wildcards: dict, settings: Settings) ->
 @COMMANDS.register("report")
 def report_args(experiment: Experiment, wildcards: dict, settings: Settings) -> str:
     a = experiment.analysis
-    args = _selection(experiment) + [_option("--figure", a.figure)]
+    args = _selection(experiment) + [_option("--figure", a.figure)] + [_option("--line-by", c) for c in a.line_by]
     args += [_option("--table", t) for t in a.tables] + [_option("--table-index", c) for c in a.table_index]
     if a.paper_ref:
         args.append(_option("--paper-ref", a.paper_ref))

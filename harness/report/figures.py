@@ -11,6 +11,7 @@ Rows drawn from ``paper_reference`` carry the label "paper (reported)".
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import matplotlib
@@ -33,11 +34,12 @@ BASELINE_STYLE = dict(color="black", linestyle="-", marker="o", markerfacecolor=
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """Which paper figure, its panels (``panel_by``), and its Morse curves (``line_by``)."""
+    """Which paper figure, its panels (``panel_by``), and its Morse curves (``line_by``: one per value of these
+    columns)."""
 
     title: str
     panel_by: str | None = None
-    line_by: str | None = None
+    line_by: tuple[str, ...] = ()
     log_x: bool = True
     baseline_by_panel: bool = True  # False: every panel shows the whole baseline (panels of Morse variants)
 
@@ -48,13 +50,13 @@ for _name, _spec in {
     "fig5": FigureSpec("Fig. 5: benchmarks (DDIM)", panel_by="experiment"),
     "fig6": FigureSpec("Fig. 6: conditional generation on ImageNet 64", panel_by="experiment"),
     "fig7": FigureSpec("Fig. 7: Stable Diffusion over guidance scales", panel_by="guidance_scale"),
-    "fig9": FigureSpec("Fig. 9: same number of steps", line_by="fine_steps"),
-    "fig12": FigureSpec("Fig. 12: trajectory source", line_by="trajectory_source"),
-    "fig13": FigureSpec("Fig. 13: exchanged-steps ratio", line_by="requested_ratio", log_x=False),
+    "fig9": FigureSpec("Fig. 9: same number of steps", line_by=("fine_steps",)),
+    "fig12": FigureSpec("Fig. 12: trajectory source", line_by=("trajectory_source",)),
+    "fig13": FigureSpec("Fig. 13: exchanged-steps ratio", line_by=("requested_ratio",), log_x=False),
     "curves": FigureSpec("latency-metric curves"),
     # issue 12: the trained Dot between its floor (zero Dot) and its ideal (oracle Dot), and the tuned ratio
     "dots": FigureSpec("trained Dot between the zero Dot (floor) and the oracle Dot (ideal), by ratio",
-                       panel_by="requested_ratio", line_by="curve", baseline_by_panel=False),
+                       panel_by="requested_ratio", line_by=(CURVE,), baseline_by_panel=False),
 }.items():
     FIGURES.register(_name)(_spec)
 
@@ -87,6 +89,23 @@ def line_style(i: int) -> dict:
     return dict(linestyle=line, marker=marker, color=color)
 
 
+def with_lines(spec: FigureSpec, columns: tuple[str, ...]) -> FigureSpec:
+    """``spec`` with a Morse curve per value of ``columns`` too (the analysis's ``line_by``), besides its own lines
+    and panels."""
+    extra = tuple(c for c in columns if c not in spec.line_by and c != spec.panel_by)
+    return dataclasses.replace(spec, line_by=spec.line_by + extra)
+
+
+def line_label(columns: tuple[str, ...], key: tuple) -> str:
+    """A Morse curve's legend entry: the curve's name (trained, tuned, oracle, ...) and ``column = value`` of the
+    others, e.g. ``trained Dot (requested_ratio = 0.3)``; an empty value (the tuned curve's ratio) is left out."""
+    values = dict(zip(columns, key))
+    name = curve_name(values.pop(CURVE)) if CURVE in values else "Morse"
+    parts = [f"{column} = {value:g}" if isinstance(value, float) else f"{column} = {value}"
+             for column, value in values.items() if not pd.isna(value)]
+    return f"{name} ({', '.join(parts)})" if parts else name
+
+
 def _panels(rows: pd.DataFrame, column: str | None) -> list[tuple[str, pd.DataFrame]]:
     if column is None:
         return [("", rows)]
@@ -103,15 +122,11 @@ def _curve_panel(fig, spot, title: str, base: pd.DataFrame, morse_rows: pd.DataF
     top.tick_params(labelbottom=False)
     mean = base.groupby("latency_lsd")[metric].mean()
     top.plot(mean.index, mean.values, label="baseline (Dash only)", **BASELINE_STYLE)
-    group_by = tuple(c for c in (spec.line_by,) if c)
+    group_by = spec.line_by
     result = compare(base, morse_rows, metric, higher_is_better=higher_is_better, group_by=group_by, baseline_by=())
     lines = result.points.groupby(list(group_by), sort=True, dropna=False) if group_by else [((), result.points)]
     for i, (key, points) in enumerate(lines):
-        label = "Morse"
-        if group_by:
-            value = key[0] if isinstance(key, tuple) else key
-            label = curve_name(value) if spec.line_by == CURVE else f"{label} ({spec.line_by} = {value})"
-        top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=label, **line_style(i))
+        top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=line_label(group_by, key if isinstance(key, tuple) else (key,)), **line_style(i))
         counted = points[points["status"].isin(COUNTED)]
         bottom.plot(counted["latency_lsd"], counted["speedup"], **line_style(i))
         bound = points[points["status"] == UPPER_BOUND]

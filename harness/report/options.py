@@ -19,6 +19,7 @@ class ReportOptions:
     out_dir: Path  # the PDF here, figures and tables in out_dir/experiment/
     where: tuple[str, ...] = ()  # COL=VALUE row filters
     best_over: str | None = None
+    line_by: tuple[str, ...] = ()  # one Morse curve per value of these columns, beside the figure's own lines
     headline_ratio: float | None = None
     tradeoff: str | None = None
     table: tuple[str, ...] = ()  # paper tables (harness/report/tables.py PAPER_TABLES)

@@ -84,7 +84,8 @@ def make_report(options: ReportOptions) -> int:
     selected = select(rows, metric=options.metric, higher_is_better=options.higher_is_better, where=options.where,
                       best_over=options.best_over)
     baseline, morse = selected[selected["method"] == "baseline"], selected[selected["method"] == "morse"]
-    group_by = tuple(c for c in (spec.panel_by, spec.line_by) if c)
+    spec = figures.with_lines(spec, tuple(options.line_by))  # the analysis's curves (analysis.line_by) too
+    group_by = tuple(c for c in (spec.panel_by, *spec.line_by) if c)
     result = compare(baseline, morse, options.metric, higher_is_better=options.higher_is_better, group_by=group_by,
                      baseline_by=tuple(c for c in (spec.panel_by,) if c and spec.baseline_by_panel),
                      n_boot=options.bootstrap, confidence=options.confidence)

@@ -109,9 +109,12 @@ def add_feature_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_analysis_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options shared by `harness speedup` and `harness report`: row filters, the reduction, the bootstrap CI."""
+    """Options shared by `harness speedup` and `harness report`: row filters, the Morse curves, the reduction,
+    the bootstrap CI."""
     parser.add_argument("--where", action="append", default=[], metavar="COL=VALUE",
                         help="keep rows with COL == VALUE (repeatable), e.g. guidance_scale=7.5")
+    parser.add_argument("--line-by", action="append", default=[], metavar="COL",
+                        help="one Morse curve per value of COL against the same baseline (repeatable), e.g. requested_ratio")
     parser.add_argument("--best-over", metavar="COL",
                         help="per latency, keep the best metric over COL (Table 1: guidance_scale)")
     parser.add_argument("--bootstrap", type=non_negative_int, default=0, metavar="B",

@@ -26,8 +26,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_analysis_arguments(parser)
     parser.add_argument("--group-by", action="append", default=[], metavar="COL",
                         help="one comparison per value of COL (repeatable), baseline rows matched on COL, e.g. sampler")
-    parser.add_argument("--line-by", action="append", default=[], metavar="COL",
-                        help="one Morse curve per value of COL against the same baseline, e.g. requested_ratio")
     parser.add_argument("--out", type=Path, help="write the per-point table here (CSV)")
     parser.add_argument("--summary-out", type=Path, help="write the per-group averages here (CSV)")
 
