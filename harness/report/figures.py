@@ -126,7 +126,8 @@ def _curve_panel(fig, spot, title: str, base: pd.DataFrame, morse_rows: pd.DataF
     result = compare(base, morse_rows, metric, higher_is_better=higher_is_better, group_by=group_by, baseline_by=())
     lines = result.points.groupby(list(group_by), sort=True, dropna=False) if group_by else [((), result.points)]
     for i, (key, points) in enumerate(lines):
-        top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=line_label(group_by, key if isinstance(key, tuple) else (key,)), **line_style(i))
+        label = line_label(group_by, key if isinstance(key, tuple) else (key,))
+        top.plot(points["latency_lsd"], points[f"morse_{metric}"], label=label, **line_style(i))
         counted = points[points["status"].isin(COUNTED)]
         bottom.plot(counted["latency_lsd"], counted["speedup"], **line_style(i))
         bound = points[points["status"] == UPPER_BOUND]
