@@ -462,6 +462,8 @@ def test_digits_cond_ratio_is_digits_cond_plus_ratios_tuned_on_pilot_seeds_with_
     assert options(flow.stage_args("tune_ratio", {"exp": "digits_cond_ratio"}))["--best-over"] == "guidance_scale"
     report = options(flow.stage_args("report", {"exp": "digits_cond_ratio"}))
     assert report["--headline-ratio"] == "0.5" and report["--best-over"] == "guidance_scale"
+    # the report draws and averages the same curves as the speedup stage: one per (curve, ratio)
+    assert "--line-by curve --line-by requested_ratio" in flow.stage_args("report", {"exp": "digits_cond_ratio"})
 
 
 def test_fig6_guides_adm_g_with_its_classifier_and_times_each_dash_with_its_own_dot():
