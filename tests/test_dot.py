@@ -26,6 +26,32 @@ def test_untrained_dot_is_the_zero_residual_and_dash_stays_exact(tiny_dash):
     assert torch.equal(DashDenoiser(tiny_dash.unet)(x, 500), before)  # LoRA is off outside Dot
 
 
+def test_the_sampling_dot_merges_lora_into_its_own_copy_and_gives_dash_its_layers_back(tiny_dash):
+    """for_sampling: the same residual without LoRA's products (what sampling and the latency job run), Dash as
+    it was before the Dot was built, and the copy's size reported."""
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    x, z = torch.randn(2, 1, 16, 16), torch.randn(2, 1, 16, 16)
+    before = DashDenoiser(tiny_dash.unet)(x, 500)
+    dot = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(16,), lora_rank=4, gap_scale=1000))
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in dot.parameters():
+            if p.requires_grad:  # trained-like weights: LoRA's B and the head are zero when built
+                p.normal_(0, 0.05)
+        expected = dot.eval()(x, x, z, 700, 500)
+        adapted = sum(m.get_base_layer().weight.numel() + m.get_base_layer().bias.numel()
+                      for m in tiny_dash.unet.modules() if isinstance(m, BaseTunerLayer))
+        dot.for_sampling()
+        assert not any(isinstance(m, BaseTunerLayer) for m in tiny_dash.unet.modules())  # Dash's own layers again
+        assert not any(isinstance(m, BaseTunerLayer) for m in dot.modules())
+        assert torch.allclose(dot(x, x, z, 700, 500), expected, atol=1e-5)
+        assert dot.merged_parameters == adapted > 0
+        assert torch.equal(DashDenoiser(tiny_dash.unet)(x, 500), before)
+        plain = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(16,), lora_rank=0)).for_sampling()
+        assert plain.merged_parameters == 0
+
+
 def test_only_extra_blocks_mismatched_layers_and_lora_are_trainable(tiny_dash):
     dot = build_dot(tiny_dash.unet, DotConfig(m=1, channels=(16,), lora_rank=4))
     trainable = [n for n, p in dot.named_parameters() if p.requires_grad]

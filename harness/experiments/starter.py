@@ -77,7 +77,7 @@ def probe_latency(dash_dir: str | Path, m: int, channels: list[int], *, batch: i
     dash = load_dash(str(dash_dir))
     device = torch.device("cpu")
     dash_timing = time_callable(steps.dash_step(dash, batch), device, warmup=3, repeats=repeats, label="Dash steps")
-    dot = build_dot(dash.unet, DotConfig(m=m, channels=tuple(channels), lora_rank=4, gap_scale=1000)).eval()
+    dot = build_dot(dash.unet, DotConfig(m=m, channels=tuple(channels), lora_rank=4, gap_scale=1000)).for_sampling()
     dot_timing = time_callable(steps.dot_step(dot, dash, batch), device, warmup=3, repeats=repeats, label="Dot steps")
     return Probe(dash_timing.median_s, dot_timing.median_s, repeats)
 

@@ -73,11 +73,12 @@ def measure_n(*, dash: str, experiment: str, dot: dict, dash_path: str | None = 
         pipeline, row["pipeline_includes"] = steps.pipeline_run(model, batch_size, pipeline_steps)
         row["pipeline_s_per_image"] = time_callable(pipeline, device, warmup=1, repeats=pipeline_repeats,
                                                     label="whole runs").median_s / batch_size
-    dot_model = build_dot(model.unet, config).to(device=device, dtype=torch_dtype).eval()
+    dot_model = build_dot(model.unet, config).to(device=device, dtype=torch_dtype).for_sampling()  # as it samples
     dot_timing = time_callable(steps.dot_step(dot_model, model, batch_size, guidance_scale), device,
                                warmup=warmup, repeats=repeats, label="Dot steps")
     row.update(**_columns("dash", dash_timing), **_columns("dot", dot_timing), dot_branches=steps.dot_branches(
-        dot_model, guidance_scale), N=dash_timing.median_s / dot_timing.median_s)
+        dot_model, guidance_scale), N=dash_timing.median_s / dot_timing.median_s,
+        dot_merged_params=dot_model.merged_parameters)
     if steps.dot_branches(dot_model, guidance_scale) < cfg_branches(guidance_scale):  # a Dot that takes w
         two = time_callable(steps.dot_step(dot_model, model, 2 * batch_size, guidance_scale), device,
                             warmup=warmup, repeats=repeats, label="Dot steps, two branches")
@@ -90,7 +91,8 @@ def measure_n(*, dash: str, experiment: str, dot: dict, dash_path: str | None = 
         f", guided (Dash {row['dash_branches']} branches, Dot {row['dot_branches']} per step)"
     print(f"device {row['device_name']} ({row['device']}), batch {batch_size}, {dtype}{guided}")
     print(f"Dash {dash_timing.median_s:.4g} s/step (IQR {dash_timing.iqr_s:.2g}), "
-          f"Dot {dot_timing.median_s:.4g} s/step (IQR {dot_timing.iqr_s:.2g})")
+          f"Dot {dot_timing.median_s:.4g} s/step (IQR {dot_timing.iqr_s:.2g}; LoRA merged into a copy of "
+          f"{dot_model.merged_parameters:,} parameters)")
     if "N_two_branches" in row:
         print(f"N = {row['N_one_branch']:.2f} counting the Dot's one branch, {row['N_two_branches']:.2f} counting two "
               f"(the CFG branches of Dash's step); the latencies use {guided_dot_cost}")

@@ -26,7 +26,7 @@ COLUMNS = [
     "cudnn_benchmark", "cudnn_deterministic",
     "warmup", "repeats", "guidance_scale", "classifier_scale", "dash_branches", "dot_branches",
     "dash_median_s", "dash_q1_s", "dash_q3_s", "dash_iqr_s",
-    "dot_median_s", "dot_q1_s", "dot_q3_s", "dot_iqr_s",
+    "dot_median_s", "dot_q1_s", "dot_q3_s", "dot_iqr_s", "dot_merged_params",
     "N", "dot_two_branches_median_s", "N_one_branch", "N_two_branches", "guided_dot_cost", "pipeline_steps", "pipeline_s_per_image", "pipeline_includes",
     *(c for c in provenance.COLUMNS if c != "device_name"),
 ]

@@ -60,7 +60,7 @@ def bench_morse(*, dash_source: str, sampler: str, batch_size: int, fine_steps: 
     rows = []
     for label, schedule, dot_fn in (
         (f"plain, {dash_steps} Dash steps", plain(make_grid("trailing", dash_steps, dash.noise)), None),
-        (f"Morse, {fine_steps} fine / {dash_steps} Dash steps", morse, DotDenoiser(dot.eval())),
+        (f"Morse, {fine_steps} fine / {dash_steps} Dash steps", morse, DotDenoiser(dot.for_sampling())),
     ):
         sampler_fn = make_sampler(sampler, dash.noise, schedule.grid)
         total, model = _measure(schedule, sampler_fn, dash_fn, dot_fn, dash.sample_shape, batch_size, repeats)

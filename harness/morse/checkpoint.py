@@ -52,15 +52,16 @@ def check_conditions(directory: Path, config: DotConfig, conditions: str, guidan
 
 def load_dot(directory: Path, dash, conditions: str = "none", guidance_scale: float | None = None) -> DotModel:
     """Rebuild the Dot recorded in ``directory`` around ``dash`` and load its trained weights, on the device
-    and in the dtype of Dash's UNet (Dot's own layers and LoRA are built on the CPU in float32). The run's
-    ``conditions`` kind and ``guidance_scale`` are checked against what the Dot was trained with."""
+    and in the dtype of Dash's UNet (Dot's own layers and LoRA are built on the CPU in float32), ready to sample
+    (``DotModel.for_sampling``: LoRA merged). The run's ``conditions`` kind and ``guidance_scale`` are checked
+    against what the Dot was trained with."""
     meta = read_meta(directory)
     check_conditions(directory, DotConfig.from_dict(meta["dot_config"]), conditions, guidance_scale)
     check_dash(directory, meta, dash)
     like = next(dash.unet.parameters())  # before build_dot adds Dot's own layers and LoRA to the UNet
     dot = build_dot(dash.unet, DotConfig.from_dict(meta["dot_config"]))
     load_weights(directory, dot)
-    return dot.to(device=like.device, dtype=like.dtype).eval()
+    return dot.to(device=like.device, dtype=like.dtype).for_sampling()
 
 
 def check_dash(directory: Path, meta: dict, dash) -> None:

@@ -9,6 +9,8 @@ Dot = m light trainable down-sampling blocks (ResNet blocks, no self-attention)
 
 The pre-trained blocks are the very modules of the Dash UNet (one copy in memory). LoRA layers
 are injected into them but switched on only while Dot runs, so Dash's outputs stay bit-exact.
+To sample, ``DotModel.for_sampling`` merges LoRA into Dot's own copy of the adapted layers (W + BA,
+the same function without LoRA's extra products at every layer) and gives Dash its layers back.
 
 Variants (Tables 6 and 7): ``bilinear`` resampling instead of trainable blocks, ``lora_rank=0``,
 and ``independent``: the same m blocks around a smaller UNet of its own that shares nothing with Dash.
@@ -134,6 +136,15 @@ def _set_lora(module: nn.Module, enabled: bool) -> None:
             layer._disable_adapters = not enabled  # toggles the forward only; requires_grad stays as set
 
 
+def _unload_lora(module: nn.Module, merge: bool) -> None:
+    """Put back each LoRA layer's base layer in ``module``, with the adapter merged into its weights or dropped."""
+    for name, layer in [(n, m) for n, m in module.named_modules() if isinstance(m, BaseTunerLayer)]:
+        if merge:
+            layer.merge()
+        parent, _, leaf = name.rpartition(".")
+        setattr(module.get_submodule(parent) if parent else module, leaf, layer.get_base_layer())
+
+
 class SharedNetwork(nn.Module):
     """Dash's pre-trained UNet seen through its own input/output convolutions (the mismatched
     layers) and time embedding. The blocks are Dash's modules themselves, frozen."""
@@ -161,6 +172,22 @@ class SharedNetwork(nn.Module):
             unet.time_embedding.linear_2.out_features, "t_s" in config.inputs, config.guidance_scales is not None)
         self.unet = view
         self.has_lora = config.lora_rank > 0
+
+    def merge_lora(self) -> int:
+        """Sampling form: LoRA merged into this network's own copy of the adapted layers, every other Dash weight
+        still shared, and Dash's blocks given back their own layers. Returns the parameters the copy adds
+        (the memory this costs); the network can no longer be trained or saved."""
+        if not self.has_lora:
+            return 0
+        adapted = {id(p) for layer in self.unet.modules() if isinstance(layer, BaseTunerLayer)
+                   for p in layer.get_base_layer().parameters()}
+        shared = {id(p): p for p in self.unet.parameters() if id(p) not in adapted}
+        merged = copy.deepcopy(self.unet, memo=shared)
+        _set_lora(merged, True)
+        _unload_lora(merged, merge=True)
+        _unload_lora(self.unet, merge=False)  # the view's blocks are Dash's: Dash is as it was before Dot
+        self.unet, self.has_lora = merged, False
+        return sum(p.numel() for p in merged.parameters() if id(p) not in shared)
 
     def forward(self, h, t_i, t_s, guidance_scale=None, **cond):
         if self.has_lora:
@@ -220,6 +247,13 @@ class DotModel(nn.Module):
         if self.config.gap_scale > 0:
             eta = eta * (gap.to(eta.dtype) / self.config.gap_scale).view(-1, *([1] * (eta.dim() - 1)))
         return eta
+
+    def for_sampling(self) -> "DotModel":
+        """This Dot in eval mode with LoRA merged (``SharedNetwork.merge_lora``): what sampling and the latency job
+        run, so N is measured on the Dot that samples. ``merged_parameters``: what the merge adds in memory."""
+        merge = getattr(self.network, "merge_lora", None)
+        self.merged_parameters = merge() if merge else 0
+        return self.eval()
 
     def trainable_state_dict(self) -> dict[str, torch.Tensor]:
         names = {n for n, p in self.named_parameters() if p.requires_grad}
